@@ -1,0 +1,128 @@
+// `chat-cluster`: run one node, or start/stop/inspect a local cluster.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { readFileSync } from "node:fs";
+import { ConfigError } from "./config.js";
+
+export const usage = `chat-cluster — the replicated chat cluster
+
+Usage:
+  chat-cluster up [--nodes 3] [--base-port 50051] [--data-dir .chat-data] [--foreground]
+      Start a local cluster (nodes as background processes with pid files and logs in the
+      data dir), wait until a primary is elected, print each node's address and role.
+  chat-cluster down [--data-dir .chat-data]
+      Stop the nodes \`up\` started: SIGTERM, then SIGKILL after 5 s.
+  chat-cluster status [--cluster host:port,...] [--data-dir .chat-data] [--watch]
+      A table of the nodes, their roles, epochs and log positions (live with --watch).
+  chat-cluster node --id N --config cluster.json [--data-dir DIR]
+      Run one node in the foreground (one per machine for a multi-machine cluster).
+
+Options:
+  -h, --help       show this help
+  -v, --version    print the version
+
+Environment:
+  CHAT_LOG_LEVEL   node log level (info by default; debug, warn, silent…)
+  CHAT_CLUSTER     default for --cluster (host:port,host:port,...)
+
+Exit codes: 0 ok, 1 failure, 2 usage error.`;
+
+class UsageError extends Error {}
+
+const commands = {
+  up: { "nodes": { type: "string" }, "base-port": { type: "string" }, "data-dir": { type: "string" },
+    "foreground": { type: "boolean" } },
+  down: { "data-dir": { type: "string" } },
+  status: { "cluster": { type: "string" }, "data-dir": { type: "string" }, "watch": { type: "boolean" } },
+  node: { "id": { type: "string" }, "config": { type: "string" }, "data-dir": { type: "string" } },
+} satisfies Record<string, ParseArgsConfig["options"]>;
+
+type Command = keyof typeof commands;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  }
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+    console.log(usage);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === "-v" || first === "--version") {
+    console.log(version());
+    return 0;
+  }
+  if (!(first in commands)) {
+    console.error(`chat-cluster: unknown command "${first}" (try --help)`);
+    return 2;
+  }
+  const command = first as Command;
+  try {
+    if (rest.includes("-h") || rest.includes("--help")) {
+      console.log(usage);
+      return 0;
+    }
+    const { values } = parseArgs({ args: rest, options: commands[command], strict: true, allowPositionals: false });
+    return await run(command, values as Record<string, string | boolean | undefined>);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`chat-cluster ${command}: ${(err as Error).message} (try --help)`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`chat-cluster ${command}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function run(command: Command, v: Record<string, string | boolean | undefined>): Promise<number> {
+  const dataDir = (v["data-dir"] as string | undefined) ?? ".chat-data";
+  switch (command) {
+    case "up": {
+      const { up } = await import("./launcher/up.js");
+      return up({
+        nodes: integer(v.nodes as string | undefined, "nodes", 3, 1, 5),
+        basePort: integer(v["base-port"] as string | undefined, "base-port", 50051, 1024, 65000),
+        dataDir,
+        foreground: v.foreground === true,
+      });
+    }
+    case "down": {
+      const { down } = await import("./launcher/down.js");
+      return down({ dataDir });
+    }
+    case "status": {
+      const { status } = await import("./launcher/status.js");
+      return status({
+        cluster: (v.cluster as string | undefined) ?? process.env.CHAT_CLUSTER,
+        dataDir,
+        watch: v.watch === true,
+      });
+    }
+    case "node": {
+      if (v.config === undefined) throw new UsageError("--config cluster.json is required");
+      const id = integer(v.id as string | undefined, "id", -1, 0, 63);
+      if (id < 0) throw new UsageError("--id N is required");
+      const { runNode } = await import("./node/run-node.js");
+      return runNode({
+        id,
+        configPath: v.config as string,
+        dataDir: (v["data-dir"] as string | undefined) ?? `.chat-data/node-${id}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Where a local cluster lives in its data dir: cluster.json, and per node a data dir,
+// a pid file and a log file.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes, randomUUID } from "node:crypto";
+import { loadClusterConfig, nodeAddress, type ClusterConfig } from "../config.js";
+
+export const paths = (dataDir: string) => ({
+  root: resolve(dataDir),
+  config: join(resolve(dataDir), "cluster.json"),
+  nodeDir: (id: number) => join(resolve(dataDir), `node-${id}`),
+  pidFile: (id: number) => join(resolve(dataDir), `node-${id}.pid`),
+  logFile: (id: number) => join(resolve(dataDir), `node-${id}.log`),
+});
+
+/** The local cluster's config: reused when it matches, else written anew with a fresh secret. */
+export function localConfig(dataDir: string, nodes: number, basePort: number): ClusterConfig {
+  const p = paths(dataDir);
+  mkdirSync(p.root, { recursive: true, mode: 0o700 });
+  const wanted = Array.from({ length: nodes }, (_, id) =>
+    nodeAddress({ id, address: `127.0.0.1:${basePort + id}` }, id));
+  if (existsSync(p.config)) {
+    const existing = loadClusterConfig(p.config);
+    const same = existing.nodes.length === nodes
+      && existing.nodes.every((n, i) => n.address === wanted[i]!.address);
+    if (same) return existing;
+    if (existing.nodes.some((n) => existsSync(p.nodeDir(n.id)))) {
+      throw new Error(`${p.config} describes another cluster (${existing.nodes.map((n) => n.address).join(", ")}); `
+        + `use it as it is, or remove ${p.root} to start over`);
+    }
+  }
+  const config: ClusterConfig = {
+    clusterId: randomUUID(),
+    secret: randomBytes(24).toString("base64url"),
+    nodes: wanted,
+  };
+  const json = { clusterId: config.clusterId, secret: config.secret, nodes: wanted.map((n) => ({ id: n.id, address: n.address })) };
+  writeFileSync(p.config, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(p.config, 0o600);
+  return config;
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function writePid(file: string, pid: number): void {
+  writeFileSync(file, `${pid}\n`, { mode: 0o600 });
+}

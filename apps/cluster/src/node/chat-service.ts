@@ -1,0 +1,223 @@
+// ChatService over a Pipeline: authenticate, validate, read committed state or propose a
+// command, map the outcome to the wire. Reads and writes need this node to be serving.
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  ChatService,
+  DeleteAccountResponseSchema,
+  isUndecodable,
+  HistoryResponseSchema,
+  ListUsersResponseSchema,
+  LogoutResponseSchema,
+  MarkReadResponseSchema,
+  SendMessageResponseSchema,
+  type ServiceImpl,
+} from "@chat-tui/proto";
+import {
+  authenticate,
+  findAccount,
+  history,
+  listUsers,
+  type ChatError,
+  type Command,
+  type CommandResults,
+} from "@chat-tui/chat-state";
+import type { Pipeline } from "./pipeline.js";
+import { toStatus } from "./errors.js";
+import { bearerToken, hashPassword, hashToken, mintToken, verifyPassword } from "./credentials.js";
+import { requestIdOf, safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
+import { checked } from "./validated.js";
+import type { Subscriptions } from "./subscriptions.js";
+import type { Logger } from "../logger.js";
+
+type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+export interface ChatServiceDeps {
+  pipeline: Pipeline;
+  subscriptions: Subscriptions;
+  log: Logger;
+}
+
+function fail(kind: ChatError["kind"], message: string): never {
+  throw { kind, message } satisfies ChatError;
+}
+
+export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): ServiceImpl<
+  typeof ChatService.method
+> {
+  const serving = (): void => {
+    const reason = pipeline.notServing();
+    if (reason) throw reason;
+  };
+
+  const trailer = (): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    md.set("chat-epoch", String(pipeline.epoch()));
+    md.set("chat-commit-index", String(pipeline.commitIndex()));
+    return md;
+  };
+
+  function unary<Req, Res>(body: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>) {
+    return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
+      decodable(call.request as object)
+        .then(() => body(call))
+        .then(
+        (response) => callback(null, response, trailer()),
+        (err: unknown) => callback(toStatus(err, (e) => log.error({ err: e }, "handler failed"))),
+      );
+    };
+  }
+
+  const decodable = async (request: object): Promise<void> => {
+    if (isUndecodable(request)) {
+      throw invalidArgumentError("the request is not valid protobuf (a string field with invalid UTF-8?)");
+    }
+  };
+
+  const caller = (call: Call): { username: string; tokenHash: string } => {
+    const token = bearerToken(call.metadata.get("authorization"));
+    if (!token) fail("unauthenticated", "missing or malformed `authorization: Bearer <token>`");
+    const tokenHash = hashToken(token);
+    const who = authenticate(pipeline.state, tokenHash, pipeline.logTimeNow());
+    if ("kind" in who) throw who;
+    return { username: who.username, tokenHash };
+  };
+
+  const requestId = (call: Call): string => {
+    const parsed = requestIdOf(call.metadata.get("chat-request-id"));
+    if (!parsed.ok) throw invalidArgumentError("chat-request-id must be 1-64 of A-Z a-z 0-9 . _ : -");
+    return parsed.id ?? randomUUID();
+  };
+
+  const hasRequestId = (call: Call): boolean => call.metadata.get("chat-request-id").length > 0;
+
+  const commit = async <C extends Command>(command: C): Promise<CommandResults[C["kind"]]> => {
+    const outcome = await pipeline.propose(command);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  };
+
+  return {
+    register: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const username = checked.username(call.request.username);
+      const password = checked.password(call.request.password);
+      const taken = findAccount(pipeline.state, username);
+      // A retried Register (same chat-request-id, R21) finds its own account: with the right
+      // password it is proposed again, and apply returns the first outcome with a new session.
+      const retry = taken && hasRequestId(call) && (await verifyPassword(password, taken.passwordHash));
+      if (taken && !retry) fail("already-exists", `username "${username}" is taken`);
+      const passwordHash = taken ? taken.passwordHash : await hashPassword(password);
+      serving();
+      const token = mintToken();
+      const result = await commit({
+        kind: "register", requestId: id, username, passwordHash, tokenHash: hashToken(token),
+      });
+      return toAuthResponse(token, result.username, result.unread);
+    }),
+
+    login: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const username = checked.username(call.request.username);
+      const password = checked.password(call.request.password);
+      const account = findAccount(pipeline.state, username);
+      if (!account) fail("not-found", `unknown user "${username}"`);
+      if (!(await verifyPassword(password, account.passwordHash))) fail("unauthenticated", "wrong password");
+      serving();
+      const token = mintToken();
+      const result = await commit({
+        kind: "login", requestId: id, username, passwordHash: account.passwordHash,
+        tokenHash: hashToken(token),
+      });
+      return toAuthResponse(token, result.username, result.unread);
+    }),
+
+    logout: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const { tokenHash } = caller(call);
+      await commit({ kind: "logout", requestId: id, tokenHash });
+      return create(LogoutResponseSchema);
+    }),
+
+    deleteAccount: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const { tokenHash } = caller(call);
+      const confirmUsername = call.request.confirmUsername.trim().toLowerCase();
+      await commit({ kind: "delete-account", requestId: id, tokenHash, confirmUsername });
+      return create(DeleteAccountResponseSchema);
+    }),
+
+    listUsers: unary(async (call) => {
+      serving();
+      caller(call);
+      const { pattern, limit, pageToken } = call.request;
+      const page = listUsers(pipeline.state, { pattern, limit, pageToken }, (name) =>
+        subscriptions.isOnline(name));
+      if ("kind" in page) throw page;
+      return create(ListUsersResponseSchema, page);
+    }),
+
+    sendMessage: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const { tokenHash } = caller(call);
+      const { to, text } = call.request;
+      const clientMsgId = call.request.clientMsgId === "" ? randomUUID() : call.request.clientMsgId;
+      checked.clientMsgId(clientMsgId);
+      checked.text(text);
+      const { message } = await commit({
+        kind: "send", requestId: id, tokenHash, to: checked.username(to), text, clientMsgId,
+        messageId: randomUUID(), sentAtMs: Date.now(),
+      });
+      return create(SendMessageResponseSchema, { message: toWireMessage(message) });
+    }),
+
+    history: unary(async (call) => {
+      serving();
+      const { username } = caller(call);
+      const beforeSeq = safeNumber(call.request.beforeSeq);
+      if (beforeSeq === undefined) throw invalidArgumentError("before_seq is out of range");
+      const result = history(pipeline.state, username, {
+        peer: checked.username(call.request.peer), beforeSeq, limit: call.request.limit,
+      });
+      if ("kind" in result) throw result;
+      return create(HistoryResponseSchema, { messages: result.map(toWireMessage) });
+    }),
+
+    markRead: unary(async (call) => {
+      serving();
+      const id = requestId(call);
+      const { tokenHash } = caller(call);
+      const upToSeq = safeNumber(call.request.upToSeq);
+      if (upToSeq === undefined) throw invalidArgumentError("up_to_seq is out of range");
+      await commit({
+        kind: "mark-read", requestId: id, tokenHash, peer: checked.username(call.request.peer), upToSeq,
+      });
+      return create(MarkReadResponseSchema);
+    }),
+
+    subscribe(call) {
+      try {
+        if (isUndecodable(call.request)) {
+          throw invalidArgumentError("the request is not valid protobuf (a string field with invalid UTF-8?)");
+        }
+        serving();
+        const { username, tokenHash } = caller(call);
+        const afterSeq = safeNumber(call.request.afterSeq);
+        if (afterSeq === undefined) throw invalidArgumentError("after_seq is out of range");
+        subscriptions.open(call, username, tokenHash, afterSeq);
+      } catch (err) {
+        call.emit("error", toStatus(err, (e) => log.error({ err: e }, "subscribe failed")));
+      }
+    },
+  };
+}
+
+function invalidArgumentError(message: string): ChatError {
+  return { kind: "invalid-argument", message };
+}

@@ -1,0 +1,60 @@
+// ClusterService: what this node knows of the cluster, now and at every change. No auth.
+import { create } from "@bufbuild/protobuf";
+import { ClusterService, ClusterStatusSchema, type ClusterStatus, type ServiceImpl } from "@chat-tui/proto";
+import type { ClusterView, Pipeline } from "./pipeline.js";
+
+export function toClusterStatus(view: ClusterView): ClusterStatus {
+  return create(ClusterStatusSchema, {
+    epoch: BigInt(view.epoch),
+    primaryId: view.primaryId,
+    reporterId: view.reporterId,
+    nodes: view.nodes.map((n) => ({
+      id: n.id,
+      address: n.address,
+      role: n.role,
+      epoch: BigInt(n.epoch),
+      commitIndex: BigInt(n.commitIndex),
+      lastIndex: BigInt(n.lastIndex),
+      inView: n.inView,
+    })),
+  });
+}
+
+/** Coalesces bursts of changes (every commit changes the commit index) to one update per tick. */
+const watchIntervalMs = 100;
+
+export function clusterService(pipeline: Pipeline): ServiceImpl<typeof ClusterService.method> {
+  return {
+    getStatus(_call, callback) {
+      callback(null, toClusterStatus(pipeline.cluster()));
+    },
+    watchCluster(call) {
+      let last = "";
+      const send = (): void => {
+        const view = pipeline.cluster();
+        const key = JSON.stringify(view);
+        if (key === last) return;
+        last = key;
+        call.write(toClusterStatus(view));
+      };
+      send();
+      let timer: NodeJS.Timeout | undefined;
+      const off = pipeline.on("clusterChanged", () => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          send();
+        }, watchIntervalMs);
+      });
+      // Also a periodic refresh so `down` peers and epoch changes seen by probes show up.
+      const refresh = setInterval(send, 1000);
+      const stop = (): void => {
+        off();
+        clearInterval(refresh);
+        if (timer) clearTimeout(timer);
+      };
+      call.on("cancelled", stop);
+      call.on("close", stop);
+      call.on("error", stop);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// Typed errors at the RPC boundary: every chat error kind has exactly one gRPC status, and a
+// node that cannot serve says where the primary is (trailing metadata `chat-primary`).
+import * as grpc from "@grpc/grpc-js";
+import type { ChatError } from "@chat-tui/chat-state";
+
+const statusOf = {
+  "invalid-argument": grpc.status.INVALID_ARGUMENT,
+  "not-found": grpc.status.NOT_FOUND,
+  "already-exists": grpc.status.ALREADY_EXISTS,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
+  "permission-denied": grpc.status.PERMISSION_DENIED,
+  "failed-precondition": grpc.status.FAILED_PRECONDITION,
+  "resource-exhausted": grpc.status.RESOURCE_EXHAUSTED,
+} satisfies Record<ChatError["kind"], grpc.status>;
+
+export const primaryMetadataKey = "chat-primary";
+
+/** Thrown by the pipeline when this node cannot serve clients (not primary, recovering…). */
+export class NotServingError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly primaryAddress: string | undefined,
+  ) {
+    super(reason);
+  }
+}
+
+export function chatErrorStatus(error: ChatError): Partial<grpc.StatusObject> {
+  return { code: statusOf[error.kind], details: error.message };
+}
+
+export function notServingStatus(error: NotServingError): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (error.primaryAddress) metadata.set(primaryMetadataKey, error.primaryAddress);
+  const where = error.primaryAddress ? `; the primary is ${error.primaryAddress}` : "";
+  return { code: grpc.status.UNAVAILABLE, details: `${error.reason}${where}`, metadata };
+}
+
+export function invalidArgument(message: string): Partial<grpc.StatusObject> {
+  return { code: grpc.status.INVALID_ARGUMENT, details: message };
+}
+
+export function resourceExhausted(message: string): Partial<grpc.StatusObject> {
+  return { code: grpc.status.RESOURCE_EXHAUSTED, details: message };
+}
+
+/** Maps anything a handler threw to a status; unknown errors are internal and logged. */
+export function toStatus(err: unknown, log: (err: unknown) => void): Partial<grpc.StatusObject> {
+  if (err instanceof NotServingError) return notServingStatus(err);
+  if (isChatError(err)) return chatErrorStatus(err);
+  log(err);
+  return { code: grpc.status.INTERNAL, details: "internal error; the node logged it" };
+}
+
+export function isChatError(value: unknown): value is ChatError {
+  return typeof value === "object" && value !== null && "kind" in value && "message" in value
+    && typeof (value as ChatError).kind === "string" && (value as ChatError).kind in statusOf;
+}

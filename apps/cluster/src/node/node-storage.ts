@@ -1,0 +1,185 @@
+// A node's durable state, opened and recovered: the data-dir lock, meta.json, the latest
+// snapshot, the commit log replayed into the chat state. Applies committed entries and takes
+// snapshots (then compacts the log) in the background every `snapshotEveryEntries`.
+import {
+  applyCommand,
+  captureSnapshot,
+  createState,
+  restoreSnapshot,
+  snapshotHeader,
+  snapshotMessages,
+  type ChatState,
+  type Command,
+  type CommandOutcome,
+  type Message,
+  type SnapshotHeader,
+} from "@chat-tui/chat-state";
+import {
+  CommitLog,
+  MetaStore,
+  SnapshotStore,
+  lockDataDir,
+  type DataDirLock,
+  type NodeMeta,
+  type RecoveryReport,
+} from "@chat-tui/storage";
+import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
+import type { Logger } from "../logger.js";
+
+/** A client command in the log. */
+export interface CmdEntry {
+  index: number;
+  epoch: number;
+  /** Log time (R1). */
+  ts: number;
+  kind: "cmd";
+  payload: Command;
+}
+
+/** Every entry kind the log holds; replication adds view and barrier entries. */
+export interface StoredEntry {
+  index: number;
+  epoch: number;
+  ts: number;
+  kind: string;
+  payload?: unknown;
+}
+
+interface SnapshotExtra {
+  chat: SnapshotHeader;
+  lastTs: number;
+  /** Whatever the replication layer keeps with a snapshot (the latest view, R0). */
+  replication?: unknown;
+}
+
+const messagesPerChunk = 5_000;
+
+export class NodeStorage {
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly lock: DataDirLock,
+    readonly meta: MetaStore,
+    private readonly snapshots: SnapshotStore,
+    readonly log: CommitLog<StoredEntry>,
+    public state: ChatState,
+    public lastIndex: number,
+    public lastTs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(
+    dataDir: string,
+    options: { clusterId: string; nodeId: number; log: Logger },
+  ): Promise<NodeStorage> {
+    const lock = await lockDataDir(dataDir);
+    try {
+      const meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
+      const snapshots = await SnapshotStore.open(dataDir);
+      const snapshot = await snapshots.loadLatest();
+      for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
+      const extra = snapshot?.header as SnapshotExtra | undefined;
+      const state = snapshot && extra
+        ? restoreSnapshot(extra.chat, snapshot.records as Message[]) : createState();
+      const opened = await CommitLog.open<StoredEntry>(dataDir, {
+        ...(snapshot ? { snapshot: { index: snapshot.index, epoch: snapshot.epoch, logStart: snapshot.logStart } } : {}),
+      });
+      report(opened.report, options.log);
+      if (opened.report.corruption) {
+        throw new Error(`the log in ${dataDir} is corrupt before its last intact batch (${opened.report.corruption.reason}); `
+          + "a single node cannot repair it from peers");
+      }
+      let lastTs = extra?.lastTs ?? 0;
+      let lastIndex = snapshot?.index ?? 0;
+      for (const entry of opened.entries) {
+        if (entry.kind === "cmd") applyCommand(state, entry.payload as Command, { index: entry.index, ts: entry.ts });
+        lastTs = Math.max(lastTs, entry.ts);
+        lastIndex = entry.index;
+      }
+      const storage = new NodeStorage(dataDir, lock, meta, snapshots, opened.log, state, lastIndex, lastTs, options.log);
+      storage.sinceSnapshot = opened.entries.length;
+      options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
+      return storage;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  get epoch(): number {
+    return this.meta.data.epoch;
+  }
+
+  get identity(): Pick<NodeMeta, "storageId" | "nodeId" | "clusterId"> {
+    return this.meta.data;
+  }
+
+  /** Appends entries; resolves once they are fsynced (group commit). */
+  append(entries: readonly StoredEntry[]): Promise<void> {
+    for (const entry of entries) {
+      this.lastIndex = entry.index;
+      this.lastTs = Math.max(this.lastTs, entry.ts);
+    }
+    return this.log.append(entries);
+  }
+
+  /** Applies one committed entry to the chat state; returns the command's outcome. */
+  apply(entry: CmdEntry): CommandOutcome {
+    const outcome = applyCommand(this.state, entry.payload, { index: entry.index, ts: entry.ts });
+    if (++this.sinceSnapshot >= snapshotEveryEntries) this.startSnapshot(entry.index, entry.epoch, entry.ts);
+    return outcome;
+  }
+
+  /** Takes a snapshot at `index` (the state must be applied exactly through it). */
+  startSnapshot(index: number, epoch: number, ts: number, replication?: unknown): void {
+    if (this.snapshotting || this.closed) return;
+    this.sinceSnapshot = 0;
+    const capture = captureSnapshot(this.state);
+    const count = capture.messages.length;
+    const extra: SnapshotExtra = { chat: snapshotHeader(capture), lastTs: ts, replication };
+    function* chunks(): Generator<readonly unknown[]> {
+      for (let from = 0; from < count; from += messagesPerChunk) {
+        yield snapshotMessages(capture, from, Math.min(count, from + messagesPerChunk));
+      }
+    }
+    const started = Date.now();
+    this.snapshotting = this.snapshots.write({ index, epoch, header: extra }, chunks())
+      .then(async () => {
+        const removed = await this.log.compact(index - logRetainEntries);
+        this.logger.info({ index, messages: count, ms: Date.now() - started, removedSegments: removed }, "snapshot taken");
+      })
+      .catch((err: unknown) => this.logger.error({ err }, "snapshot failed; the log is kept"))
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.snapshotting;
+    await this.log.close();
+    await this.lock.release();
+  }
+}
+
+function report(recovery: RecoveryReport, log: Logger): void {
+  if (recovery.tornTail) log.warn({ tornTail: recovery.tornTail }, "torn tail cut off the log (S3)");
+  if (recovery.rebased) log.warn({ rebased: recovery.rebased }, "log restarted after an installed snapshot");
+}
+
+/** The messages a committed entry created (for live delivery). */
+export function appliedMessages(entry: StoredEntry, outcome: CommandOutcome): Message[] {
+  if (entry.kind !== "cmd" || !outcome.ok) return [];
+  const value = outcome.value as { message?: Message; duplicate?: boolean };
+  return value.message && !value.duplicate ? [value.message] : [];
+}
+
+/** Whether a committed entry may have ended sessions (streams must re-check their token). */
+export function sessionsChanged(entry: StoredEntry): boolean {
+  const kind = (entry.payload as Command | undefined)?.kind;
+  return entry.kind === "cmd" && (kind === "logout" || kind === "delete-account" || kind === "login");
+}

@@ -1,0 +1,82 @@
+// The node's listeners: the client gRPC server (ChatService, ClusterService, health,
+// reflection) and the liveness listener, a plain TCP server whose refused connect proves
+// this process is gone (REPLICATION.md R7). If the liveness listener closes or errors, the
+// process exits, so a refused connect can never come from a live node.
+import net from "node:net";
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { addReflection, addService, ChatService, ClusterService } from "@chat-tui/proto";
+import { clientMessageBytesMax } from "../limits.js";
+import type { Logger } from "../logger.js";
+
+export interface ClientServerParts {
+  chat: Parameters<typeof addService<typeof ChatService.method>>[2];
+  cluster: Parameters<typeof addService<typeof ClusterService.method>>[2];
+}
+
+export interface ClientServer {
+  server: grpc.Server;
+  health: HealthImplementation;
+  port: number;
+}
+
+export async function startClientServer(
+  host: string,
+  port: number,
+  parts: ClientServerParts,
+): Promise<ClientServer> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": clientMessageBytesMax,
+    "grpc.keepalive_time_ms": 10_000,
+    "grpc.keepalive_timeout_ms": 5_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 1_000,
+  });
+  addService(server, ChatService, parts.chat);
+  addService(server, ClusterService, parts.cluster);
+  const health = new HealthImplementation({
+    "": "NOT_SERVING",
+    "chat.v1.ChatService": "NOT_SERVING",
+    "chat.v1.ClusterService": "SERVING",
+  });
+  health.addToServer(server);
+  addReflection(server);
+  const bound = await bind(server, `${host}:${port}`, grpc.ServerCredentials.createInsecure());
+  return { server, health, port: bound };
+}
+
+export function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
+}
+
+/** Starts the liveness listener; the process exits if it ever stops listening. */
+export async function startLivenessListener(host: string, port: number, log: Logger): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    // A probe only needs the connect to succeed; answer a byte so a ping can time the round trip.
+    socket.on("error", () => socket.destroy());
+    socket.end("1");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const die = (why: string) => (err?: Error): void => {
+    if (shuttingDown) return;
+    log.fatal({ err }, `liveness listener ${why}; exiting`);
+    process.exit(1);
+  };
+  server.on("error", die("failed"));
+  server.on("close", die("closed"));
+  return server;
+}
+
+let shuttingDown = false;
+
+/** Marks a deliberate shutdown, so closing the liveness listener does not look like a failure. */
+export function beginShutdown(): void {
+  shuttingDown = true;
+}

@@ -1,0 +1,146 @@
+// Subscribe streams and presence. Each stream has a cursor (the last seq it wrote); a pump
+// copies committed events after the cursor from state, so backlog and live delivery are one
+// path and no event is skipped or repeated. Streams end with UNAVAILABLE (plus
+// `chat-primary`) when the node stops serving, and with UNAUTHENTICATED when the session ends.
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { EventSchema, type Event, type SubscribeRequest } from "@chat-tui/proto";
+import { authenticate, eventsAfter } from "@chat-tui/chat-state";
+import type { Pipeline } from "./pipeline.js";
+import { notServingStatus, resourceExhausted } from "./errors.js";
+import { toWireMessage } from "./codec.js";
+import { streamBatchEvents, streamHeartbeatMs, streamsMax } from "../limits.js";
+
+type Stream = grpc.ServerWritableStream<SubscribeRequest, Event>;
+
+interface Subscriber {
+  call: Stream;
+  username: string;
+  tokenHash: string;
+  cursor: number;
+  pumping: boolean;
+  /** Waiting for the socket's drain event before writing more. */
+  draining: boolean;
+  closed: boolean;
+}
+
+export class Subscriptions {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly online = new Map<string, number>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(private readonly pipeline: Pipeline) {
+    this.heartbeat = setInterval(() => this.beat(), streamHeartbeatMs);
+    this.heartbeat.unref();
+    this.unsubscribe = [
+      pipeline.on("applied", (_messages, sessionsChanged) => this.wake(sessionsChanged)),
+      pipeline.on("servingChanged", (serving) => {
+        if (!serving) this.endAll();
+      }),
+    ];
+  }
+
+  isOnline(username: string): boolean {
+    return (this.online.get(username) ?? 0) > 0;
+  }
+
+  open(call: Stream, username: string, tokenHash: string, afterSeq: number): void {
+    if (this.subscribers.size >= streamsMax) {
+      call.emit("error", resourceExhausted("too many open streams on this node; retry later"));
+      return;
+    }
+    const sub: Subscriber = { call, username, tokenHash, cursor: afterSeq, pumping: false, draining: false, closed: false,
+    };
+    this.subscribers.add(sub);
+    this.online.set(username, (this.online.get(username) ?? 0) + 1);
+    const done = (): void => this.drop(sub);
+    call.on("cancelled", done);
+    call.on("close", done);
+    call.on("error", done);
+    this.pump(sub);
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe.forEach((off) => off());
+    this.endAll();
+  }
+
+  private drop(sub: Subscriber): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.subscribers.delete(sub);
+    const count = (this.online.get(sub.username) ?? 1) - 1;
+    if (count <= 0) this.online.delete(sub.username);
+    else this.online.set(sub.username, count);
+  }
+
+  private wake(sessionsChanged: boolean): void {
+    for (const sub of this.subscribers) {
+      if (sessionsChanged && !this.stillAuthenticated(sub)) continue;
+      this.pump(sub);
+    }
+  }
+
+  private stillAuthenticated(sub: Subscriber): boolean {
+    const who = authenticate(this.pipeline.state, sub.tokenHash, this.pipeline.logTimeNow());
+    if (!("kind" in who)) return true;
+    sub.call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: who.message });
+    this.drop(sub);
+    return false;
+  }
+
+  /** Writes committed events after the cursor until caught up or the socket pushes back. */
+  private pump(sub: Subscriber): void {
+    if (sub.pumping || sub.draining || sub.closed) return;
+    sub.pumping = true;
+    try {
+      for (;;) {
+        const batch = eventsAfter(this.pipeline.state, sub.username, sub.cursor, streamBatchEvents);
+        if (!Array.isArray(batch)) {
+          // The account is gone (deleted): the stream ends like a revoked session.
+          sub.call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: batch.message });
+          this.drop(sub);
+          return;
+        }
+        if (batch.length === 0) return;
+        let open = true;
+        for (const message of batch) {
+          open = sub.call.write(create(EventSchema, { event: { case: "message", value: toWireMessage(message) } }));
+          sub.cursor = message.seq;
+        }
+        if (!open) {
+          sub.draining = true;
+          sub.call.once("drain", () => {
+            sub.draining = false;
+            this.pump(sub);
+          });
+          return;
+        }
+      }
+    } finally {
+      sub.pumping = false;
+    }
+  }
+
+  private beat(): void {
+    const event = create(EventSchema, {
+      event: {
+        case: "heartbeat",
+        value: { epoch: BigInt(this.pipeline.epoch()), commitIndex: BigInt(this.pipeline.commitIndex()) },
+      },
+    });
+    for (const sub of this.subscribers) sub.call.write(event);
+  }
+
+  private endAll(): void {
+    const reason = this.pipeline.notServing();
+    for (const sub of [...this.subscribers]) {
+      sub.call.emit("error", reason
+        ? notServingStatus(reason)
+        : { code: grpc.status.UNAVAILABLE, details: "node is shutting down" });
+      this.drop(sub);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// The executables as a user runs them: help, usage errors, and `up --nodes 1` → status → down.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+const binDir = fileURLToPath(new URL("../../../node_modules/.bin/", import.meta.url));
+const run = (bin: string, args: string[], timeout = 30_000) =>
+  spawnSync(join(binDir, bin), args, { encoding: "utf8", timeout, env: { ...process.env, CI: "true" } });
+
+test("chat-cluster --help and chat-tui --help print usage and exit 0", () => {
+  const cluster = run("chat-cluster", ["--help"]);
+  assert.equal(cluster.status, 0, cluster.stderr);
+  assert.match(cluster.stdout, /chat-cluster up \[--nodes 3\]/);
+  const tui = run("chat-tui", ["--help"]);
+  assert.equal(tui.status, 0, tui.stderr);
+  assert.match(tui.stdout, /chat-tui \[--cluster host:port/);
+});
+
+test("usage errors are one line on stderr and exit 2", () => {
+  const unknown = run("chat-cluster", ["launch"]);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "launch"/);
+  const badFlag = run("chat-cluster", ["up", "--nodes", "nine"]);
+  assert.equal(badFlag.status, 2);
+  assert.match(badFlag.stderr, /--nodes must be an integer/);
+  const missing = run("chat-cluster", ["node", "--id", "0"]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--config/);
+  const tui = run("chat-tui", ["--colour"]);
+  assert.equal(tui.status, 2);
+  assert.equal(tui.stderr.trim().split("\n").length, 1);
+  const badConfig = run("chat-cluster", ["node", "--id", "0", "--config", "/nonexistent.json"]);
+  assert.equal(badConfig.status, 1);
+  assert.match(badConfig.stderr, /cannot read \/nonexistent\.json/);
+});
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base port whose client, replica (+100) and liveness (+200) ports are all free. */
+async function freeBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await portFree(base)) && (await portFree(base + 100)) && (await portFree(base + 200))) return base;
+  }
+  throw new Error("no free base port");
+}
+
+test("up --nodes 1 starts a node in the background; status shows it; down stops it", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "chat-up-"));
+  try {
+    const base = await freeBasePort();
+    const up = run("chat-cluster", ["up", "--nodes", "1", "--base-port", String(base), "--data-dir", dataDir]);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    assert.match(up.stdout, new RegExp(`127\\.0\\.0\\.1:${base}\\s+primary`));
+    assert.ok(existsSync(join(dataDir, "node-0.pid")));
+    const status = run("chat-cluster", ["status", "--data-dir", dataDir]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /primary/);
+    const again = run("chat-cluster", ["up", "--nodes", "1", "--base-port", String(base), "--data-dir", dataDir]);
+    assert.equal(again.status, 0, "up is idempotent while the cluster runs");
+    const down = run("chat-cluster", ["down", "--data-dir", dataDir]);
+    assert.equal(down.status, 0, down.stderr);
+    assert.match(down.stdout, /stopped 1 node/);
+    const after = run("chat-cluster", ["status", "--data-dir", dataDir]);
+    assert.equal(after.status, 1);
+    assert.match(after.stdout, /down/);
+  } finally {
+    run("chat-cluster", ["down", "--data-dir", dataDir]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,87 @@
+// A client built the way an outsider would: @grpc/grpc-js + @grpc/proto-loader straight from
+// the .proto files in proto/, no generated code of ours. Proves the contract is self-contained.
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { fileURLToPath } from "node:url";
+
+const protoDir = fileURLToPath(new URL("../../../proto", import.meta.url));
+
+const definition = protoLoader.loadSync(["chat/v1/chat.proto", "chat/v1/cluster.proto"], {
+  includeDirs: [protoDir],
+  keepCase: true,
+  longs: Number,
+  defaults: true,
+  oneofs: true,
+});
+const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+  chat: { v1: { ChatService: grpc.ServiceClientConstructor; ClusterService: grpc.ServiceClientConstructor } };
+};
+
+export type Plain = Record<string, unknown>;
+
+export class PlainClient {
+  readonly chat: grpc.Client;
+  readonly cluster: grpc.Client;
+  token = "";
+
+  constructor(address: string) {
+    this.chat = new pkg.chat.v1.ChatService(address, grpc.credentials.createInsecure());
+    this.cluster = new pkg.chat.v1.ClusterService(address, grpc.credentials.createInsecure());
+  }
+
+  metadata(extra: Record<string, string> = {}): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.token) md.set("authorization", `Bearer ${this.token}`);
+    for (const [k, v] of Object.entries(extra)) md.set(k, v);
+    return md;
+  }
+
+  /** A unary call; resolves with the response or rejects with the grpc ServiceError. */
+  call(method: string, request: Plain, extra: Record<string, string> = {}, on = this.chat): Promise<Plain> {
+    return new Promise((resolve, reject) => {
+      const fn = (on as unknown as Record<string, Function>)[method]!.bind(on);
+      fn(request, this.metadata(extra), { deadline: Date.now() + 10_000 },
+        (err: grpc.ServiceError | null, res: Plain) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  subscribe(afterSeq: number): grpc.ClientReadableStream<Plain> {
+    return (this.chat as unknown as {
+      Subscribe(req: Plain, md: grpc.Metadata): grpc.ClientReadableStream<Plain>;
+    }).Subscribe({ after_seq: afterSeq }, this.metadata());
+  }
+
+  close(): void {
+    this.chat.close();
+    this.cluster.close();
+  }
+}
+
+/** The error a call fails with (fails the test if the call succeeds). */
+export async function rejection(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as grpc.ServiceError;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Collects message events from a stream until `count` arrived (heartbeats skipped). */
+export function collectMessages(stream: grpc.ClientReadableStream<Plain>, count: number, timeoutMs = 10_000): Promise<Plain[]> {
+  return new Promise((resolve, reject) => {
+    const got: Plain[] = [];
+    const timer = setTimeout(() => reject(new Error(`only ${got.length}/${count} messages arrived`)), timeoutMs);
+    stream.on("data", (event: Plain) => {
+      if (event.message) got.push(event.message as Plain);
+      if (got.length >= count) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+    stream.on("error", (err) => {
+      clearTimeout(timer);
+      if (got.length < count) reject(err);
+    });
+  });
+}

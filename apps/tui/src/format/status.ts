@@ -1,0 +1,50 @@
+// The status bar's words: who you are, each node (id, role, up/down), the epoch, and the
+// connection as the SDK reports it. Shortened step by step to fit narrow terminals.
+import type { ClusterState, ConnectionState, NodeState } from "../client-port.js";
+import { fit, widthOf } from "./text.js";
+
+export function connectionText(c: ConnectionState, cluster: ClusterState): string {
+  switch (c.kind) {
+    case "connecting":
+      return "connecting…";
+    case "connected": {
+      const role = cluster.nodes.find((n) => n.id === c.nodeId)?.role ?? "unknown";
+      return `connected to node ${c.nodeId} (${role})`;
+    }
+    case "rebinding":
+      return "rebinding…";
+    case "offline":
+      return `offline — retrying in ${Math.max(1, Math.ceil(c.retryInMs / 1000))} s`;
+    case "closed":
+      return "closed";
+  }
+}
+
+export const nodeUp = (n: NodeState): boolean => n.reachable && n.role !== "down";
+
+function nodeText(n: NodeState, short: boolean): string {
+  if (!nodeUp(n)) return short ? `${n.id}:DOWN` : `n${n.id} DOWN`;
+  const role = short ? (n.role[0] ?? "?").toUpperCase() : n.role;
+  return short ? `${n.id}:${role}` : `n${n.id} ${role}`;
+}
+
+/** The status line, exactly `width` columns: left part, then the connection right-aligned. */
+export function statusLine(me: string | undefined, cluster: ClusterState, width: number): string {
+  const right = connectionText(cluster.connection, cluster);
+  const nodes = [...cluster.nodes].sort((a, b) => a.id - b.id);
+  const who = me ?? "not logged in";
+  const variants = [
+    [who, nodes.map((n) => nodeText(n, false)).join("  "), `epoch ${cluster.epoch}`],
+    [who, nodes.map((n) => nodeText(n, false)).join(" "), `e${cluster.epoch}`],
+    [who, nodes.map((n) => nodeText(n, true)).join(" "), `e${cluster.epoch}`],
+    [who, nodes.map((n) => nodeText(n, true)).join(" ")],
+    [who],
+  ];
+  for (const parts of variants) {
+    const left = parts.filter((p) => p !== "").join(" │ ");
+    if (widthOf(left) + 3 + widthOf(right) <= width) {
+      return left + " ".repeat(width - widthOf(left) - widthOf(right)) + right;
+    }
+  }
+  return fit(right, width);
+}

@@ -1,0 +1,115 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type ConnectionState } from "./index.js";
+import { FakeCluster } from "./testing/fake-cluster.js";
+import { delay, waitFor } from "./testing/wait.js";
+
+async function setup(t: { after: (fn: () => void) => void }) {
+  const cluster = await FakeCluster.start();
+  t.after(() => cluster.close());
+  const client = connect({ cluster: cluster.clusterList, deadlineMs: 5_000 });
+  t.after(() => client.close());
+  const connections: ConnectionState[] = [];
+  client.onChange((s) => {
+    const last = connections.at(-1);
+    if (last?.kind !== s.connection.kind) connections.push(s.connection);
+  });
+  return { cluster, client, connections };
+}
+
+test("state goes connecting → connected → rebinding → connected when the primary dies", async (t) => {
+  const { cluster, client, connections } = await setup(t);
+  const first = client.cluster();
+  assert.deepEqual(first.connection, { kind: "connecting" });
+  assert.equal(client.cluster(), first, "the same snapshot until something changes");
+  await client.register("alice", "password");
+  cluster.inject("bob", "alice", "hi");
+  const before = Date.now();
+  cluster.stopNode(0);
+  await waitFor(() => client.cluster().connection.kind === "rebinding", 2_000, "rebinding");
+  cluster.setPrimary(1);
+  const sent = await client.send("bob", "after the failover");
+  assert.equal(sent.text, "after the failover");
+  await waitFor(() => client.cluster().nodes[0]!.role === "down", 2_000, "node 0 shown down");
+  const state = client.cluster();
+  assert.deepEqual(state.connection, { kind: "connected", nodeId: 1, address: cluster.addresses[1] });
+  assert.equal(state.primaryId, 1);
+  assert.deepEqual(state.nodes.map((n) => [n.id, n.role, n.reachable]),
+    [[0, "down", false], [1, "primary", true], [2, "backup", true]]);
+  assert.deepEqual(connections.map((c) => c.kind), ["connected", "rebinding", "connected"]);
+  const rebinding = connections[1]!;
+  assert.ok(rebinding.kind === "rebinding" && rebinding.since >= before);
+  assert.ok(Object.isFrozen(state));
+});
+
+test("a send in flight to a silent primary is retried on the new one: one message", async (t) => {
+  const { cluster, client } = await setup(t);
+  await client.register("alice", "password");
+  cluster.inject("bob", "alice", "hi");
+  cluster.setSilent(0, true);
+  const started = Date.now();
+  const sending = client.send("bob", "through a pause");
+  await delay(100);
+  cluster.setPrimary(1);
+  const sent = await sending;
+  const elapsedMs = Date.now() - started;
+  cluster.setSilent(0, false); // the held attempt now answers on the old node: not a second message
+  await delay(100);
+  assert.equal(cluster.messages.filter((m) => m.text === "through a pause").length, 1);
+  assert.equal(Number(cluster.messages.at(-1)!.seq), sent.seq);
+  assert.ok(elapsedMs < 1_500, `rebound after ${elapsedMs} ms`);
+});
+
+test("the cluster watch moves to another node when its node stops, and shows the change", async (t) => {
+  const { cluster, client } = await setup(t);
+  await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
+  const watchesBefore = (cluster.calls[1]!.watchCluster ?? 0) + (cluster.calls[2]!.watchCluster ?? 0);
+  cluster.stopNode(0);
+  cluster.setPrimary(2);
+  await waitFor(() => client.cluster().primaryId === 2, 3_000, "primary 2 seen without any call");
+  const watchesAfter = (cluster.calls[1]!.watchCluster ?? 0) + (cluster.calls[2]!.watchCluster ?? 0);
+  assert.ok(watchesAfter > watchesBefore, "a new WatchCluster stream on a live node");
+  assert.deepEqual(client.cluster().connection,
+    { kind: "connected", nodeId: 2, address: cluster.addresses[2] });
+});
+
+test("a silent watched node is noticed by the probe and the watch moves on", async (t) => {
+  const { cluster, client } = await setup(t);
+  await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
+  cluster.setSilent(0, true);
+  cluster.setPrimary(1);
+  await waitFor(() => client.cluster().primaryId === 1, 3_500, "primary 1 seen without any call");
+  assert.equal(client.cluster().nodes[0]!.reachable, false);
+  cluster.setSilent(0, false);
+});
+
+test("many sends from several clients through two failovers: each committed exactly once", async (t) => {
+  const cluster = await FakeCluster.start();
+  t.after(() => cluster.close());
+  const clients = ["a", "b", "c"].map((name) => {
+    const client = connect({ cluster: cluster.clusterList, deadlineMs: 5_000 });
+    t.after(() => client.close());
+    return { name, client };
+  });
+  for (const { name, client } of clients) await client.register(name, "password");
+  const acked: number[] = [];
+  const senders = clients.map(async ({ name, client }, k) => {
+    for (let i = 0; i < 30; i++) {
+      const to = clients[(k + 1) % clients.length]!.name;
+      acked.push((await client.send(to, `${name} ${i}`)).seq);
+      if (i % 5 === 0) cluster.failRepliesAfterCommit += 1;
+    }
+  });
+  await delay(30);
+  cluster.stopNode(0);
+  cluster.setPrimary(1);
+  await delay(100);
+  cluster.setSilent(1, true);
+  cluster.setPrimary(2);
+  await Promise.all(senders);
+  const texts = cluster.messages.map((m) => m.text);
+  assert.equal(texts.length, 90);
+  assert.equal(new Set(texts).size, 90, "no message committed twice");
+  assert.deepEqual([...acked].sort((x, y) => x - y), Array.from({ length: 90 }, (_, i) => i + 1));
+  cluster.setSilent(1, false);
+});

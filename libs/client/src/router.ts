@@ -1,0 +1,198 @@
+// Finds the primary and keeps watching the cluster. Discovery asks every known node for its
+// ClusterStatus at once and settles on the first answer that names a primary (stale epochs
+// are ignored by the view). The watcher keeps one WatchCluster stream open on some node,
+// moves to another when it breaks, and probes the watched node with GetStatus because a
+// WatchCluster stream is silent while nothing changes (a SIGSTOPped node looks healthy).
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  GetStatusRequestSchema,
+  WatchClusterRequestSchema,
+  type ClusterStatus,
+} from "@chat-tui/proto";
+import { backoffMs, sleep } from "./backoff.js";
+import { epochOf, primaryHintOf, toStatusReport, type StatusReport } from "./codec.js";
+import { ClusterView } from "./cluster-view.js";
+import { describeError, isServiceError } from "./errors.js";
+import { statusTimeoutMsMax, watchProbeIntervalMs } from "./limits.js";
+import { NodePool } from "./node-pool.js";
+
+/** Where to send the next attempt, and whether any node answered while finding it. */
+export interface Target {
+  address: string;
+  /** Set when no node answered discovery: why the last one failed. */
+  offlineReason?: string | undefined;
+}
+
+interface Discovery {
+  primary: string | undefined;
+  answered: number;
+  reason: string;
+}
+
+export class Router {
+  readonly view: ClusterView;
+  readonly pool = new NodePool();
+  private readonly closing = new AbortController();
+  private discovery: Promise<Discovery> | undefined;
+  private nextIndex = 0;
+  private watchIndex = 0;
+
+  constructor(
+    seeds: readonly string[],
+    private readonly attemptTimeoutMs: number,
+  ) {
+    this.view = new ClusterView(seeds);
+  }
+
+  /** Aborts when the client closes. */
+  get signal(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  start(): void {
+    void this.watchLoop();
+  }
+
+  close(): void {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    this.view.close();
+    this.pool.close();
+  }
+
+  /** The current primary, else the outcome of a discovery round, else the next node in turn
+   *  (a backup answers with a redirect, so trying it is how a primary is found too). */
+  async resolve(deadlineAt: number): Promise<Target> {
+    const known = this.view.primary();
+    if (known !== undefined) return { address: known };
+    const timeoutMs = Math.min(statusTimeoutMsMax, this.attemptTimeoutMs, deadlineAt - Date.now());
+    this.discovery ??= this.discover(Math.max(timeoutMs, 1)).finally(() => {
+      this.discovery = undefined;
+    });
+    const found = await this.discovery;
+    if (found.primary !== undefined) return { address: found.primary };
+    const addresses = this.view.addresses();
+    const address = addresses[this.nextIndex++ % addresses.length]!;
+    return { address, offlineReason: found.answered === 0 ? found.reason : undefined };
+  }
+
+  /** A retryable failure of a call on `address`: follow the redirect or mark the node.
+   *  CANCELLED is ours when we abandoned the call; otherwise the server cut it (shutdown). */
+  noteCallFailure(address: string, err: unknown, cancelledByUs = false): void {
+    if (!isServiceError(err)) return this.view.noteFailure(address);
+    const hint = primaryHintOf(err.metadata);
+    if (err.code === grpc.status.CANCELLED && cancelledByUs) return;
+    if (hint !== undefined) return this.view.noteRedirect(address, hint, epochOf(err.metadata));
+    this.view.noteFailure(address);
+  }
+
+  getStatus(address: string, timeoutMs: number): Promise<StatusReport> {
+    return new Promise((resolve, reject) => {
+      const stub = this.pool.get(address).cluster;
+      const options = { deadline: Date.now() + timeoutMs };
+      stub.getStatus(create(GetStatusRequestSchema), new grpc.Metadata(), options, (err, res) => {
+        if (err || !res) return reject(err ?? new Error("empty GetStatus answer"));
+        try {
+          resolve(toStatusReport(res));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  private discover(timeoutMs: number): Promise<Discovery> {
+    const addresses = this.view.addresses();
+    return new Promise((resolve) => {
+      let pending = addresses.length;
+      let answered = 0;
+      let reason = "no node answered";
+      const settle = (): void => {
+        if (--pending > 0) return;
+        resolve({ primary: this.view.primary(), answered, reason });
+      };
+      for (const address of addresses) {
+        this.getStatus(address, timeoutMs).then(
+          (report) => {
+            answered += 1;
+            this.view.adoptStatus(report, address);
+            const primary = this.view.primary();
+            if (primary !== undefined) resolve({ primary, answered, reason });
+            settle();
+          },
+          (err: unknown) => {
+            if (!this.signal.aborted) this.view.noteFailure(address);
+            reason = `${address}: ${describeError(err)}`;
+            settle();
+          },
+        );
+      }
+    });
+  }
+
+  private async watchLoop(): Promise<void> {
+    let failuresInRow = 0;
+    while (!this.signal.aborted) {
+      const addresses = this.view.addresses();
+      const address = addresses[this.watchIndex % addresses.length]!;
+      const outcome = await this.watchOnce(address);
+      if (this.signal.aborted) return;
+      if (!outcome.ok) this.watchIndex += 1;
+      failuresInRow = outcome.received ? 0 : failuresInRow + 1;
+      const waitMs = backoffMs(outcome.received ? 0 : Math.floor(failuresInRow / addresses.length));
+      if (failuresInRow >= addresses.length) this.view.noteOffline(waitMs, outcome.reason);
+      await sleep(waitMs, this.signal);
+    }
+  }
+
+  /** One WatchCluster stream on `address`, until it ends, fails or its node stops answering. */
+  private watchOnce(address: string): Promise<{ ok: boolean; received: boolean; reason: string }> {
+    return new Promise((resolve) => {
+      const stream = this.pool.get(address).cluster.watchCluster(create(WatchClusterRequestSchema));
+      let received = false;
+      let cancelled = false;
+      const cancel = (): void => {
+        cancelled = true;
+        stream.cancel();
+      };
+      let probing = false;
+      let reason = "stream ended";
+      const probe = setInterval(() => {
+        if (probing) return;
+        probing = true;
+        const timeoutMs = Math.min(statusTimeoutMsMax, this.attemptTimeoutMs);
+        this.getStatus(address, timeoutMs).then(
+          (report) => void this.view.adoptStatus(report, address),
+          (err: unknown) => {
+            reason = `${address}: ${describeError(err)}`;
+            this.view.noteFailure(address);
+            cancel();
+          },
+        ).finally(() => (probing = false));
+      }, watchProbeIntervalMs);
+      const onAbort = (): void => cancel();
+      this.signal.addEventListener("abort", onAbort, { once: true });
+      stream.on("data", (status: ClusterStatus) => {
+        received = true;
+        try {
+          this.view.adoptStatus(toStatusReport(status), address);
+        } catch (err) {
+          reason = describeError(err);
+          cancel();
+        }
+      });
+      stream.on("error", (err: grpc.ServiceError) => {
+        if (err.code !== grpc.status.CANCELLED || !cancelled) {
+          reason = `${address}: ${describeError(err)}`;
+          if (!this.signal.aborted) this.view.noteFailure(address);
+        }
+      });
+      stream.on("status", (status: grpc.StatusObject) => {
+        clearInterval(probe);
+        this.signal.removeEventListener("abort", onAbort);
+        resolve({ ok: status.code === grpc.status.OK, received, reason });
+      });
+    });
+  }
+}

@@ -1,0 +1,74 @@
+// R18 (Skeen's LAST rule) as a pure function: from a recovering node's own state and the fresh
+// answers of its peers, decide whether to wait (and why) or which node stands, against which V*.
+
+import { compareViewId, findMember, sameStorage } from "./log.js";
+import type { NodeId, Role, View, VoteRecord } from "./types.js";
+
+export interface LogInfo {
+  readonly nodeId: NodeId;
+  readonly storageId: string;
+  readonly status: Role;
+  readonly epoch: number;
+  readonly lastIndex: number;
+  readonly lastEpoch: number;
+  readonly latestView: View;
+  readonly vote: VoteRecord;
+}
+
+export type RecoveryPlan =
+  | { readonly kind: "wait"; readonly why: string }
+  | { readonly kind: "stand"; readonly candidate: NodeId; readonly vStar: View; readonly epoch: number };
+
+export function compareLogs(
+  a: { lastEpoch: number; lastIndex: number },
+  b: { lastEpoch: number; lastIndex: number },
+): number {
+  return a.lastEpoch !== b.lastEpoch ? a.lastEpoch - b.lastEpoch : a.lastIndex - b.lastIndex;
+}
+
+const CURRENT_STATUSES: ReadonlySet<Role> = new Set(["primary", "backup", "candidate"]);
+
+/**
+ * R17(b)/R18. `answers` are fresh answers of peers (never self). The responder set R is
+ * self ∪ answers. Refinement of R18 (NOTES.md): only a holder of N*'s exact (lastEpoch,
+ * lastIndex) stands — a member of V* if one holds N*, else the N* holder itself, whose barrier
+ * then lists V* ∪ {itself} — so no candidate ever copies another's log.
+ */
+export function planRecovery(self: LogInfo, answers: readonly LogInfo[]): RecoveryPlan {
+  for (const a of answers) {
+    if (CURRENT_STATUSES.has(a.status)) return { kind: "wait", why: `n${a.nodeId} is ${a.status}` };
+  }
+  const all = [self, ...answers];
+  let nStar = self;
+  for (const a of all) if (compareLogs(a, nStar) > 0) nStar = a;
+  let vStar = nStar.latestView;
+  for (const a of all) {
+    // Equal (lastEpoch, lastIndex) ⇒ identical logs (log matching), so their views agree.
+    if (compareLogs(a, nStar) === 0 && compareViewId(a.latestView.id, vStar.id) > 0) {
+      vStar = a.latestView;
+    }
+  }
+  for (const m of vStar.members) {
+    const r = all.find((a) => a.nodeId === m.nodeId);
+    if (r === undefined) return { kind: "wait", why: `V* member n${m.nodeId} has not answered` };
+    if (!sameStorage(m, r.storageId)) {
+      return { kind: "wait", why: `V* member n${m.nodeId} answers with another storage` };
+    }
+  }
+  for (const r of all) {
+    const v = r.vote;
+    if (v.votedFor !== null && v.epoch > nStar.lastEpoch && !all.some((a) => a.nodeId === v.votedFor)) {
+      return { kind: "wait", why: `n${r.nodeId} voted for n${v.votedFor} in e${v.epoch}` };
+    }
+  }
+  const holders = all.filter((a) => compareLogs(a, nStar) === 0).map((a) => a.nodeId);
+  holders.sort((x, y) => x - y);
+  // Prefer a member of V*. If none holds N* (a machine crash cost V*'s proposer its unsynced
+  // tail while a removed node kept it), the N* holder stands and its barrier lists V* ∪ {itself}
+  // — the spec's "a member of V* copies N*'s suffix" without copying (NOTES.md, found by seed 3238).
+  const inView = holders.filter((id) => findMember(vStar, id) !== undefined);
+  const candidate = inView[0] ?? holders[0]!;
+  let epoch = 0;
+  for (const a of all) epoch = Math.max(epoch, a.epoch, a.vote.epoch, a.lastEpoch);
+  return { kind: "stand", candidate, vStar, epoch: epoch + 1 };
+}

@@ -1,0 +1,110 @@
+// Unit tests of the core's pure rules: the self-pause guard, vote rules (CE22 ship vs CE23
+// refuse), fencing, and R18 planning.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { bootstrapView } from "./log.js";
+import { planRecovery, type LogInfo } from "./recovery.js";
+import { Replica } from "./replica.js";
+import type { Action, Durable, LogEntry, Member, Message } from "./types.js";
+
+const members = [{ nodeId: 0 }, { nodeId: 1 }, { nodeId: 2 }];
+const m = (nodeId: number, session: string): Member => ({ nodeId, storageId: `d${nodeId}`, session });
+
+function replica(nodeId: number, durable: Partial<Durable>, seed = 1): Replica {
+  let x = seed;
+  const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+  return new Replica({ nodeId, members, exclusion: "timed", random }, {
+    storageId: `d${nodeId}`, epoch: 0, votedFor: null, entries: [], commitHint: 0, ...durable,
+  });
+}
+
+function header(from: number, epoch: number, viewId = { epoch: 1, index: 1 }, session = "s1") {
+  return { from, storageId: `d${from}`, incarnation: `i${from}`, session, epoch, viewId,
+    status: "backup" as const };
+}
+
+const barrier1: LogEntry = { index: 1, epoch: 1, ts: 0, kind: "barrier",
+  members: [m(0, "s0"), m(1, "s1"), m(2, "s2")] };
+
+function sends(actions: Action[]): Message[] {
+  return actions.flatMap((a) => (a.kind === "send" ? [a.msg] : []));
+}
+
+test("R8: a gap over θ trips the guard: recovering with a new session", () => {
+  const r = replica(0, {});
+  r.step({ kind: "tick", nowMs: 0 });
+  const before = r.status().session;
+  const out = r.step({ kind: "tick", nowMs: 500 });
+  assert.equal(r.status().role, "recovering");
+  assert.equal(r.status().pauseEpoch, 1);
+  assert.notEqual(r.status().session, before);
+  assert.ok(out.some((a) => a.kind === "role" && a.reason.startsWith("self-pause")));
+});
+
+test("CE22: a voter whose newer view lists C and whose log extends C's ships its suffix", () => {
+  const refresh: LogEntry = { index: 2, epoch: 1, ts: 1, kind: "view",
+    members: [m(0, "s0"), m(1, "s1"), m(2, "s2b")] };
+  const y = replica(2, { epoch: 1, entries: [barrier1, refresh], commitHint: 1 });
+  y.step({ kind: "tick", nowMs: 0 });
+  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 2), kind: "vote-request",
+    recovery: false, lastIndex: 1, lastEpoch: 1, nonce: "n1" } });
+  const reply = sends(out).find((x) => x.kind === "vote-reply");
+  assert.ok(reply && reply.kind === "vote-reply");
+  assert.equal(reply.granted, false);
+  assert.equal(reply.reason, "ship");
+  assert.deepEqual(reply.suffix?.map((e) => e.index), [2]);
+});
+
+test("CE23: a voter whose log does not extend C's refuses instead of shipping", () => {
+  const barrier2: LogEntry = { index: 2, epoch: 2, ts: 1, kind: "barrier",
+    members: [m(0, "s0x"), m(1, "s1"), m(2, "s2")] };
+  const y = replica(2, { epoch: 2, votedFor: 2, entries: [barrier1, barrier2], commitHint: 1 });
+  y.step({ kind: "tick", nowMs: 0 });
+  // C = n1 holds 2/e1 (m) — same index as Y's barrier, different epoch.
+  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 3), kind: "vote-request",
+    recovery: false, lastIndex: 2, lastEpoch: 1, nonce: "n1" } });
+  const reply = sends(out).find((x) => x.kind === "vote-reply");
+  assert.ok(reply && reply.kind === "vote-reply");
+  assert.equal(reply.granted, false);
+  assert.equal(reply.reason, "newer view");
+  assert.equal(reply.suffix, undefined);
+});
+
+test("R15: a vote is sent only after it is durable", () => {
+  const y = replica(2, { epoch: 1, entries: [barrier1], commitHint: 1 });
+  y.step({ kind: "tick", nowMs: 0 });
+  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 2), kind: "vote-request",
+    recovery: false, lastIndex: 1, lastEpoch: 1, nonce: "n1" } });
+  const persist = out.find((a) => a.kind === "persist-hard-state");
+  assert.ok(persist && persist.kind === "persist-hard-state");
+  assert.equal(sends(out).some((x) => x.kind === "vote-reply"), false);
+  const after = y.step({ kind: "persisted", nowMs: 2, token: persist.token });
+  const reply = sends(after).find((x) => x.kind === "vote-reply");
+  assert.ok(reply && reply.kind === "vote-reply" && reply.granted);
+});
+
+test("fencing: an append from a lower epoch is refused with the higher epoch", () => {
+  const y = replica(2, { epoch: 3, entries: [barrier1], commitHint: 1 });
+  y.step({ kind: "tick", nowMs: 0 });
+  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(0, 1), status: "primary",
+    kind: "append", prevIndex: 1, prevEpoch: 1, entries: [], commit: 1 } });
+  const reply = sends(out).find((x) => x.kind === "append-reply");
+  assert.ok(reply && reply.kind === "append-reply" && !reply.success && reply.epoch === 3);
+  assert.equal(y.status().role, "recovering");
+});
+
+const info = (nodeId: number, lastEpoch: number, lastIndex: number, view: LogInfo["latestView"]): LogInfo => ({
+  nodeId, storageId: `d${nodeId}`, status: "recovering", epoch: lastEpoch, lastIndex, lastEpoch,
+  latestView: view, vote: { epoch: lastEpoch, votedFor: null },
+});
+
+test("R18/CE2: wait while a member of V* has not answered; stand once all answered", () => {
+  const v01 = { id: { epoch: 1, index: 3 }, members: [m(0, "a"), m(1, "b")] };
+  const v012 = bootstrapView([0, 1, 2]);
+  const wait = planRecovery(info(1, 1, 3, v01), [info(2, 1, 1, v012)]);
+  assert.deepEqual(wait, { kind: "wait", why: "V* member n0 has not answered" });
+  const stand = planRecovery(info(1, 1, 3, v01), [info(2, 1, 1, v012), info(0, 1, 4, v01)]);
+  assert.equal(stand.kind, "stand");
+  assert.equal(stand.kind === "stand" && stand.candidate, 0);
+});

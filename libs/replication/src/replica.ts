@@ -1,0 +1,1160 @@
+// The replication core: one replica as a pure state machine (etcd-io/raft style). `step(event)`
+// is the only entry point; it runs the self-pause guard (R8), dispatches, then lets the current
+// role make progress, asserts invariants and returns the actions the host must run in order.
+// Rules are cited as Rn from REPLICATION.md; refinements are listed in NOTES.md.
+
+import {
+  CATCHUP_LAG_MAX, ENTRIES_PER_APPEND_MAX, ENTRIES_PER_SHIP_MAX, MEMBERS_MAX,
+  PROBES_OUTSTANDING_MAX, PROPOSALS_PENDING_MAX, RECOVERY_ANSWER_AGE_MS, SNAPSHOT_INTERVAL_ENTRIES,
+  SNAPSHOT_RESEND_MS, TIMING_DEFAULT, type Timing, timingIsSafe,
+} from "./limits.js";
+import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
+import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
+import {
+  type Action, assert, assertNever, type Body, type Durable, type Event, type ExclusionMode,
+  type Header, type LogEntry, type Member, type Message, type NodeId, type ReplyOutcome,
+  type Role, type SnapshotMeta, type View,
+} from "./types.js";
+
+export interface ReplicaConfig {
+  readonly nodeId: NodeId;
+  /** The static member set M. */
+  readonly members: readonly { readonly nodeId: NodeId }[];
+  readonly timing?: Partial<Timing>;
+  readonly exclusion: ExclusionMode;
+  /** Seeded PRNG in [0, 1): sessions, incarnation, stagger and election jitter. */
+  readonly random: () => number;
+  readonly snapshotIntervalEntries?: number;
+}
+
+interface Answer extends LogInfo {
+  readonly atMs: number;
+}
+
+interface PeerState {
+  /** Last fresh contact of any kind (a pong counts at its probe's send time). */
+  contactMs: number;
+  /** Last fresh message in which this peer reported itself primary of `primaryEpoch`. */
+  primaryContactMs: number;
+  /** Every process of this peer known alive before this time is gone (DEAD, R7). */
+  deadMs: number;
+  /** Highest epoch this peer said it no longer acts as primary in (STEPPED-DOWN, R7). */
+  steppedDownEpoch: number;
+  incarnations: string[];
+  storageId: string | null;
+  session: string | null;
+  status: Role | null;
+  statusEpoch: number;
+  /** Send times of recent probes that did not fail locally. */
+  probeSentMs: number[];
+  answer: Answer | null;
+}
+
+interface Outstanding {
+  readonly peer: NodeId;
+  readonly sentMs: number;
+  readonly pauseEpoch: number;
+}
+
+interface Candidacy {
+  readonly epoch: number;
+  readonly recovery: boolean;
+  readonly startMs: number;
+  readonly deadlineMs: number;
+  readonly prevRole: Role;
+  readonly oldPrimary: NodeId | null;
+  readonly oldPrimaryEpoch: number;
+  readonly oldPrimaryIsCandidate: boolean;
+  readonly followSinceMs: number;
+  requested: boolean;
+  readonly nonces: Map<NodeId, string>;
+  readonly granted: Map<NodeId, { readonly storageId: string; readonly session: string }>;
+}
+
+interface Progress {
+  storageId: string;
+  matchIndex: number;
+  matchKnown: boolean;
+  nextIndex: number;
+  snapshotSentMs: number;
+}
+
+interface PrimaryState {
+  readonly barrierIndex: number;
+  readonly progress: Map<NodeId, Progress>;
+  readonly pending: Map<string, number>;
+  /** When this primary appended the listing of each member's current session. */
+  readonly listedAtMs: Map<NodeId, number>;
+}
+
+interface PendingPersist {
+  readonly token: number;
+  readonly lastIndexAfter: number | null;
+}
+
+const NEVER = -Infinity;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type PersistBody = DistributiveOmit<
+  Extract<Action, { kind: "persist-entries" | "persist-truncate" | "persist-hard-state" }>,
+  "token"
+>;
+
+export class Replica {
+  readonly nodeId: NodeId;
+  readonly storageId: string;
+  readonly incarnation: string;
+  private readonly peerIds: readonly NodeId[];
+  private readonly t: Timing;
+  private readonly exclusion: ExclusionMode;
+  private readonly random: () => number;
+  private readonly snapshotInterval: number;
+
+  private session: string;
+  private epoch: number;
+  private votedFor: NodeId | null;
+  private readonly log: Log;
+  private role: Role = "recovering";
+  private primaryId: NodeId | null = null;
+  private primaryEpoch = 0;
+  private commitIndex: number;
+  private appliedIndex: number;
+
+  private started = false;
+  private nowMs = 0;
+  private lastObsMs = 0;
+  private pauseEpoch = 0;
+  private pauseChangedAtMs = 0;
+  private maxEpochSeen: number;
+  private lastEntryLocalMs = 0;
+  private out: Action[] = [];
+
+  private tokenNext = 1;
+  private tokenIssuedLast = 0;
+  private tokenDoneLast = 0;
+  private durableLastIndex: number;
+  private readonly pendingPersist: PendingPersist[] = [];
+  private readonly afterPersist: { token: number; build: () => void }[] = [];
+
+  private readonly peers = new Map<NodeId, PeerState>();
+  private readonly outstanding = new Map<string, Outstanding>();
+  private probeCounter = 0;
+  private nextHeartbeatMs = 0;
+
+  private followSinceMs = 0;
+  private primaryIsCandidate = false;
+  private electionDueMs: number | null = null;
+  private cand: Candidacy | null = null;
+  private prim: PrimaryState | null = null;
+  private compactPending: number | null = null;
+  private waitReason = "starting";
+
+  constructor(config: ReplicaConfig, durable: Durable) {
+    this.t = { ...TIMING_DEFAULT, ...config.timing };
+    assert(timingIsSafe(this.t), "θ + h + D_max + margin < T_exclude");
+    const ids = config.members.map((m) => m.nodeId);
+    assert(ids.length <= MEMBERS_MAX && ids.includes(config.nodeId), "members include self");
+    assert(new Set(ids).size === ids.length, "members unique");
+    this.nodeId = config.nodeId;
+    this.peerIds = ids.filter((id) => id !== config.nodeId).sort((a, b) => a - b);
+    this.exclusion = config.exclusion;
+    this.random = config.random;
+    this.snapshotInterval = config.snapshotIntervalEntries ?? SNAPSHOT_INTERVAL_ENTRIES;
+    this.storageId = durable.storageId;
+    this.incarnation = this.randomId("i");
+    this.session = this.randomId("s");
+    this.epoch = durable.epoch;
+    this.votedFor = durable.votedFor;
+    const base = durable.snapshot ?? { index: 0, epoch: 0, ts: 0, view: bootstrapView(ids) };
+    this.log = new Log(base, durable.entries);
+    assert(this.log.lastEpoch() <= this.epoch, "durable epoch covers the log");
+    // R2: after a restart the known commit index is min(commit hint, lastIndex).
+    this.commitIndex = Math.max(base.index, Math.min(durable.commitHint, this.log.lastIndex()));
+    this.appliedIndex = base.index;
+    this.durableLastIndex = this.log.lastIndex();
+    this.maxEpochSeen = this.epoch;
+    for (const id of this.peerIds) this.peers.set(id, newPeerState());
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read-only views for hosts, tests and the simulator's checkers.
+
+  status(): {
+    role: Role; epoch: number; votedFor: NodeId | null; primaryId: NodeId | null;
+    commitIndex: number; appliedIndex: number; lastIndex: number; lastEpoch: number;
+    view: View; session: string; pauseEpoch: number; waitReason: string; firstIndex: number;
+  } {
+    return {
+      role: this.role, epoch: this.epoch, votedFor: this.votedFor, primaryId: this.primaryId,
+      commitIndex: this.commitIndex, appliedIndex: this.appliedIndex,
+      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
+      view: this.log.latestView(), session: this.session, pauseEpoch: this.pauseEpoch,
+      waitReason: this.waitReason, firstIndex: this.log.firstIndex(),
+    };
+  }
+  entryAt(i: number): LogEntry | undefined {
+    return this.log.entry(i);
+  }
+  termAt(i: number): number | undefined {
+    return this.log.term(i);
+  }
+  viewAt(i: number): View {
+    return this.log.viewAt(i);
+  }
+  entries(from: number, to: number): LogEntry[] {
+    return this.log.slice(from, to);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The single entry point.
+
+  step(ev: Event): Action[] {
+    this.out = [];
+    assert(!this.started || ev.nowMs >= this.nowMs, "monotonic clock");
+    this.nowMs = ev.nowMs;
+    if (!this.started) this.start();
+    this.guard();
+    switch (ev.kind) {
+      case "tick":
+        this.onTick();
+        break;
+      case "message":
+        this.onMessage(ev.msg);
+        break;
+      case "persisted":
+        this.onPersisted(ev.token);
+        break;
+      case "probe-result":
+        this.onProbeResult(ev.nonce, ev.outcome);
+        break;
+      case "propose":
+        this.onPropose(ev.requestId, ev.payload);
+        break;
+      case "snapshot-ready":
+        this.onSnapshotReady(ev.index);
+        break;
+      default:
+        assertNever(ev);
+    }
+    this.progressRole();
+    this.applyCommitted();
+    this.assertInvariants();
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private start(): void {
+    this.started = true;
+    this.lastObsMs = this.nowMs;
+    this.pauseChangedAtMs = this.nowMs;
+    this.lastEntryLocalMs = this.nowMs;
+    this.setRole("recovering", "start");
+    // R7: a restarted node announces that it no longer acts in its durable epoch.
+    for (const id of this.peerIds) this.send(id, { kind: "stepped-down", steppedEpoch: this.epoch });
+  }
+
+  /** R8: a gap over θ since the last observation means this process was paused. */
+  private guard(): void {
+    const gapMs = this.nowMs - this.lastObsMs;
+    this.lastObsMs = this.nowMs;
+    if (gapMs <= this.t.pauseThresholdMs) return;
+    this.pauseEpoch++;
+    this.pauseChangedAtMs = this.nowMs;
+    this.becomeRecovering(`self-pause ${gapMs}ms`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transitions.
+
+  private setRole(role: Role, reason: string): void {
+    this.role = role;
+    this.out.push({
+      kind: "role", role, epoch: this.epoch, primaryId: this.primaryId,
+      view: this.log.latestView(), reason,
+    });
+  }
+
+  /** R16: recovering after a restart, a self-pause or learning of a newer epoch/view. */
+  private becomeRecovering(reason: string): void {
+    if (this.role === "primary") {
+      for (const id of this.peerIds) {
+        this.send(id, { kind: "stepped-down", steppedEpoch: this.primaryEpoch });
+      }
+      for (const requestId of this.prim!.pending.keys()) {
+        this.reply(requestId, { kind: "not-primary", hintNodeId: null });
+      }
+    }
+    this.prim = null;
+    this.cand = null;
+    this.electionDueMs = null;
+    this.primaryId = null;
+    this.primaryIsCandidate = false;
+    this.session = this.randomId("s");
+    this.setRole("recovering", reason);
+  }
+
+  /** R17(a)/R19: follow a primary of epoch ≥ mine; current only once a committed view lists us. */
+  private becomeJoining(primary: NodeId, epoch: number, reason: string): void {
+    assert(this.role === "recovering" || this.role === "joining", "join from recovering");
+    this.primaryId = primary;
+    this.primaryEpoch = epoch;
+    this.followSinceMs = this.nowMs;
+    this.peer(primary).primaryContactMs = this.nowMs;
+    this.setRole("joining", reason);
+  }
+
+  private becomeBackup(reason: string): void {
+    assert(this.primaryId !== null && this.listedCurrent(), "a backup is current");
+    this.electionDueMs = null;
+    this.setRole("backup", reason);
+  }
+
+  /** R13 (fast path, from backup) or R18 (recovery, from recovering). */
+  private becomeCandidate(recovery: boolean, epoch: number): void {
+    assert(epoch > this.epoch && epoch > this.log.lastEpoch(), "candidate epoch is new");
+    this.epoch = epoch;
+    this.maxEpochSeen = Math.max(this.maxEpochSeen, epoch);
+    this.votedFor = this.nodeId;
+    this.persist({ kind: "persist-hard-state", epoch, votedFor: this.nodeId }, null);
+    const span = this.t.electionTimeoutMsMax - this.t.electionTimeoutMsMin;
+    const cand: Candidacy = {
+      epoch, recovery, startMs: this.nowMs,
+      deadlineMs: this.nowMs + this.t.electionTimeoutMsMin + Math.floor(this.random() * span),
+      prevRole: this.role,
+      oldPrimary: recovery ? null : this.primaryId,
+      oldPrimaryEpoch: this.primaryEpoch,
+      oldPrimaryIsCandidate: this.primaryIsCandidate,
+      followSinceMs: this.followSinceMs,
+      requested: false, nonces: new Map(), granted: new Map(),
+    };
+    this.cand = cand;
+    this.electionDueMs = null;
+    this.setRole("candidate", recovery ? "recovery election" : "fast-path election");
+    // R13: the vote for self is durable before any request leaves.
+    this.afterDurable(() => {
+      if (this.cand !== cand) return;
+      cand.requested = true;
+      for (const m of this.log.latestView().members) {
+        if (m.nodeId !== this.nodeId) this.requestVote(m.nodeId);
+      }
+    });
+  }
+
+  /** Give up a candidacy: stay in the persisted epoch, in the previous role (R13). */
+  private abandonCandidacy(reason: string): void {
+    const cand = this.cand!;
+    this.cand = null;
+    if (cand.prevRole === "backup" && this.listedCurrent()) {
+      this.setRole("backup", reason);
+    } else {
+      this.primaryId = null;
+      this.setRole("recovering", reason);
+    }
+  }
+
+  /** R14/R18 win: append the barrier listing self and every voter with the session it voted with. */
+  private becomePrimary(members: Member[]): void {
+    const cand = this.cand!;
+    assert(this.votedFor === this.nodeId && this.epoch === cand.epoch, "win own epoch");
+    assert(this.log.lastEpoch() < this.epoch, "barrier is the first entry of its epoch");
+    this.cand = null;
+    this.primaryId = this.nodeId;
+    this.primaryEpoch = this.epoch;
+    members.sort((a, b) => a.nodeId - b.nodeId);
+    const barrierIndex = this.log.lastIndex() + 1;
+    this.prim = { barrierIndex, progress: new Map(), pending: new Map(), listedAtMs: new Map() };
+    this.appendLocal([{ kind: "barrier", members }]);
+    for (const m of members) this.prim.listedAtMs.set(m.nodeId, this.nowMs);
+    this.setRole("primary", cand.recovery ? "won recovery election" : "won fast path");
+    for (const id of this.peerIds) this.sendAppend(id, true);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Event handlers.
+
+  private onTick(): void {
+    if (this.nowMs < this.nextHeartbeatMs) return;
+    this.nextHeartbeatMs = this.nowMs + this.t.heartbeatMs;
+    this.probeAll();
+    if (this.role === "primary") for (const id of this.peerIds) this.sendAppend(id, true);
+    if (this.cand?.requested) {
+      for (const m of this.log.latestView().members) {
+        if (m.nodeId !== this.nodeId && !this.cand.granted.has(m.nodeId)) this.requestVote(m.nodeId);
+      }
+    }
+  }
+
+  private onPersisted(token: number): void {
+    const done = this.pendingPersist.shift();
+    assert(done !== undefined && done.token === token, `persisted tokens in order (#${token})`);
+    this.tokenDoneLast = token;
+    if (done.lastIndexAfter !== null) this.durableLastIndex = done.lastIndexAfter;
+    while (this.afterPersist.length > 0 && this.afterPersist[0]!.token <= token) {
+      this.afterPersist.shift()!.build();
+    }
+  }
+
+  private onProbeResult(nonce: string, outcome: "refused" | "timeout" | "local-failure"): void {
+    const o = this.outstanding.get(nonce);
+    if (o === undefined) return;
+    this.outstanding.delete(nonce);
+    const p = this.peer(o.peer);
+    if (outcome === "refused") {
+      p.deadMs = Math.max(p.deadMs, o.sentMs);
+    } else if (outcome === "local-failure") {
+      // R7: a probe that was never sent does not count toward a silence window.
+      const k = p.probeSentMs.indexOf(o.sentMs);
+      if (k >= 0) p.probeSentMs.splice(k, 1);
+    }
+  }
+
+  private onPropose(requestId: string, payload: unknown): void {
+    if (this.role !== "primary") {
+      this.reply(requestId, { kind: "not-primary", hintNodeId: this.primaryId });
+      return;
+    }
+    const prim = this.prim!;
+    if (prim.pending.has(requestId)) return;
+    if (prim.pending.size >= PROPOSALS_PENDING_MAX) {
+      this.reply(requestId, { kind: "busy" });
+      return;
+    }
+    this.appendLocal([{ kind: "cmd", requestId, payload }]);
+    prim.pending.set(requestId, this.log.lastIndex());
+    for (const id of this.peerIds) this.sendAppend(id, false);
+  }
+
+  private onSnapshotReady(index: number): void {
+    this.compactPending = null;
+    if (index <= this.log.snapshot().index || index > this.log.lastIndex()) return;
+    assert(index <= this.appliedIndex, "snapshot covers applied entries only");
+    this.log.resetTo(this.snapshotMetaAt(index), true);
+  }
+
+  private onMessage(msg: Message): void {
+    if (msg.from === this.nodeId || !this.peers.has(msg.from)) return;
+    this.notePeer(msg);
+    switch (msg.kind) {
+      case "append":
+        this.onAppend(msg);
+        break;
+      case "append-reply":
+        this.onAppendReply(msg);
+        break;
+      case "install-snapshot":
+        this.onInstallSnapshot(msg);
+        break;
+      case "vote-request":
+        this.onVoteRequest(msg);
+        break;
+      case "vote-reply":
+        this.onVoteReply(msg);
+        break;
+      case "ping":
+        this.onPing(msg);
+        break;
+      case "pong":
+        this.onPong(msg);
+        break;
+      case "stepped-down":
+        break;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  /** R7 bookkeeping common to every message: identity, incarnation, hard evidence, epochs. */
+  private notePeer(msg: Message): void {
+    const p = this.peer(msg.from);
+    this.maxEpochSeen = Math.max(this.maxEpochSeen, msg.epoch);
+    p.storageId = msg.storageId;
+    p.session = msg.session;
+    p.status = msg.status;
+    p.statusEpoch = msg.epoch;
+    if (!p.incarnations.includes(msg.incarnation)) {
+      if (p.incarnations.length > 0) p.deadMs = Math.max(p.deadMs, this.nowMs);
+      p.incarnations.push(msg.incarnation);
+      if (p.incarnations.length > 8) p.incarnations.shift();
+    }
+    if (msg.status === "recovering" || msg.status === "joining") {
+      p.steppedDownEpoch = Math.max(p.steppedDownEpoch, msg.epoch);
+    }
+    if (msg.kind === "stepped-down") {
+      p.steppedDownEpoch = Math.max(p.steppedDownEpoch, msg.steppedEpoch);
+    }
+    if (msg.kind !== "pong") {
+      p.contactMs = this.nowMs;
+      if (this.reportsPrimary(msg)) p.primaryContactMs = this.nowMs;
+    }
+    // R16 / inv. 16: a primary never acts after seeing a higher epoch; a follower that sees a
+    // primary of a newer epoch is no longer synchronized.
+    if (msg.epoch > this.epoch) {
+      if (this.role === "primary") this.becomeRecovering(`saw e${msg.epoch} from n${msg.from}`);
+      else if (msg.status === "primary" && (this.role === "backup" || this.role === "candidate")) {
+        this.becomeRecovering(`n${msg.from} is primary of e${msg.epoch}`);
+      }
+    }
+  }
+
+  private reportsPrimary(msg: Header): boolean {
+    return msg.status === "primary" && msg.from === this.primaryId && msg.epoch === this.primaryEpoch;
+  }
+
+  private onPing(msg: Message & { kind: "ping" }): void {
+    this.send(msg.from, {
+      kind: "pong", nonce: msg.nonce, pauseEpoch: msg.pauseEpoch,
+      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
+      latestView: this.log.latestView(),
+      vote: { epoch: this.epoch, votedFor: this.votedFor }, primaryId: this.primaryId,
+    });
+  }
+
+  /** R7 fresh replies: echo a probe sent after our latest pause; count once, at send time. */
+  private onPong(msg: Message & { kind: "pong" }): void {
+    const o = this.outstanding.get(msg.nonce);
+    if (o === undefined || o.peer !== msg.from) return;
+    this.outstanding.delete(msg.nonce);
+    if (o.pauseEpoch !== this.pauseEpoch || msg.pauseEpoch !== this.pauseEpoch) return;
+    const p = this.peer(msg.from);
+    p.contactMs = Math.max(p.contactMs, o.sentMs);
+    if (this.reportsPrimary(msg)) p.primaryContactMs = Math.max(p.primaryContactMs, o.sentMs);
+    p.answer = {
+      atMs: o.sentMs, nodeId: msg.from, storageId: msg.storageId, status: msg.status,
+      epoch: msg.epoch, lastIndex: msg.lastIndex, lastEpoch: msg.lastEpoch,
+      latestView: msg.latestView, vote: msg.vote,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // R2: append acceptance (backups, joiners, voters).
+
+  /** Decide whether to follow `from` in epoch `e` (≥ mine), changing role if needed. */
+  private acceptsFrom(from: NodeId, e: number): boolean {
+    if (this.role === "primary") {
+      assert(e > this.epoch, `two primaries in e${e}`);
+      this.becomeRecovering(`n${from} is primary of e${e}`);
+    }
+    if (this.role === "candidate") {
+      assert(e > this.epoch, `n${from} won my epoch e${e}`);
+      this.abandonCandidacy(`n${from} is primary of e${e}`);
+    }
+    if (this.role === "backup") {
+      if (from === this.primaryId && e === this.primaryEpoch) return true;
+      assert(e > this.epoch || this.votedFor === from, `backup sees n${from} as primary of e${e}`);
+      if (this.votedFor === from && e === this.epoch) {
+        this.primaryId = from;
+        this.primaryEpoch = e;
+        return true;
+      }
+      this.becomeRecovering(`n${from} is primary of e${e}`);
+    }
+    if (this.role === "joining") {
+      if (from !== this.primaryId || e !== this.primaryEpoch) {
+        this.primaryId = from;
+        this.primaryEpoch = e;
+        this.followSinceMs = this.nowMs;
+      }
+      return true;
+    }
+    assert(this.role === "recovering", "recovering");
+    this.becomeJoining(from, e, `following n${from} in e${e}`);
+    return true;
+  }
+
+  /** Adopt a higher epoch durably before acting in it (R2). */
+  private adoptEpoch(e: number): void {
+    if (e <= this.epoch) return;
+    this.epoch = e;
+    this.votedFor = null;
+    this.persist({ kind: "persist-hard-state", epoch: e, votedFor: null }, null);
+  }
+
+  private onAppend(msg: Message & { kind: "append" }): void {
+    if (msg.epoch < this.epoch) {
+      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0 });
+      return;
+    }
+    if (!this.acceptsFrom(msg.from, msg.epoch)) return;
+    this.adoptEpoch(msg.epoch);
+    this.primaryIsCandidate = false;
+    this.peer(msg.from).primaryContactMs = this.nowMs;
+    const reply = (body: Body): void => this.send(msg.from, body);
+    const base = this.log.snapshot().index;
+    if (msg.prevIndex > this.log.lastIndex()) {
+      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.log.lastIndex() + 1 });
+      return;
+    }
+    if (msg.prevIndex >= base && this.log.term(msg.prevIndex) !== msg.prevEpoch) {
+      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.conflictHint(msg.prevIndex) });
+      return;
+    }
+    this.acceptEntries(msg.entries.filter((e) => e.index > base));
+    const matchIndex = msg.prevIndex + msg.entries.length;
+    this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, matchIndex));
+    this.afterDurable(() => reply({ kind: "append-reply", success: true, matchIndex, hintIndex: 0 }));
+    this.checkCurrency(msg.from);
+  }
+
+  /** Back off past the whole conflicting epoch, never below the commit point. */
+  private conflictHint(prevIndex: number): number {
+    const t = this.log.term(prevIndex);
+    let k = prevIndex;
+    while (k - 1 > this.commitIndex && this.log.term(k - 1) === t) k--;
+    return Math.max(k, this.commitIndex + 1);
+  }
+
+  /** R2 log matching: skip duplicates, truncate at the first differing epoch, append the rest. */
+  private acceptEntries(entries: readonly LogEntry[]): void {
+    let k = 0;
+    while (k < entries.length) {
+      const e = entries[k]!;
+      if (e.index > this.log.lastIndex()) break;
+      if (this.log.term(e.index) !== e.epoch) {
+        assert(e.index > this.commitIndex, `truncate at ${e.index} above commit ${this.commitIndex}`);
+        this.log.truncateAfter(e.index - 1);
+        this.persist({ kind: "persist-truncate", afterIndex: e.index - 1 }, this.log.lastIndex());
+        break;
+      }
+      k++;
+    }
+    const fresh = entries.slice(k);
+    if (fresh.length === 0) return;
+    for (const e of fresh) assert(e.epoch <= this.epoch, "entry epoch ≤ durable epoch");
+    this.log.append(fresh);
+    this.lastEntryLocalMs = this.nowMs;
+    this.persist(
+      { kind: "persist-entries", entries: fresh, commitHint: this.commitIndex },
+      this.log.lastIndex(),
+    );
+  }
+
+  /** Currency follows the log (R19, A19): demote when dropped, promote once listed+committed. */
+  private checkCurrency(primary: NodeId): void {
+    const current = this.listedCurrent();
+    if (this.role === "backup" && !current) {
+      this.becomeRecovering("a view omits my session");
+      this.becomeJoining(primary, this.epoch, "rejoin");
+    } else if (this.role === "joining" && current) {
+      this.becomeBackup("listed in a committed view");
+    }
+  }
+
+  private onInstallSnapshot(msg: Message & { kind: "install-snapshot" }): void {
+    if (msg.epoch < this.epoch) {
+      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0 });
+      return;
+    }
+    if (!this.acceptsFrom(msg.from, msg.epoch)) return;
+    this.adoptEpoch(msg.epoch);
+    this.peer(msg.from).primaryContactMs = this.nowMs;
+    const s = msg.snapshot;
+    if (s.index > this.commitIndex && s.index > this.log.snapshot().index) {
+      const retainLog = this.log.term(s.index) === s.epoch;
+      this.log.resetTo(s, retainLog);
+      this.commitIndex = s.index;
+      this.appliedIndex = s.index;
+      this.compactPending = null;
+      const token = this.issueToken(this.log.lastIndex());
+      this.out.push({ kind: "install-snapshot", snapshot: s, data: msg.data, retainLog, token });
+    }
+    this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, s.index));
+    const matchIndex = s.index;
+    this.afterDurable(() =>
+      this.send(msg.from, { kind: "append-reply", success: true, matchIndex, hintIndex: 0 }));
+    this.checkCurrency(msg.from);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Primary: replication, commit, client acks, view changes.
+
+  private appendLocal(parts: readonly Omit<LogEntry, "index" | "epoch" | "ts">[]): void {
+    const entries: LogEntry[] = [];
+    const ts = this.log.lastTs() + (this.nowMs - this.lastEntryLocalMs);
+    let index = this.log.lastIndex();
+    for (const p of parts) entries.push({ ...p, index: ++index, epoch: this.epoch, ts });
+    this.log.append(entries);
+    this.lastEntryLocalMs = this.nowMs;
+    this.persist({ kind: "persist-entries", entries, commitHint: this.commitIndex }, this.log.lastIndex());
+  }
+
+  private progressOf(id: NodeId, storageId: string | null): Progress {
+    const prim = this.prim!;
+    let pr = prim.progress.get(id);
+    if (pr === undefined || (storageId !== null && pr.storageId !== storageId)) {
+      pr = {
+        storageId: storageId ?? "", matchIndex: 0, matchKnown: false,
+        nextIndex: prim.barrierIndex, snapshotSentMs: NEVER,
+      };
+      prim.progress.set(id, pr);
+    }
+    return pr;
+  }
+
+  /** Send the next batch; on a heartbeat, resend everything unacknowledged. */
+  private sendAppend(to: NodeId, heartbeat: boolean): void {
+    const pr = this.progressOf(to, null);
+    if (heartbeat && pr.matchKnown) pr.nextIndex = pr.matchIndex + 1;
+    if (!heartbeat && pr.nextIndex > this.log.lastIndex()) return;
+    if (pr.nextIndex <= this.log.snapshot().index) {
+      if (this.nowMs - pr.snapshotSentMs < SNAPSHOT_RESEND_MS) return;
+      pr.snapshotSentMs = this.nowMs;
+      const snapshot = this.log.snapshot();
+      const msg = this.message({ kind: "install-snapshot", snapshot, commit: this.commitIndex });
+      this.out.push({ kind: "send-snapshot", to, msg });
+      pr.nextIndex = snapshot.index + 1;
+      return;
+    }
+    const prevIndex = pr.nextIndex - 1;
+    const entries = this.log.slice(pr.nextIndex, pr.nextIndex + ENTRIES_PER_APPEND_MAX - 1);
+    this.send(to, {
+      kind: "append", prevIndex, prevEpoch: this.log.term(prevIndex)!, entries,
+      commit: this.commitIndex,
+    });
+    pr.nextIndex += entries.length;
+  }
+
+  private onAppendReply(msg: Message & { kind: "append-reply" }): void {
+    if (this.role !== "primary" || msg.epoch !== this.epoch) return;
+    const pr = this.progressOf(msg.from, msg.storageId);
+    if (msg.success) {
+      pr.matchIndex = Math.max(pr.matchIndex, msg.matchIndex);
+      pr.matchKnown = true;
+      pr.nextIndex = Math.max(pr.nextIndex, pr.matchIndex + 1);
+      this.maybeCommit();
+    } else if (msg.hintIndex > pr.matchIndex) {
+      pr.nextIndex = Math.min(msg.hintIndex, this.log.lastIndex() + 1);
+      this.sendAppend(msg.from, false);
+    }
+  }
+
+  /** R3: i is committed when every member of view(i) fsynced it (self: own durable index). */
+  private committedBy(i: number): boolean {
+    for (const m of this.log.viewAt(i).members) {
+      if (m.nodeId === this.nodeId) {
+        if (this.durableLastIndex < i) return false;
+        continue;
+      }
+      const pr = this.prim!.progress.get(m.nodeId);
+      if (pr === undefined || !sameStorage(m, pr.storageId) || pr.matchIndex < i) return false;
+    }
+    return true;
+  }
+
+  private maybeCommit(): void {
+    const prim = this.prim!;
+    const floor = Math.max(this.commitIndex + 1, prim.barrierIndex);
+    for (let i = this.log.lastIndex(); i >= floor; i--) {
+      if (!this.committedBy(i)) continue;
+      this.commitIndex = i;
+      // R4: ack after commit; the guard already passed at the start of this step.
+      for (const [requestId, index] of prim.pending) {
+        if (index > i) continue;
+        prim.pending.delete(requestId);
+        this.reply(requestId, { kind: "ok", index });
+      }
+      return;
+    }
+  }
+
+  /** R10 (removal on DEAD/SILENT) and R19 (add/refresh once caught up), one entry at a time. */
+  private primaryDuties(): void {
+    const prim = this.prim!;
+    const view = this.log.latestView();
+    for (const m of view.members) {
+      if (m.nodeId === this.nodeId) continue;
+      const since = prim.listedAtMs.get(m.nodeId) ?? NEVER;
+      if (this.peer(m.nodeId).deadMs >= since || this.silent(m.nodeId, since, false)) {
+        // R12: one removal per entry; removals pipeline; the proposer stays.
+        const members = view.members.filter((x) => x.nodeId !== m.nodeId);
+        this.appendLocal([{ kind: "view", members }]);
+        prim.listedAtMs.delete(m.nodeId);
+        for (const id of this.peerIds) this.sendAppend(id, false);
+        return;
+      }
+    }
+    if (this.log.hasViewAbove(this.commitIndex) || this.commitIndex < prim.barrierIndex) return;
+    for (const id of this.peerIds) {
+      const p = this.peer(id);
+      if (p.status !== "joining" || p.statusEpoch !== this.epoch || p.session === null) continue;
+      const pr = this.progressOf(id, null);
+      if (p.storageId !== pr.storageId || pr.matchIndex < this.log.lastIndex() - CATCHUP_LAG_MAX) continue;
+      const listed = findMember(view, id);
+      if (listed !== undefined && (!sameStorage(listed, pr.storageId) || listed.session === p.session)) {
+        continue;
+      }
+      const joiner: Member = { nodeId: id, storageId: pr.storageId, session: p.session };
+      const members = [...view.members.filter((x) => x.nodeId !== id), joiner]
+        .sort((a, b) => a.nodeId - b.nodeId);
+      this.appendLocal([{ kind: "view", members }]);
+      prim.listedAtMs.set(id, this.nowMs);
+      for (const peerId of this.peerIds) this.sendAppend(peerId, false);
+      return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Elections (R13–R15, R18).
+
+  private requestVote(to: NodeId): void {
+    const cand = this.cand!;
+    let nonce = cand.nonces.get(to);
+    if (nonce === undefined) {
+      nonce = this.newNonce();
+      cand.nonces.set(to, nonce);
+    }
+    this.send(to, {
+      kind: "vote-request", recovery: cand.recovery, lastIndex: this.log.lastIndex(),
+      lastEpoch: this.log.lastEpoch(), nonce,
+    });
+  }
+
+  /** R15. */
+  private onVoteRequest(msg: Message & { kind: "vote-request" }): void {
+    const e = msg.epoch;
+    const c = msg.from;
+    const refuse = (reason: string): void =>
+      this.send(c, { kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: false, reason });
+    if (e < this.epoch) return refuse("stale epoch");
+    if (e === this.epoch && this.votedFor !== null && this.votedFor !== c) return refuse("voted");
+    const mine = this.log.latestView();
+    if (compareViewId(mine.id, msg.viewId) > 0) {
+      // CE22/CE23: ship our suffix only when our newer view still lists C and our log extends C's.
+      const listed = findMember(mine, c);
+      const extendsC = msg.lastIndex >= this.log.snapshot().index &&
+        this.log.term(msg.lastIndex) === msg.lastEpoch;
+      if (!msg.recovery && listed !== undefined && listed.session === msg.session &&
+          sameStorage(listed, msg.storageId) && extendsC) {
+        const suffix = this.log.slice(msg.lastIndex + 1, msg.lastIndex + ENTRIES_PER_SHIP_MAX);
+        this.send(c, {
+          kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: false, reason: "ship",
+          suffix, suffixPrevEpoch: msg.lastEpoch,
+        });
+        return;
+      }
+      return refuse("newer view");
+    }
+    if (msg.recovery && compareLogs(msg, { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() }) < 0) {
+      return refuse("log behind");
+    }
+    if (!msg.recovery && this.sticky(c)) return refuse("sticky");
+    if (this.role === "candidate" && e > this.epoch) this.abandonCandidacy(`voting in e${e}`);
+    if (e > this.epoch || this.votedFor === null) {
+      this.epoch = e;
+      this.votedFor = c;
+      this.persist({ kind: "persist-hard-state", epoch: e, votedFor: c }, null);
+      if (this.role === "backup" || this.role === "joining") {
+        // R13: the voted-for candidate is our primary for STEPPED-DOWN and general SILENT.
+        this.primaryId = c;
+        this.primaryEpoch = e;
+        this.primaryIsCandidate = true;
+        this.followSinceMs = this.nowMs;
+        this.electionDueMs = null;
+      }
+    }
+    const nonce = msg.nonce;
+    this.afterDurable(() =>
+      this.send(c, { kind: "vote-reply", candidateEpoch: e, nonce, granted: true, reason: "granted" }));
+  }
+
+  /** R15 stickiness (liveness only): a backup that hears its primary refuses fast-path votes. */
+  private sticky(candidate: NodeId): boolean {
+    if (this.role !== "backup" || this.primaryId === null || this.primaryId === candidate) return false;
+    if (this.primaryIsCandidate || this.hardEvidence(this.primaryId, this.followSinceMs)) return false;
+    return this.nowMs - this.peer(this.primaryId).primaryContactMs < this.t.excludeMs;
+  }
+
+  private onVoteReply(msg: Message & { kind: "vote-reply" }): void {
+    const cand = this.cand;
+    if (cand === null || msg.candidateEpoch !== cand.epoch || cand.nonces.get(msg.from) !== msg.nonce) {
+      return;
+    }
+    if (msg.granted) {
+      cand.granted.set(msg.from, { storageId: msg.storageId, session: msg.session });
+    } else if (msg.reason === "ship" && !cand.recovery && msg.suffix !== undefined) {
+      this.applyShipped(cand, msg.from, msg.suffix, msg.suffixPrevEpoch ?? -1);
+    } else if (msg.reason === "newer view") {
+      const fromOldPrimary = msg.from === cand.oldPrimary &&
+        (msg.status === "recovering" || msg.status === "joining");
+      // R15: a stepped-down primary's refusal is evidence first; otherwise we are not in sync.
+      if (!fromOldPrimary) this.becomeRecovering(`n${msg.from} holds a newer view`);
+    }
+  }
+
+  /** CE22: append a voter's suffix with R2's matching rules, fsync, re-check currency, re-ask. */
+  private applyShipped(cand: Candidacy, from: NodeId, suffix: readonly LogEntry[], prevEpoch: number): void {
+    const first = suffix[0];
+    if (first === undefined || this.log.term(first.index - 1) !== prevEpoch) return;
+    this.acceptEntries(suffix);
+    cand.nonces.delete(from);
+    this.afterDurable(() => {
+      if (this.cand !== cand) return;
+      if (!this.listedCurrent()) {
+        this.becomeRecovering("not current after shipped suffix");
+        return;
+      }
+      this.requestVote(from);
+    });
+  }
+
+  private hardEvidence(id: NodeId, since: number): boolean {
+    const p = this.peer(id);
+    return p.deadMs >= since || (id === this.primaryId && p.steppedDownEpoch >= this.primaryEpoch);
+  }
+
+  /** R7 SILENT: nothing fresh for T_exclude, probes sent and overdue, no self-pause inside. */
+  private silent(id: NodeId, since: number, primaryContact: boolean): boolean {
+    if (this.exclusion === "hard") return false;
+    const p = this.peer(id);
+    const t0 = Math.max(since, this.pauseChangedAtMs, primaryContact ? p.primaryContactMs : p.contactMs);
+    if (this.nowMs - t0 < this.t.excludeMs) return false;
+    const overdueMs = this.nowMs - this.t.roundTripMaxMs;
+    return p.probeSentMs.some((s) => s >= t0 && s <= overdueMs);
+  }
+
+  /** R13: evidence against the primary we follow (or the candidate we voted for). */
+  private evidenceAgainstPrimary(): boolean {
+    const id = this.primaryId;
+    if (id === null) return false;
+    if (this.hardEvidence(id, this.followSinceMs)) return true;
+    return this.silent(id, this.followSinceMs, !this.primaryIsCandidate);
+  }
+
+  /** R14: for each other member of C's view, a durable vote or fresh evidence. */
+  private fastPathWon(cand: Candidacy): Member[] | null {
+    const members: Member[] = [];
+    // The candidate's view is its latest (R14); a shipped suffix (CE22) may have renewed it, and
+    // for R18 the candidate holds N*, whose latest view is V*.
+    const view = this.log.latestView();
+    if (cand.recovery && findMember(view, this.nodeId) === undefined) {
+      members.push({ nodeId: this.nodeId, storageId: this.storageId, session: this.session });
+    }
+    for (const m of view.members) {
+      if (m.nodeId === this.nodeId) {
+        members.push({ nodeId: this.nodeId, storageId: this.storageId, session: this.session });
+        continue;
+      }
+      const g = cand.granted.get(m.nodeId);
+      if (g !== undefined && sameStorage(m, g.storageId)) {
+        members.push({ nodeId: m.nodeId, storageId: g.storageId, session: g.session });
+        continue;
+      }
+      if (cand.recovery) return null;
+      const p = this.peer(m.nodeId);
+      if (p.deadMs >= cand.startMs) continue;
+      const isOld = m.nodeId === cand.oldPrimary;
+      if (isOld && p.steppedDownEpoch >= cand.oldPrimaryEpoch) continue;
+      const since = isOld ? cand.followSinceMs : NEVER;
+      if (this.silent(m.nodeId, since, isOld && !cand.oldPrimaryIsCandidate)) continue;
+      return null;
+    }
+    return members;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Per-step progress of the current role.
+
+  private progressRole(): void {
+    switch (this.role) {
+      case "primary":
+        this.primaryDuties();
+        this.maybeCommit();
+        return;
+      case "backup":
+        this.waitReason = "following";
+        if (!this.evidenceAgainstPrimary()) {
+          this.electionDueMs = null;
+          return;
+        }
+        if (this.electionDueMs === null) {
+          const span = this.t.staggerMsMax - this.t.staggerMsMin;
+          this.electionDueMs = this.nowMs + this.t.staggerMsMin + Math.floor(this.random() * span);
+        } else if (this.nowMs >= this.electionDueMs) {
+          this.becomeCandidate(false, Math.max(this.maxEpochSeen, this.epoch) + 1);
+        }
+        return;
+      case "candidate": {
+        const cand = this.cand!;
+        if (!cand.requested) return;
+        const members = this.fastPathWon(cand);
+        if (members !== null) this.becomePrimary(members);
+        else if (this.nowMs >= cand.deadlineMs) this.abandonCandidacy("election timed out");
+        return;
+      }
+      case "joining":
+        this.waitReason = "catching up";
+        if (this.nowMs - Math.max(this.followSinceMs, this.peer(this.primaryId!).primaryContactMs) >
+            this.t.excludeMs) {
+          this.becomeRecovering("primary silent while joining");
+        }
+        return;
+      case "recovering":
+        this.recoveringDuties();
+        return;
+      default:
+        assertNever(this.role);
+    }
+  }
+
+  /** R17(b)/R18: with fresh answers from all of V* and nobody current, the LAST rule decides. */
+  private recoveringDuties(): void {
+    const freshSinceMs = Math.max(this.pauseChangedAtMs, this.nowMs - RECOVERY_ANSWER_AGE_MS);
+    const answers: LogInfo[] = [];
+    for (const id of this.peerIds) {
+      const a = this.peer(id).answer;
+      if (a !== null && a.atMs >= freshSinceMs) answers.push(a);
+    }
+    const self: LogInfo = {
+      nodeId: this.nodeId, storageId: this.storageId, status: this.role, epoch: this.epoch,
+      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
+      latestView: this.log.latestView(), vote: { epoch: this.epoch, votedFor: this.votedFor },
+    };
+    const plan = planRecovery(self, answers);
+    if (plan.kind === "wait") {
+      this.waitReason = plan.why;
+      return;
+    }
+    if (plan.candidate !== this.nodeId) {
+      this.waitReason = `n${plan.candidate} should stand`;
+      return;
+    }
+    this.waitReason = "standing";
+    assert(compareViewId(plan.vStar.id, this.log.latestView().id) === 0, "the R18 candidate holds V*");
+    this.becomeCandidate(true, Math.max(plan.epoch, this.maxEpochSeen + 1));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers.
+
+  /** A node is current iff the latest known-committed view lists its session and no later one omits it. */
+  private listedCurrent(): boolean {
+    for (const v of this.log.viewsNewestFirst()) {
+      const m = findMember(v, this.nodeId);
+      if (m === undefined || m.session !== this.session || !sameStorage(m, this.storageId)) return false;
+      if (v.id.index <= this.commitIndex) return true;
+    }
+    return false;
+  }
+
+  private applyCommitted(): void {
+    const to = Math.min(this.commitIndex, this.log.lastIndex());
+    if (to <= this.appliedIndex) return;
+    const entries = this.log.slice(this.appliedIndex + 1, to).filter((e) => e.kind === "cmd");
+    this.out.push({ kind: "apply", entries, throughIndex: to });
+    this.appliedIndex = to;
+    if (this.compactPending === null && to - this.log.snapshot().index >= this.snapshotInterval) {
+      this.compactPending = to;
+      const snapshot = this.snapshotMetaAt(to);
+      this.out.push({ kind: "compact", throughIndex: to, snapshot });
+    }
+  }
+
+  private snapshotMetaAt(index: number): SnapshotMeta {
+    const e = this.log.entry(index);
+    const base = this.log.snapshot();
+    if (e === undefined) return base;
+    return { index, epoch: e.epoch, ts: e.ts, view: this.log.viewAt(index) };
+  }
+
+  private probeAll(): void {
+    for (const [nonce, o] of this.outstanding) {
+      if (o.sentMs < this.nowMs - 2 * this.t.excludeMs) this.outstanding.delete(nonce);
+    }
+    for (const id of this.peerIds) {
+      const nonce = this.newNonce();
+      this.outstanding.set(nonce, { peer: id, sentMs: this.nowMs, pauseEpoch: this.pauseEpoch });
+      const p = this.peer(id);
+      p.probeSentMs.push(this.nowMs);
+      if (p.probeSentMs.length > PROBES_OUTSTANDING_MAX) p.probeSentMs.shift();
+      this.out.push({ kind: "probe", peer: id, nonce });
+      this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
+    }
+  }
+
+  private persist(a: PersistBody, lastIndexAfter: number | null): void {
+    const token = this.issueToken(lastIndexAfter);
+    this.out.push({ ...a, token } as Action);
+  }
+
+  private issueToken(lastIndexAfter: number | null): number {
+    const token = this.tokenNext++;
+    this.tokenIssuedLast = token;
+    this.pendingPersist.push({ token, lastIndexAfter });
+    return token;
+  }
+
+  /** Persist before you speak: run `build` once every write issued so far is durable. */
+  private afterDurable(build: () => void): void {
+    if (this.tokenDoneLast === this.tokenIssuedLast) build();
+    else this.afterPersist.push({ token: this.tokenIssuedLast, build });
+  }
+
+  private message(body: Body): Message {
+    const header: Header = {
+      from: this.nodeId, storageId: this.storageId, incarnation: this.incarnation,
+      session: this.session, epoch: this.epoch, viewId: this.log.latestView().id, status: this.role,
+    };
+    return { ...header, ...body } as Message;
+  }
+
+  private send(to: NodeId, body: Body): void {
+    this.out.push({ kind: "send", to, msg: this.message(body) });
+  }
+
+  private reply(requestId: string, outcome: ReplyOutcome): void {
+    this.out.push({ kind: "reply", requestId, outcome });
+  }
+
+  private peer(id: NodeId): PeerState {
+    const p = this.peers.get(id);
+    assert(p !== undefined, `n${id} is a member`);
+    return p;
+  }
+
+  private newNonce(): string {
+    return `${this.incarnation}.${++this.probeCounter}`;
+  }
+
+  private randomId(prefix: string): string {
+    const hi = Math.floor(this.random() * 0x1000000).toString(16).padStart(6, "0");
+    const lo = Math.floor(this.random() * 0x1000000).toString(16).padStart(6, "0");
+    return `${prefix}${hi}${lo}`;
+  }
+
+  private assertInvariants(): void {
+    const last = this.log.lastIndex();
+    assert(this.commitIndex <= last, "commit ≤ last index");
+    assert(this.appliedIndex <= this.commitIndex, "applied ≤ commit");
+    assert(this.log.snapshot().index <= this.commitIndex, "snapshot ≤ commit");
+    assert(this.log.lastEpoch() <= this.epoch, "log epoch ≤ durable epoch");
+    assert(this.epoch <= this.maxEpochSeen, "epoch ≤ max seen");
+    switch (this.role) {
+      case "primary":
+        assert(this.prim !== null && this.primaryId === this.nodeId, "primary state");
+        assert(this.votedFor === this.nodeId && this.primaryEpoch === this.epoch, "primary of own epoch");
+        break;
+      case "candidate":
+        assert(this.cand !== null && this.cand.epoch === this.epoch, "candidate state");
+        assert(this.votedFor === this.nodeId, "candidate voted for self");
+        break;
+      case "backup":
+        assert(this.primaryId !== null && this.listedCurrent(), "backup is current");
+        break;
+      case "joining":
+        assert(this.primaryId !== null, "joiner follows a primary");
+        break;
+      case "recovering":
+        break;
+      default:
+        assertNever(this.role);
+    }
+  }
+}
+
+function newPeerState(): PeerState {
+  return {
+    contactMs: NEVER, primaryContactMs: NEVER, deadMs: NEVER, steppedDownEpoch: -1,
+    incarnations: [], storageId: null, session: null, status: null, statusEpoch: -1,
+    probeSentMs: [], answer: null,
+  };
+}

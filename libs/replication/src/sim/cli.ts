@@ -1,0 +1,46 @@
+// Simulator CLI: `npm run sim -- --seeds 20000 [--from N] [--exclusion timed|hard]` runs many
+// seeds and prints every failing seed; `--seed N --trace` replays one seed exactly with a trace.
+
+import { runSeed } from "./run.js";
+import type { ExclusionMode } from "../types.js";
+
+function main(argv: readonly string[]): number {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const exclusionArg = arg("exclusion");
+  if (exclusionArg !== undefined && exclusionArg !== "timed" && exclusionArg !== "hard") {
+    process.stderr.write("usage: sim [--seeds N] [--from N] [--seed N --trace] [--exclusion timed|hard]\n");
+    return 2;
+  }
+  const exclusion = exclusionArg as ExclusionMode | undefined;
+  const single = arg("seed");
+  if (single !== undefined) {
+    const trace = argv.includes("--trace");
+    const r = runSeed({ seed: Number(single), trace, ...(exclusion ? { exclusion } : {}) });
+    if (trace) process.stdout.write(r.lines.join("\n") + "\n");
+    process.stdout.write(`seed=${r.seed} ${r.ok ? "ok" : `FAILED: ${r.violation}`} ` +
+      `(${r.exclusion}, ${r.steps} steps, ${r.acked} acked, ${r.virtualMs}ms virtual)\n`);
+    return r.ok ? 0 : 1;
+  }
+  const seeds = Number(arg("seeds") ?? "1000");
+  const from = Number(arg("from") ?? "1");
+  const started = Date.now();
+  let failed = 0;
+  let steps = 0;
+  for (let seed = from; seed < from + seeds; seed++) {
+    const r = runSeed({ seed, ...(exclusion ? { exclusion } : {}) });
+    steps += r.steps;
+    if (!r.ok) {
+      failed++;
+      process.stdout.write(`seed=${seed} FAILED: ${r.violation}\n  replay: npm run sim -- --seed ${seed} --trace\n`);
+    }
+  }
+  const secs = (Date.now() - started) / 1000;
+  process.stdout.write(`${seeds} seeds, ${failed} failed, ${secs.toFixed(1)}s ` +
+    `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,212 @@
+// The vocabulary of the replication core: log entries, views, peer messages, the events a host
+// feeds in and the actions it must execute in order. Everything here is plain JSON data.
+
+export type NodeId = number;
+
+/** A member of a view: identity is (nodeId, storageId); `session` marks the process lifetime. */
+export interface Member {
+  readonly nodeId: NodeId;
+  readonly storageId: string;
+  readonly session: string;
+}
+
+/** A view id is the (epoch, index) of its view or barrier entry; ordered epoch first. */
+export interface ViewId {
+  readonly epoch: number;
+  readonly index: number;
+}
+
+export interface View {
+  readonly id: ViewId;
+  readonly members: readonly Member[];
+}
+
+export type EntryKind = "cmd" | "view" | "barrier";
+
+/** One log entry. `ts` is log time (R1): monotonic, never the wall clock. */
+export interface LogEntry {
+  readonly index: number;
+  readonly epoch: number;
+  readonly ts: number;
+  readonly kind: EntryKind;
+  /** cmd only: the client's request id (dedup happens at apply time, R21). */
+  readonly requestId?: string;
+  /** cmd only: opaque to the core. */
+  readonly payload?: unknown;
+  /** view and barrier only: the full member list. */
+  readonly members?: readonly Member[];
+}
+
+/** What a snapshot covers: the log prefix through `index`, and the view in force there. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly epoch: number;
+  /** Log time of entry `index` (R1), so log time stays monotonic across compaction. */
+  readonly ts: number;
+  readonly view: View;
+}
+
+export type Role = "primary" | "backup" | "candidate" | "joining" | "recovering";
+
+/** Carried by every peer message (R7). `status` and `epoch` are as of sending. */
+export interface Header {
+  readonly from: NodeId;
+  readonly storageId: string;
+  readonly incarnation: string;
+  readonly session: string;
+  readonly epoch: number;
+  readonly viewId: ViewId;
+  readonly status: Role;
+}
+
+export interface VoteRecord {
+  readonly epoch: number;
+  readonly votedFor: NodeId | null;
+}
+
+export type Body =
+  | {
+      readonly kind: "append";
+      readonly prevIndex: number;
+      readonly prevEpoch: number;
+      readonly entries: readonly LogEntry[];
+      readonly commit: number;
+    }
+  | {
+      readonly kind: "append-reply";
+      readonly success: boolean;
+      /** success: prevIndex + entries.length of the accepted append (R2). */
+      readonly matchIndex: number;
+      /** failure: where the primary should back off to. */
+      readonly hintIndex: number;
+    }
+  | {
+      readonly kind: "install-snapshot";
+      readonly snapshot: SnapshotMeta;
+      readonly commit: number;
+      /** Opaque state-machine snapshot, attached by the host (`send-snapshot`). */
+      readonly data?: unknown;
+    }
+  | {
+      readonly kind: "vote-request";
+      readonly recovery: boolean;
+      readonly lastIndex: number;
+      readonly lastEpoch: number;
+      readonly nonce: string;
+    }
+  | {
+      readonly kind: "vote-reply";
+      readonly candidateEpoch: number;
+      readonly nonce: string;
+      readonly granted: boolean;
+      readonly reason: string;
+      /** CE22: entries after the candidate's last index, shipped instead of a refusal. */
+      readonly suffix?: readonly LogEntry[];
+      readonly suffixPrevEpoch?: number;
+    }
+  | { readonly kind: "ping"; readonly nonce: string; readonly pauseEpoch: number }
+  | {
+      readonly kind: "pong";
+      readonly nonce: string;
+      readonly pauseEpoch: number;
+      readonly lastIndex: number;
+      readonly lastEpoch: number;
+      readonly latestView: View;
+      readonly vote: VoteRecord;
+      readonly primaryId: NodeId | null;
+    }
+  | { readonly kind: "stepped-down"; readonly steppedEpoch: number };
+
+export type Message = Header & Body;
+export type MessageKind = Body["kind"];
+
+// ---------------------------------------------------------------------------------------------
+// Events (host → core). Every event carries the host's monotonic clock.
+
+export type ProbeOutcome = "refused" | "timeout" | "local-failure";
+
+export type Event =
+  | { readonly kind: "tick"; readonly nowMs: number }
+  | { readonly kind: "message"; readonly nowMs: number; readonly msg: Message }
+  | { readonly kind: "persisted"; readonly nowMs: number; readonly token: number }
+  | {
+      readonly kind: "probe-result";
+      readonly nowMs: number;
+      readonly peer: NodeId;
+      readonly nonce: string;
+      readonly outcome: ProbeOutcome;
+    }
+  | {
+      readonly kind: "propose";
+      readonly nowMs: number;
+      readonly requestId: string;
+      readonly payload: unknown;
+    }
+  | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number };
+
+// ---------------------------------------------------------------------------------------------
+// Actions (core → host), executed strictly in order.
+
+export type ReplyOutcome =
+  | { readonly kind: "ok"; readonly index: number }
+  | { readonly kind: "not-primary"; readonly hintNodeId: NodeId | null }
+  | { readonly kind: "busy" };
+
+export type Action =
+  | {
+      readonly kind: "persist-entries";
+      readonly entries: readonly LogEntry[];
+      readonly commitHint: number;
+      readonly token: number;
+    }
+  | { readonly kind: "persist-truncate"; readonly afterIndex: number; readonly token: number }
+  | {
+      readonly kind: "persist-hard-state";
+      readonly epoch: number;
+      readonly votedFor: NodeId | null;
+      readonly token: number;
+    }
+  | {
+      readonly kind: "install-snapshot";
+      readonly snapshot: SnapshotMeta;
+      readonly data: unknown;
+      /** Keep log entries after snapshot.index (the log held (index, epoch)); else drop all. */
+      readonly retainLog: boolean;
+      readonly token: number;
+    }
+  | { readonly kind: "send"; readonly to: NodeId; readonly msg: Message }
+  | { readonly kind: "send-snapshot"; readonly to: NodeId; readonly msg: Message }
+  | { readonly kind: "probe"; readonly peer: NodeId; readonly nonce: string }
+  | { readonly kind: "apply"; readonly entries: readonly LogEntry[]; readonly throughIndex: number }
+  | { readonly kind: "reply"; readonly requestId: string; readonly outcome: ReplyOutcome }
+  | {
+      readonly kind: "role";
+      readonly role: Role;
+      readonly epoch: number;
+      readonly primaryId: NodeId | null;
+      readonly view: View;
+      readonly reason: string;
+    }
+  /** Hint: snapshot the state machine now (it is at `throughIndex`), durably, then report
+   * `snapshot-ready`; the host stores `snapshot` as the snapshot's metadata. */
+  | { readonly kind: "compact"; readonly throughIndex: number; readonly snapshot: SnapshotMeta };
+
+/** What the node loaded from disk. */
+export interface Durable {
+  readonly storageId: string;
+  readonly epoch: number;
+  readonly votedFor: NodeId | null;
+  readonly snapshot?: SnapshotMeta;
+  readonly entries: readonly LogEntry[];
+  readonly commitHint: number;
+}
+
+export type ExclusionMode = "timed" | "hard";
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected: ${JSON.stringify(x)}`);
+}
+
+export function assert(cond: unknown, what: string): asserts cond {
+  if (!cond) throw new Error(`invariant broken: ${what}`);
+}

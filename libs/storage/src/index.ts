@@ -1,0 +1,26 @@
+// @chat-tui/storage: a replica's durable state on disk (REPLICATION.md §4 and §8).
+//   CommitLog      the write-ahead log: JSON lines, CRC-chained, group-committed, recovered
+//   SnapshotStore  streamed snapshots and their durable MANIFEST
+//   MetaStore      meta.json: identity, epoch, votes (lowdb through DurableJsonFile)
+//   lockDataDir    one process per data dir
+export { CommitLog } from "./commit-log.js";
+export type {
+  CommitLogOptions,
+  OpenedCommitLog,
+  RecoveryReport,
+  SnapshotPoint,
+} from "./commit-log.js";
+export type { LogEntry, LogPosition, RawEntry } from "./log-entry.js";
+export type { Corruption, TornTail } from "./wal-recovery.js";
+export type { WalStats } from "./wal-writer.js";
+export { nodeFileIo } from "./io.js";
+export type { FileIo } from "./io.js";
+export { StorageFatalError, StorageFaultedError } from "./errors.js";
+export { DurableJsonFile } from "./durable-file.js";
+export { MetaStore } from "./meta-store.js";
+export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
+export { SnapshotStore } from "./snapshot-store.js";
+export type { LoadedSnapshot, Manifest, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
+export { lockDataDir } from "./lock.js";
+export type { DataDirLock } from "./lock.js";
+export * as limits from "./limits.js";

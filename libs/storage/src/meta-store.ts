@@ -1,0 +1,112 @@
+// `meta.json`: the node's identity and hard state (R0): clusterId, nodeId, a storageId minted
+// when the data dir is created (never reused, R20), the epoch, the vote per epoch and a
+// commit hint. Kept with lowdb through the durable adapter; `update` resolves only when the
+// new state is on disk, so a vote or an epoch change can be announced after it (S1).
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { Low } from "lowdb";
+import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
+import { ensureDir, nodeFileIo, type FileIo } from "./io.js";
+import { votedForEpochsMax } from "./limits.js";
+
+export interface NodeMeta {
+  readonly clusterId: string;
+  readonly nodeId: number;
+  readonly storageId: string;
+  readonly epoch: number;
+  /** The node this one voted for in each epoch (keys are epochs in decimal). */
+  readonly votedFor: Readonly<Record<string, number>>;
+  /** The last known commit index; only a hint (R0, R2). */
+  readonly commitHint: number;
+}
+
+export interface MetaInit {
+  readonly clusterId: string;
+  readonly nodeId: number;
+}
+
+/** `votedFor` entries are merged in: a vote, once cast in an epoch, cannot change. */
+export type MetaPatch = Partial<Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">>;
+
+type MutableMeta = { -readonly [K in keyof NodeMeta]: NodeMeta[K] };
+
+export class MetaStore {
+  private constructor(
+    private readonly db: Low<MutableMeta>,
+    /** True when this open created `meta.json` (a new data dir, a new storageId). */
+    readonly created: boolean,
+  ) {}
+
+  static async open(dataDir: string, init: MetaInit, io: FileIo = nodeFileIo): Promise<MetaStore> {
+    await ensureDir(io, dataDir);
+    const file = path.join(dataDir, "meta.json");
+    await removeStaleTmp(file);
+    const fresh: MutableMeta = {
+      clusterId: init.clusterId,
+      nodeId: init.nodeId,
+      storageId: randomUUID(),
+      epoch: 0,
+      votedFor: {},
+      commitHint: 0,
+    };
+    const db = new Low<MutableMeta>(new DurableJsonFile<MutableMeta>(file, io), fresh);
+    const existing = await (db.adapter as DurableJsonFile<MutableMeta>).read();
+    if (existing === null) {
+      await db.write();
+      return new MetaStore(db, true);
+    }
+    checkMeta(existing, init, file);
+    db.data = existing;
+    return new MetaStore(db, false);
+  }
+
+  get data(): NodeMeta {
+    return this.db.data;
+  }
+
+  /** Applies `patch` and resolves once it is durable. Epochs never go back. */
+  update(patch: MetaPatch): Promise<void> {
+    const data = this.db.data;
+    if (patch.epoch !== undefined && !(Number.isSafeInteger(patch.epoch) && patch.epoch >= data.epoch)) {
+      return Promise.reject(new Error(`meta: epoch ${patch.epoch} below ${data.epoch}`));
+    }
+    const votes = { ...data.votedFor };
+    for (const [epoch, nodeId] of Object.entries(patch.votedFor ?? {})) {
+      const cast = votes[epoch];
+      if (cast !== undefined && cast !== nodeId) {
+        return Promise.reject(new Error(`meta: already voted for ${cast} in epoch ${epoch}`));
+      }
+      votes[epoch] = nodeId;
+    }
+    if (patch.epoch !== undefined) data.epoch = patch.epoch;
+    if (patch.commitHint !== undefined) data.commitHint = patch.commitHint;
+    data.votedFor = newestVotes(votes);
+    return this.db.write();
+  }
+}
+
+/** Keeps the votes of the `votedForEpochsMax` highest epochs (a bound on the file). */
+function newestVotes(votes: Record<string, number>): Record<string, number> {
+  const epochs = Object.keys(votes).sort((a, b) => Number(b) - Number(a));
+  const kept: Record<string, number> = {};
+  for (const epoch of epochs.slice(0, votedForEpochsMax).reverse()) {
+    kept[epoch] = votes[epoch] as number;
+  }
+  return kept;
+}
+
+function checkMeta(meta: MutableMeta, init: MetaInit, file: string): void {
+  const ok =
+    typeof meta === "object" && meta !== null &&
+    typeof meta.clusterId === "string" && Number.isSafeInteger(meta.nodeId) &&
+    typeof meta.storageId === "string" && Number.isSafeInteger(meta.epoch) &&
+    typeof meta.votedFor === "object" && meta.votedFor !== null &&
+    Number.isSafeInteger(meta.commitHint);
+  if (!ok) throw new Error(`${file} is not a valid meta file`);
+  if (meta.clusterId !== init.clusterId || meta.nodeId !== init.nodeId) {
+    throw new Error(
+      `${file} belongs to cluster ${meta.clusterId} node ${meta.nodeId}, ` +
+        `not cluster ${init.clusterId} node ${init.nodeId}`,
+    );
+  }
+}

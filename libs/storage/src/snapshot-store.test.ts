@@ -1,0 +1,177 @@
+// SnapshotStore: round trip, fallback from a damaged snapshot, manifest atomicity, pruning,
+// installed snapshots, and the storage-level "snapshot + log = whole log" equivalence.
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { CommitLog } from "./commit-log.js";
+import { StorageFaultedError } from "./errors.js";
+import { SnapshotStore } from "./snapshot-store.js";
+import { flipBit, makeEntries, noSyncIo, withTempDir, type TestEntry } from "./testing/fixtures.js";
+
+const records = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ id: from + i, body: `record ${from + i}` }));
+
+async function* asyncChunks(count: number, size: number): AsyncGenerator<unknown[]> {
+  for (let c = 0; c < count; c++) yield records(c * size, size);
+}
+
+describe("SnapshotStore", () => {
+  it("writes and loads a snapshot streamed in chunks", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir);
+      assert.equal(await store.loadLatest(), undefined, "no snapshot yet");
+      const header = { view: { epoch: 3, members: [0, 1, 2] }, dedup: { a: 1 } };
+      const manifest = await store.write({ index: 42, epoch: 3, header }, asyncChunks(5, 100));
+      assert.deepEqual(await store.manifest(), manifest);
+      assert.equal(manifest.logStart, null);
+      const loaded = await store.loadLatest();
+      assert.ok(loaded !== undefined);
+      assert.equal(loaded.index, 42);
+      assert.equal(loaded.epoch, 3);
+      assert.deepEqual(loaded.header, header);
+      assert.deepEqual(loaded.records, records(0, 500));
+      assert.equal(loaded.file, manifest.current);
+      assert.equal((await fs.stat(path.join(dir, "snap"))).mode & 0o777, 0o700);
+      assert.equal((await fs.stat(path.join(dir, "snap", manifest.current))).mode & 0o777, 0o600);
+      const sync = await store.write({ index: 50, epoch: 3, header: null }, [records(0, 2), []]);
+      assert.deepEqual((await store.loadLatest())?.records, records(0, 2));
+      assert.equal(sync.index, 50);
+    }));
+
+  it("yields to the event loop between chunks", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      let ticks = 0;
+      let running = true;
+      const tick = (): void => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const seen: number[] = [];
+      function* chunks(): Generator<unknown[]> {
+        for (let i = 0; i < 3; i++) {
+          seen.push(ticks);
+          yield records(i, 10);
+        }
+      }
+      await store.write({ index: 1, epoch: 1, header: null }, chunks());
+      running = false;
+      assert.ok((seen[1] as number) > (seen[0] as number) && (seen[2] as number) > (seen[1] as number));
+    }));
+
+  it("falls back to the previous snapshot when the current one is damaged", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      await store.write({ index: 10, epoch: 1, header: "old" }, [records(0, 50)]);
+      const current = await store.write({ index: 20, epoch: 2, header: "new" }, [records(0, 60)]);
+      const file = path.join(dir, "snap", current.current);
+      const buf = await fs.readFile(file);
+      await fs.writeFile(file, flipBit(buf, Math.floor(buf.length / 2), 3));
+      const loaded = await store.loadLatest();
+      assert.equal(loaded?.index, 10);
+      assert.equal(loaded?.header, "old");
+      assert.deepEqual(loaded?.broken, [`${current.current}.broken`]);
+      assert.ok((await fs.readdir(path.join(dir, "snap"))).includes(`${current.current}.broken`));
+      assert.equal((await store.manifest())?.index, 10, "the manifest follows the fallback");
+    }));
+
+  it("rejects a torn snapshot (no trailer) and one whose count is wrong", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      await store.write({ index: 10, epoch: 1, header: "old" }, [records(0, 5)]);
+      const current = await store.write({ index: 20, epoch: 1, header: "new" }, [records(0, 5)]);
+      const file = path.join(dir, "snap", current.current);
+      const lines = (await fs.readFile(file, "utf8")).split("\n");
+      await fs.writeFile(file, [...lines.slice(0, 3), ...lines.slice(4)].join("\n"));
+      assert.equal((await store.loadLatest())?.index, 10, "a dropped record fails the trailer");
+      await fs.writeFile(path.join(dir, "snap", (await store.manifest())?.current as string), "");
+      await assert.rejects(store.loadLatest(), StorageFaultedError);
+    }));
+
+  it("ignores leftover temp files: the manifest is replaced atomically", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const manifest = await store.write({ index: 5, epoch: 1, header: 1 }, [records(0, 3)]);
+      const snap = path.join(dir, "snap");
+      await fs.writeFile(path.join(snap, ".MANIFEST.json.99999.tmp"), '{"current":"snap-x');
+      await fs.writeFile(path.join(snap, "snap-0000000000000001-0000000000000009.jsonl.tmp"), "{");
+      const reopened = await SnapshotStore.open(dir, noSyncIo);
+      assert.deepEqual(await reopened.manifest(), manifest);
+      assert.equal((await reopened.loadLatest())?.index, 5);
+      assert.deepEqual((await fs.readdir(snap)).filter((n) => n.endsWith(".tmp")), []);
+    }));
+
+  it("keeps the current snapshot and one older one", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      for (const index of [10, 20, 30, 40]) {
+        await store.write({ index, epoch: 1, header: index }, [records(0, 2)]);
+      }
+      const names = (await fs.readdir(path.join(dir, "snap"))).filter((n) => n.startsWith("snap-"));
+      assert.deepEqual(names.sort(), [
+        "snap-0000000000000001-0000000000000030.jsonl",
+        "snap-0000000000000001-0000000000000040.jsonl",
+      ]);
+      await assert.rejects(store.write({ index: 40, epoch: 1, header: 0 }, []), /already the current/);
+    }));
+
+  it("a failed write leaves no temp file and the manifest as it was", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const before = await store.write({ index: 5, epoch: 1, header: 1 }, [records(0, 3)]);
+      async function* failing(): AsyncGenerator<unknown[]> {
+        yield records(0, 3);
+        throw new Error("state iterator broke");
+      }
+      await assert.rejects(store.write({ index: 9, epoch: 1, header: 1 }, failing()), /broke/);
+      assert.deepEqual(await store.manifest(), before);
+      assert.deepEqual((await fs.readdir(path.join(dir, "snap"))).filter((n) => n.endsWith(".tmp")), []);
+    }));
+
+  it("records logStart for an installed snapshot (R19)", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const manifest = await store.write({ index: 70, epoch: 4, header: 0, installed: true }, []);
+      assert.equal(manifest.logStart, 71);
+      assert.equal((await store.loadLatest())?.logStart, 71);
+    }));
+});
+
+describe("snapshot + log replay equals replaying the whole log", () => {
+  it("after compaction every entry above the snapshot index is still replayed", () =>
+    withTempDir(async (dir) => {
+      const options = { segmentBytesMax: 2048, io: noSyncIo };
+      const first = await CommitLog.open<TestEntry>(dir, options);
+      for (let i = 1; i <= 300; i += 20) {
+        await first.log.append(makeEntries(i, 20, 1 + Math.floor(i / 100)));
+      }
+      await first.log.truncateAfter(250);
+      await first.log.append(makeEntries(251, 30, 4));
+      await first.log.close();
+      const { log, entries: whole } = await CommitLog.open<TestEntry>(dir, options);
+      assert.equal(whole.length, 280);
+      // The state machine's snapshot at s: here simply the entries up to s.
+      const s = 200;
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const manifest = await store.write(
+        { index: s, epoch: log.epochAt(s), header: { note: "state at 200" } },
+        [whole.slice(0, s)],
+      );
+      const slack = 50;
+      assert.ok((await log.compact(manifest.index - slack)) > 0, "some segments deleted");
+      await log.close();
+
+      const loaded = await store.loadLatest();
+      assert.ok(loaded !== undefined);
+      const reopened = await CommitLog.open<TestEntry>(dir, {
+        ...options,
+        snapshot: { index: loaded.index, epoch: loaded.epoch, logStart: loaded.logStart },
+      });
+      assert.equal(reopened.report.corruption, undefined);
+      assert.ok(reopened.log.firstIndex <= s - slack + 1);
+      assert.deepEqual([...(loaded.records as TestEntry[]), ...reopened.entries], whole);
+      await reopened.log.close();
+    }));
+});

@@ -1,0 +1,211 @@
+// Snapshots under `<dataDir>/snap/` (§8.5). `write` streams `snap-<epoch>-<index>.jsonl.tmp`
+// chunk by chunk, yielding to the event loop between chunks (R9), fsyncs it, renames it,
+// fsyncs the directory, then durably replaces MANIFEST.json (lowdb + the durable adapter)
+// and only then deletes older snapshots, keeping two. `loadLatest` verifies the current
+// snapshot and falls back to the previous one when it is damaged (renamed `.broken`).
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { Low } from "lowdb";
+import { requireCrc32, crc32 } from "./crc.js";
+import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
+import { fatal, StorageFaultedError } from "./errors.js";
+import { ensureDir, fileMode, fsyncDir, isErrno, nodeFileIo, writeAll, type FileIo } from "./io.js";
+import { snapshotsKeptCount, snapshotWriteBytesMax } from "./limits.js";
+import {
+  headerLine,
+  parseSnapshotName,
+  readSnapshotFile,
+  snapshotName,
+  trailerLine,
+  type SnapshotContent,
+} from "./snapshot-format.js";
+
+export interface Manifest {
+  readonly current: string;
+  readonly index: number;
+  readonly epoch: number;
+  readonly crc: number;
+  /** `index + 1` for a snapshot installed from the primary (R19), else null. */
+  readonly logStart: number | null;
+}
+
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly epoch: number;
+  /** Anything JSON the state machine needs besides its records (view, dedup table, …). */
+  readonly header: unknown;
+  /** A snapshot installed from the primary: the log restarts after it (R19). */
+  readonly installed?: boolean;
+}
+
+export interface LoadedSnapshot extends SnapshotContent {
+  readonly file: string;
+  /** Damaged snapshots renamed `.broken` on the way to this one. */
+  readonly broken: readonly string[];
+}
+
+export type SnapshotChunks = AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>;
+
+export class SnapshotStore {
+  private writing = false;
+  private readonly manifestDb: Low<Manifest | null>;
+
+  private constructor(
+    readonly dir: string,
+    private readonly io: FileIo,
+  ) {
+    const adapter = new DurableJsonFile<Manifest | null>(path.join(dir, "MANIFEST.json"), io);
+    this.manifestDb = new Low<Manifest | null>(adapter, null);
+  }
+
+  static async open(dataDir: string, io: FileIo = nodeFileIo): Promise<SnapshotStore> {
+    requireCrc32();
+    const dir = path.join(dataDir, "snap");
+    await ensureDir(io, dir);
+    for (const name of await fs.readdir(dir)) {
+      if (name.endsWith(".jsonl.tmp")) await fs.rm(path.join(dir, name), { force: true });
+    }
+    await removeStaleTmp(path.join(dir, "MANIFEST.json"));
+    return new SnapshotStore(dir, io);
+  }
+
+  /** The durable manifest, or undefined before the first snapshot. */
+  async manifest(): Promise<Manifest | undefined> {
+    return (await this.manifestDb.adapter.read()) ?? undefined;
+  }
+
+  /** Writes a snapshot and makes it current (§8.5 steps 2–4, 6). Resolves once durable. */
+  async write(meta: SnapshotMeta, chunks: SnapshotChunks): Promise<Manifest> {
+    if (this.writing) throw new Error("a snapshot write is already in progress");
+    this.writing = true;
+    try {
+      const name = snapshotName(meta.epoch, meta.index);
+      const previous = await this.manifest();
+      if (previous?.current === name) throw new Error(`${name} is already the current snapshot`);
+      const logStart = meta.installed === true ? meta.index + 1 : null;
+      const crc = await this.writeFile(name, { ...meta, logStart }, chunks);
+      const manifest: Manifest = { current: name, index: meta.index, epoch: meta.epoch, crc, logStart };
+      this.manifestDb.data = manifest;
+      await this.manifestDb.write();
+      await this.prune(name);
+      return manifest;
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /**
+   * The current snapshot, verified (trailer count and CRC, and the manifest's CRC); when it is
+   * damaged it is renamed `.broken` and older ones are tried, and the manifest moves to the
+   * one that loads. Undefined when no snapshot was ever made; StorageFaultedError when the
+   * manifest names a snapshot and none loads (repair from peers).
+   */
+  async loadLatest(): Promise<LoadedSnapshot | undefined> {
+    const manifest = await this.manifest();
+    if (manifest === undefined) return undefined;
+    const broken: string[] = [];
+    for (const name of await this.candidates(manifest)) {
+      const content = await readSnapshotFile(path.join(this.dir, name));
+      const ok = typeof content !== "string" && (name !== manifest.current || content.crc === manifest.crc);
+      if (ok) {
+        if (name !== manifest.current) await this.point(name, content);
+        return { ...content, file: name, broken };
+      }
+      if (await this.markBroken(name)) broken.push(`${name}.broken`);
+    }
+    throw new StorageFaultedError(`no intact snapshot in ${this.dir} (manifest: ${manifest.current})`);
+  }
+
+  /** The current one first, then older snapshots, newest first. */
+  private async candidates(manifest: Manifest): Promise<string[]> {
+    const older = (await this.listSnapshots()).filter(
+      (s) => s.name !== manifest.current && s.index <= manifest.index,
+    );
+    return [manifest.current, ...older.map((s) => s.name)];
+  }
+
+  private async point(name: string, content: SnapshotContent): Promise<void> {
+    const { index, epoch, crc, logStart } = content;
+    this.manifestDb.data = { current: name, index, epoch, crc, logStart };
+    await this.manifestDb.write();
+  }
+
+  private async markBroken(name: string): Promise<boolean> {
+    const file = path.join(this.dir, name);
+    try {
+      await fs.rename(file, `${file}.broken`);
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) return false;
+      throw error;
+    }
+    await fsyncDir(this.io, this.dir);
+    return true;
+  }
+
+  /** Streams the snapshot to a temp file, then fsync, rename, directory fsync. */
+  private async writeFile(
+    name: string,
+    header: SnapshotMeta & { logStart: number | null },
+    chunks: SnapshotChunks,
+  ): Promise<number> {
+    const file = path.join(this.dir, name);
+    const tmp = `${file}.tmp`;
+    const fh = await fs.open(tmp, "w", fileMode);
+    let crc = 0;
+    let count = 0;
+    let text = headerLine(header);
+    const flush = async (): Promise<void> => {
+      const bytes = Buffer.from(text, "utf8");
+      text = "";
+      crc = crc32(bytes, crc);
+      await writeAll(this.io, fh, bytes);
+    };
+    try {
+      for await (const chunk of chunks) {
+        for (const record of chunk) {
+          const json = JSON.stringify(record) as string | undefined;
+          if (json === undefined) throw new Error(`snapshot record ${count} is not JSON`);
+          text += `${json}\n`;
+          count++;
+          if (text.length >= snapshotWriteBytesMax) await flush();
+        }
+        await yieldToLoop(); // R9: a big snapshot must not block the loop
+      }
+      await flush();
+      text = trailerLine(count, crc);
+      await writeAll(this.io, fh, Buffer.from(text, "utf8"));
+      await this.io.sync(fh);
+      await fh.close();
+      await fs.rename(tmp, file);
+      await fsyncDir(this.io, this.dir);
+    } catch (error) {
+      await fh.close().catch(() => undefined);
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw isIoError(error) ? fatal(`writing snapshot ${file}`, error) : error;
+    }
+    return crc;
+  }
+
+  /** Keeps the current snapshot and the newest other one (§8.5 step 6). */
+  private async prune(current: string): Promise<void> {
+    const others = (await this.listSnapshots()).filter((s) => s.name !== current);
+    const doomed = others.slice(snapshotsKeptCount - 1);
+    for (const s of doomed) await fs.rm(path.join(this.dir, s.name), { force: true });
+    if (doomed.length > 0) await fsyncDir(this.io, this.dir);
+  }
+
+  /** Snapshot files, newest (highest index, then epoch) first. */
+  private async listSnapshots(): Promise<{ name: string; index: number; epoch: number }[]> {
+    const found: { name: string; index: number; epoch: number }[] = [];
+    for (const name of await fs.readdir(this.dir)) {
+      const parsed = parseSnapshotName(name);
+      if (parsed !== undefined) found.push({ name, ...parsed });
+    }
+    return found.sort((a, b) => b.index - a.index || b.epoch - a.epoch);
+  }
+}
+
+function isIoError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === "string";
+}
