@@ -186,3 +186,23 @@ test("health checking and server reflection answer (grpcurl works)", async () =>
     reflection.close();
   }
 });
+
+test("a retried mutating call (same chat-request-id) returns the first outcome (CE16)", async () => {
+  const a = client();
+  const first = await a.call("Register", { username: "henry", password: "password1" }, { "chat-request-id": "reg-henry" });
+  const retry = client();
+  const second = await retry.call("Register", { username: "henry", password: "password1" }, { "chat-request-id": "reg-henry" });
+  assert.equal(second.username, "henry");
+  retry.token = second.token as string;
+  a.token = first.token as string;
+  await retry.call("ListUsers", { pattern: "henry" }); // the retry's token works too
+  const stranger = await rejection(client().call("Register", { username: "henry", password: "password1" }));
+  assert.equal(stranger.code, grpc.status.ALREADY_EXISTS, "a new request for a taken name is still refused");
+
+  await retry.call("Logout", {}, { "chat-request-id": "out-henry" });
+  await retry.call("Logout", {}, { "chat-request-id": "out-henry" }); // replayed, not UNAUTHENTICATED
+  await a.call("DeleteAccount", { confirm_username: "henry" }, { "chat-request-id": "del-henry" });
+  await a.call("DeleteAccount", { confirm_username: "henry" }, { "chat-request-id": "del-henry" });
+  const gone = await rejection(client().call("Login", { username: "henry", password: "password1" }));
+  assert.equal(gone.code, grpc.status.NOT_FOUND);
+});

@@ -25,12 +25,16 @@ export function wireApp(
   client: ChatClient,
   size: { columns: number; rows: number },
   hooks: { onQuit(): void; onBell?(): void },
-  env: () => StepEnv = systemEnv,
+  env: () => StepEnv = systemEnv
 ): AppWiring {
   let runner: EffectRunner | undefined;
-  const store = createStore(initialApp(client.cluster(), size), appStep, env, (effects) => runner?.perform(effects));
+  const store = createStore(initialApp(client.cluster(), size), appStep, env, (effects) =>
+    runner?.perform(effects)
+  );
   runner = new EffectRunner(client, store.dispatch, hooks);
-  const offCluster = client.onChange((cluster) => store.dispatch({ type: "cluster-changed", cluster }));
+  const offCluster = client.onChange((cluster) =>
+    store.dispatch({ type: "cluster-changed", cluster })
+  );
   const r = runner;
   return {
     store,
@@ -53,17 +57,23 @@ export async function startApp(client: ChatClient, options: AppOptions = {}): Pr
       unmount();
     },
     (err) => {
-      process.stderr.write(`chat-tui: crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `chat-tui: crashed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`
+      );
       process.exit(1);
-    },
+    }
   );
-  const size = (): { columns: number; rows: number } => ({ columns: out.columns || 80, rows: out.rows || 24 });
+  const size = (): { columns: number; rows: number } => ({
+    columns: out.columns || 80,
+    rows: out.rows || 24,
+  });
   const app = wireApp(client, size(), {
     onQuit: () => unmount(),
     onBell: options.bell ? () => out.write("\x07") : undefined,
   });
   const onResize = (): void => app.store.dispatch({ type: "resized", ...size() });
   out.on("resize", onResize);
+  let failure: unknown;
   try {
     const instance = render(<Root store={app.store} />, {
       exitOnCtrlC: false,
@@ -75,12 +85,19 @@ export async function startApp(client: ChatClient, options: AppOptions = {}): Pr
     });
     unmount = () => instance.unmount();
     await instance.waitUntilExit();
+  } catch (err) {
+    failure = err; // a render error: Ink unmounted; report it once the screen is restored
   } finally {
     out.off("resize", onResize);
     app.dispose();
     client.close();
     guard.restore();
     guard.dispose();
+  }
+  if (failure !== undefined) {
+    const text = failure instanceof Error ? failure.stack ?? failure.message : String(failure);
+    process.stderr.write(`chat-tui: crashed: ${text}\n`);
+    return 1;
   }
   return exitCode;
 }

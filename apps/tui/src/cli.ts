@@ -88,7 +88,10 @@ export function applyNoColor(flag: boolean, env: NodeJS.ProcessEnv = process.env
   if (flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== "")) env.FORCE_COLOR = "0";
 }
 
-export function clusterAddresses(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+export function clusterAddresses(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env
+): string[] {
   const list = flag ?? env.CHAT_CLUSTER ?? defaultCluster;
   return list
     .split(",")

@@ -91,7 +91,7 @@ export interface ChatClient {
   deleteAccount(confirmUsername: string): Promise<void>;
   listUsers(
     pattern?: string,
-    page?: { limit?: number; pageToken?: string },
+    page?: { limit?: number; pageToken?: string }
   ): Promise<{ users: UserEntry[]; nextPageToken: string }>;
   /** Retries across failover with one clientMsgId: exactly one committed message. */
   send(to: string, text: string, options?: { clientMsgId?: string }): Promise<Message>;

@@ -21,7 +21,7 @@ type Signal = keyof typeof signalExitCodes;
 export function guardTerminal(
   out: NodeJS.WriteStream,
   onSignal: (code: number) => void,
-  onCrash: (err: unknown) => void,
+  onCrash: (err: unknown) => void
 ): TerminalGuard {
   let restored = false;
   const restore = (): void => {

@@ -38,6 +38,7 @@ export {
   eventsAfter,
   findAccount,
   history,
+  isKnownRequest,
   lastSeq,
   listUsers,
   unreadCounts,

@@ -151,3 +151,12 @@ export function unreadCounts(state: ChatState, username: string): UnreadCount[] 
 export function lastSeq(state: ChatState): number {
   return state.messages.length;
 }
+
+/**
+ * True when a command with this `chat-request-id` was already applied (and its outcome is
+ * still kept, R21): the node then proposes a retry as it is, and apply replays the first
+ * outcome, even where a fresh call would now fail (a Logout retried after it succeeded).
+ */
+export function isKnownRequest(state: ChatState, requestId: string): boolean {
+  return state.requests.has(requestId);
+}

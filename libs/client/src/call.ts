@@ -6,7 +6,9 @@ import * as grpc from "@grpc/grpc-js";
 import { backoffMs, sleep } from "./backoff.js";
 import { epochOf } from "./codec.js";
 import {
+  ChatError,
   closedError,
+  describeError,
   isRetryableStatus,
   isServiceError,
   toChatError,
@@ -59,14 +61,15 @@ export async function callWithRetry<Res>(
     } else {
       if (router.signal.aborted) throw closedError();
       const err = outcome.error;
-      if (!isServiceError(err)) throw err;
+      if (!isServiceError(err)) throw new ChatError("internal", describeError(err), { cause: err });
       if (!isRetryableStatus(err.code)) throw toChatError(err, spec.context);
       lastError = err;
       const before = router.view.primary();
       router.noteCallFailure(target.address, err, outcome.abandoned);
       const redirected = router.view.primary() !== undefined && router.view.primary() !== before;
       redirectsInRow = redirected ? redirectsInRow + 1 : 0;
-      if (redirectsInRow === 1) continue; // follow a fresh redirect at once
+      // Follow a fresh redirect, or the newer primary we abandoned this attempt for, at once.
+      if (redirectsInRow === 1 || outcome.abandoned) continue;
     }
     const waitMs = Math.min(backoffMs(attempt), Math.max(deadlineAt - Date.now(), 0));
     if (target.offlineReason !== undefined) router.view.noteOffline(waitMs, target.offlineReason);

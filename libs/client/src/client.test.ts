@@ -56,6 +56,12 @@ test("the whole API works through the primary, found via a backup's redirect", a
   await alice.login("alice", password);
   await alice.deleteAccount("alice");
   assert.equal(alice.username, undefined);
+  const mutating = new Set(cluster.mutations.map((m) => m.method));
+  assert.deepEqual([...mutating].sort(),
+    ["deleteAccount", "login", "logout", "markRead", "register", "sendMessage"]);
+  const ids = cluster.mutations.filter((m) => m.node === 2).map((m) => m.requestId);
+  assert.ok(ids.every((id) => /^[0-9a-f-]{36}$/.test(id)), "every mutating call has a UUID");
+  assert.equal(new Set(ids).size, ids.length, "one per logical call");
 });
 
 test("errors are typed values in words a person understands", async (t) => {
@@ -86,6 +92,14 @@ test("a reply lost after commit is retried with the same ids: one message, one a
   cluster.failRepliesAfterCommit = 3;
   const sent = await alice.send("bob", "once");
   assert.equal(cluster.calls[0]!.sendMessage, 4);
+  const attempts = cluster.mutations.filter((m) => m.method === "sendMessage");
+  assert.equal(attempts.length, 4);
+  assert.equal(new Set(attempts.map((m) => m.requestId)).size, 1, "one chat-request-id");
+  assert.equal(new Set(attempts.map((m) => m.clientMsgId)).size, 1, "one client_msg_id");
+  assert.match(attempts[0]!.requestId, /^[0-9a-f-]{36}$/);
+  const registers = cluster.mutations.filter((m) => m.method === "register");
+  assert.equal(registers.length, 3);
+  assert.equal(new Set(registers.map((m) => m.requestId)).size, 1);
   assert.deepEqual(cluster.messages.filter((m) => m.text === "once").map((m) => Number(m.seq)), [sent.seq]);
   cluster.failRepliesAfterCommit = 1;
   await alice.logout(); // the retry finds the stored outcome, not "unauthenticated"

@@ -28,6 +28,7 @@ import {
   toSession,
   toUserEntry,
   toWireUint,
+  toWireUint32,
   type Message,
   type Session,
   type UserEntry,
@@ -137,7 +138,7 @@ class Client implements ChatClient {
     pattern = "",
     page: { limit?: number; pageToken?: string } = {},
   ): Promise<{ users: UserEntry[]; nextPageToken: string }> {
-    const limit = Number(toWireUint(page.limit ?? 0, "limit"));
+    const limit = toWireUint32(page.limit ?? 0, "limit");
     const pageToken = page.pageToken ?? "";
     const request = create(ListUsersRequestSchema, { pattern, limit, pageToken });
     const response = await this.call<ListUsersResponse>(
@@ -166,7 +167,7 @@ class Client implements ChatClient {
     const request = create(HistoryRequestSchema, {
       peer,
       beforeSeq: toWireUint(options.beforeSeq ?? 0, "beforeSeq"),
-      limit: Number(toWireUint(options.limit ?? 0, "limit")),
+      limit: toWireUint32(options.limit ?? 0, "limit"),
     });
     const response = await this.call<HistoryResponse>("history", peer, this.metadata(false, true),
       (stub, md, opts, cb) => stub.history(request, md, opts, cb));

@@ -66,6 +66,8 @@ test("answers and redirects from a lower epoch are ignored", () => {
   assert.equal(view.noteSuccess("h:3", 5), true);
   assert.equal(view.noteSuccess("h:3", undefined), true, "no epoch metadata: accepted");
   assert.equal(view.state().epoch, 5);
+  assert.equal(view.noteSuccess("h:3", 4), false, "the primary itself answering from an old epoch");
+  assert.equal(view.primary(), undefined, "… is no longer where calls go");
 });
 
 test("a newer epoch without a primary means rebinding; roles and reachability are shown", () => {

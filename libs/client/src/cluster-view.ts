@@ -119,8 +119,7 @@ export class ClusterView {
     }
     for (const record of this.nodes.values()) {
       if (listed.has(record.address)) continue;
-      Object.assign(record, { role: "unknown", inView: false });
-      if (report.nodes.some((n) => n.id === record.id)) record.id = unknownId;
+      Object.assign(record, { id: unknownId, role: "unknown", inView: false });
     }
     const named = report.nodes.find((n) => n.id === report.primaryId)?.address;
     if (named !== undefined) {
@@ -154,7 +153,10 @@ export class ClusterView {
   noteSuccess(address: string, epoch: number | undefined): boolean {
     if (this.closed) return false;
     this.markAnswered(address);
-    if (!this.noteEpoch(epoch)) return this.publish(false);
+    if (!this.noteEpoch(epoch)) {
+      if (this.primaryAddress === address) this.primaryAddress = undefined;
+      return this.publish(false);
+    }
     this.setPrimary(address);
     this.becomeConnected(address);
     return this.publish(true);

@@ -71,6 +71,15 @@ export function toWireUint(value: number, what: string): bigint {
   return BigInt(value);
 }
 
+/** A caller's number for a uint32 field (page sizes). */
+export function toWireUint32(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > 0xffff_ffff) {
+    const why = `${what} must be a whole number from 0 to 2^32-1, not ${value}`;
+    throw new ChatError("invalid-argument", why);
+  }
+  return value;
+}
+
 export function toMessage(m: WireMessage): Message {
   return {
     seq: toSafeNumber(m.seq, "seq"),

@@ -50,5 +50,9 @@ test("describeError gives one line for anything thrown", () => {
   assert.equal(describeError(new ChatError("closed", "client closed")), "client closed");
   assert.equal(describeError(serviceError(grpc.status.UNAVAILABLE, "connect refused")), "connect refused");
   assert.equal(describeError(new Error("boom")), "boom");
+  const refused = "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:2. "
+    + "Resolution note: ";
+  assert.equal(describeError(serviceError(grpc.status.UNAVAILABLE, refused)),
+    "connect ECONNREFUSED 127.0.0.1:2");
   assert.equal(describeError("plain"), "plain");
 });

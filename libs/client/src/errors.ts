@@ -141,9 +141,16 @@ export function closedError(): ChatError {
 /** One line for a person, whatever was thrown. */
 export function describeError(err: unknown): string {
   if (err instanceof ChatError) return err.message;
-  if (isServiceError(err)) return err.details || err.message;
+  if (isServiceError(err)) return tidyDetails(err.details || err.message);
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** grpc-js transport details, e.g. "No connection established. Last error: Error: connect
+ *  ECONNREFUSED 127.0.0.1:2. Resolution note: ", cut to "connect ECONNREFUSED 127.0.0.1:2". */
+function tidyDetails(details: string): string {
+  const last = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/.exec(details);
+  return (last?.[1] ?? details).trim();
 }
 
 export function assertNever(value: never): never {

@@ -50,12 +50,18 @@ export class EventStream implements AsyncIterableIterator<Message> {
     private readonly options: EventStreamOptions,
   ) {
     this.cursor = options.afterSeq;
-    const stop = (): void => void this.return();
     for (const signal of [router.signal, options.signal]) {
-      if (signal?.aborted) stop();
-      signal?.addEventListener("abort", stop, { once: true });
+      if (signal?.aborted) void this.return();
+      signal?.addEventListener("abort", this.stop, { once: true });
     }
     if (!this.finished) void this.run();
+  }
+
+  private readonly stop = (): void => void this.return();
+
+  private detach(): void {
+    this.router.signal.removeEventListener("abort", this.stop);
+    this.options.signal?.removeEventListener("abort", this.stop);
   }
 
   /** The last seq handed out (or queued); a new `events({afterSeq})` can resume from it. */
@@ -89,6 +95,7 @@ export class EventStream implements AsyncIterableIterator<Message> {
     if (!this.finished) {
       this.finished = true;
       this.stopping.abort();
+      this.detach();
       this.call?.cancel();
       this.queue.length = 0;
       for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
@@ -105,6 +112,8 @@ export class EventStream implements AsyncIterableIterator<Message> {
     if (this.finished) return;
     this.finished = true;
     this.stopping.abort();
+    this.detach();
+    this.call?.cancel();
     const [first, ...rest] = this.waiters.splice(0);
     if (first) first.reject(err);
     else this.failure = err;

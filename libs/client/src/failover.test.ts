@@ -60,6 +60,26 @@ test("a send in flight to a silent primary is retried on the new one: one messag
   assert.ok(elapsedMs < 1_500, `rebound after ${elapsedMs} ms`);
 });
 
+test("an attempt on a silent primary is dropped as soon as the watch names a newer one", async (t) => {
+  const cluster = await FakeCluster.start();
+  t.after(() => cluster.close());
+  const [a0, a1, a2] = cluster.addresses;
+  const client = connect({ cluster: [a2!, a0!, a1!], deadlineMs: 5_000 }); // watch node 2
+  t.after(() => client.close());
+  await client.register("alice", "password");
+  cluster.inject("bob", "alice", "hi");
+  cluster.setSilent(0, true);
+  const sending = client.send("bob", "quick");
+  await delay(100);
+  const switchedAt = Date.now();
+  cluster.setPrimary(1);
+  await sending;
+  const afterSwitchMs = Date.now() - switchedAt;
+  assert.ok(afterSwitchMs < 500, `retried ${afterSwitchMs} ms after the switch (attempt timeout 1 s)`);
+  assert.equal(cluster.messages.filter((m) => m.text === "quick").length, 1);
+  cluster.setSilent(0, false);
+});
+
 test("the cluster watch moves to another node when its node stops, and shows the change", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");

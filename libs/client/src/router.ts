@@ -3,6 +3,7 @@
 // are ignored by the view). The watcher keeps one WatchCluster stream open on some node,
 // moves to another when it breaks, and probes the watched node with GetStatus because a
 // WatchCluster stream is silent while nothing changes (a SIGSTOPped node looks healthy).
+import { setMaxListeners } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -13,7 +14,7 @@ import {
 import { backoffMs, sleep } from "./backoff.js";
 import { epochOf, primaryHintOf, toStatusReport, type StatusReport } from "./codec.js";
 import { ClusterView } from "./cluster-view.js";
-import { describeError, isServiceError } from "./errors.js";
+import { describeError, isRetryableStatus, isServiceError } from "./errors.js";
 import { statusTimeoutMsMax, watchProbeIntervalMs } from "./limits.js";
 import { NodePool } from "./node-pool.js";
 
@@ -22,6 +23,15 @@ export interface Target {
   address: string;
   /** Set when no node answered discovery: why the last one failed. */
   offlineReason?: string | undefined;
+}
+
+interface WatchOutcome {
+  /** The stream ended with OK (the server closed it); else the watch moves to the next node. */
+  ok: boolean;
+  received: boolean;
+  /** The node did not answer (refused, dropped, silent): evidence for `offline`. */
+  unreachable: boolean;
+  reason: string;
 }
 
 interface Discovery {
@@ -43,6 +53,8 @@ export class Router {
     private readonly attemptTimeoutMs: number,
   ) {
     this.view = new ClusterView(seeds);
+    // Every call, stream and wait in flight listens for close(); they are many, not a leak.
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** Aborts when the client closes. */
@@ -133,6 +145,7 @@ export class Router {
 
   private async watchLoop(): Promise<void> {
     let failuresInRow = 0;
+    let unreachableInRow = 0;
     while (!this.signal.aborted) {
       const addresses = this.view.addresses();
       const address = addresses[this.watchIndex % addresses.length]!;
@@ -140,14 +153,16 @@ export class Router {
       if (this.signal.aborted) return;
       if (!outcome.ok) this.watchIndex += 1;
       failuresInRow = outcome.received ? 0 : failuresInRow + 1;
-      const waitMs = backoffMs(outcome.received ? 0 : Math.floor(failuresInRow / addresses.length));
-      if (failuresInRow >= addresses.length) this.view.noteOffline(waitMs, outcome.reason);
+      unreachableInRow = outcome.unreachable && !outcome.received ? unreachableInRow + 1 : 0;
+      const rounds = Math.floor(failuresInRow / addresses.length);
+      const waitMs = backoffMs(rounds);
+      if (unreachableInRow >= addresses.length) this.view.noteOffline(waitMs, outcome.reason);
       await sleep(waitMs, this.signal);
     }
   }
 
   /** One WatchCluster stream on `address`, until it ends, fails or its node stops answering. */
-  private watchOnce(address: string): Promise<{ ok: boolean; received: boolean; reason: string }> {
+  private watchOnce(address: string): Promise<WatchOutcome> {
     return new Promise((resolve) => {
       const stream = this.pool.get(address).cluster.watchCluster(create(WatchClusterRequestSchema));
       let received = false;
@@ -157,15 +172,17 @@ export class Router {
         stream.cancel();
       };
       let probing = false;
+      let unreachable = false;
       let reason = "stream ended";
       const probe = setInterval(() => {
         if (probing) return;
         probing = true;
-        const timeoutMs = Math.min(statusTimeoutMsMax, this.attemptTimeoutMs);
-        this.getStatus(address, timeoutMs).then(
+        // A whole attempt's time: a slow answer under load is not a stopped node.
+        this.getStatus(address, this.attemptTimeoutMs).then(
           (report) => void this.view.adoptStatus(report, address),
           (err: unknown) => {
             reason = `${address}: ${describeError(err)}`;
+            unreachable = true;
             this.view.noteFailure(address);
             cancel();
           },
@@ -183,15 +200,16 @@ export class Router {
         }
       });
       stream.on("error", (err: grpc.ServiceError) => {
-        if (err.code !== grpc.status.CANCELLED || !cancelled) {
-          reason = `${address}: ${describeError(err)}`;
-          if (!this.signal.aborted) this.view.noteFailure(address);
-        }
+        if (err.code === grpc.status.CANCELLED && cancelled) return;
+        reason = `${address}: ${describeError(err)}`;
+        if (!isRetryableStatus(err.code) || this.signal.aborted) return;
+        unreachable = true;
+        this.view.noteFailure(address);
       });
       stream.on("status", (status: grpc.StatusObject) => {
         clearInterval(probe);
         this.signal.removeEventListener("abort", onAbort);
-        resolve({ ok: status.code === grpc.status.OK, received, reason });
+        resolve({ ok: status.code === grpc.status.OK, received, unreachable, reason });
       });
     });
   }

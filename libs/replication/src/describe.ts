@@ -26,7 +26,7 @@ export function describeMessage(m: Message): string {
   const head = `n${m.from} e${m.epoch} ${m.status}`;
   switch (m.kind) {
     case "append":
-      return `${head} append prev=${m.prevIndex}/e${m.prevEpoch} ${describeEntries(m.entries)} commit=${m.commit}`;
+      return `${head} append prev=${m.prevIndex}/e${m.prevEpoch} ${describeEntries(m.entries)} commit=${m.commit} round=${m.round}`;
     case "append-reply":
       return m.success
         ? `${head} append-ok match=${m.matchIndex}`
@@ -44,6 +44,10 @@ export function describeMessage(m: Message): string {
       return `${head} pong last=${m.lastIndex}/e${m.lastEpoch} view=${describeView(m.latestView)}`;
     case "stepped-down":
       return `${head} stepped-down e${m.steppedEpoch}`;
+    case "leave-request":
+      return `${head} leave-request view=e${m.leaveViewId.epoch}.${m.leaveViewId.index}`;
+    case "leave-ack":
+      return `${head} leave-ack view=e${m.leaveViewId.epoch}.${m.leaveViewId.index}`;
   }
 }
 
@@ -59,6 +63,8 @@ export function describeEvent(ev: Event): string {
       return `probe n${ev.peer} ${ev.outcome}`;
     case "propose":
       return `propose ${ev.requestId}`;
+    case "read":
+      return `read ${ev.requestId}`;
     case "snapshot-ready":
       return `snapshot-ready ${ev.index}`;
   }
@@ -83,7 +89,7 @@ export function describeAction(a: Action): string {
       return `apply through ${a.throughIndex} ${describeEntries(a.entries)}`;
     case "reply":
       return `reply ${a.requestId} ${a.outcome.kind}` +
-        (a.outcome.kind === "ok" ? ` ${a.outcome.index}` : "") +
+        (a.outcome.kind === "ok" || a.outcome.kind === "read-ok" ? ` ${a.outcome.index}` : "") +
         (a.outcome.kind === "not-primary" ? ` hint=${a.outcome.hintNodeId ?? "-"}` : "");
     case "role":
       return `role ${a.role} e${a.epoch} primary=${a.primaryId ?? "-"} view=${describeView(a.view)} (${a.reason})`;

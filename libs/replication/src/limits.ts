@@ -41,6 +41,8 @@ export function timingIsSafe(t: Timing): boolean {
   return t.pauseThresholdMs + t.heartbeatMs + t.roundTripMaxMs + t.marginMs < t.excludeMs;
 }
 
+/** R11: a member whose acks lag this long while it answers is asked to leave (fail-slow). */
+export const SLOW_MEMBER_MS = 2000;
 /** Entries per append message (R1: stay far below grpc-js's 4 MB receive limit). */
 export const ENTRIES_PER_APPEND_MAX = 256;
 /** Entries a voter ships to a fast-path candidate in one vote reply (R15, CE22). */

@@ -88,7 +88,7 @@ test("fencing: an append from a lower epoch is refused with the higher epoch", (
   const y = replica(2, { epoch: 3, entries: [barrier1], commitHint: 1 });
   y.step({ kind: "tick", nowMs: 0 });
   const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(0, 1), status: "primary",
-    kind: "append", prevIndex: 1, prevEpoch: 1, entries: [], commit: 1 } });
+    kind: "append", prevIndex: 1, prevEpoch: 1, entries: [], commit: 1, round: 1 } });
   const reply = sends(out).find((x) => x.kind === "append-reply");
   assert.ok(reply && reply.kind === "append-reply" && !reply.success && reply.epoch === 3);
   assert.equal(y.status().role, "recovering");
@@ -107,4 +107,25 @@ test("R18/CE2: wait while a member of V* has not answered; stand once all answer
   const stand = planRecovery(info(1, 1, 3, v01), [info(2, 1, 1, v012), info(0, 1, 4, v01)]);
   assert.equal(stand.kind, "stand");
   assert.equal(stand.kind === "stand" && stand.candidate, 0);
+});
+
+test("CE10: a probe reply to a probe sent before a self-pause is not fresh", () => {
+  const r = replica(0, {});
+  const first = r.step({ kind: "tick", nowMs: 0 });
+  const oldPing = sends(first).find((x) => x.kind === "ping" && x.from === 0);
+  assert.ok(oldPing && oldPing.kind === "ping");
+  const second = r.step({ kind: "tick", nowMs: 400 });
+  assert.equal(r.status().pauseEpoch, 1);
+  const newPing = sends(second).find((x) => x.kind === "ping");
+  assert.ok(newPing && newPing.kind === "ping");
+  const pong = (nonce: string, pauseEpoch: number): Message => ({
+    ...header(1, 5), status: "primary", kind: "pong", nonce, pauseEpoch, lastIndex: 9,
+    lastEpoch: 5, latestView: bootstrapView([0, 1, 2]), vote: { epoch: 5, votedFor: 1 },
+    primaryId: 1,
+  });
+  // The ping went to n1 first (peers in id order); its nonce is echoed with the old pauseEpoch.
+  r.step({ kind: "message", nowMs: 401, msg: pong(oldPing.nonce, 0) });
+  assert.equal(r.status().waitReason, "V* member n1 has not answered");
+  r.step({ kind: "message", nowMs: 402, msg: pong(newPing.nonce, 1) });
+  assert.equal(r.status().waitReason, "n1 is primary");
 });

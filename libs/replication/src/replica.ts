@@ -6,7 +6,7 @@
 import {
   CATCHUP_LAG_MAX, ENTRIES_PER_APPEND_MAX, ENTRIES_PER_SHIP_MAX, MEMBERS_MAX,
   PROBES_OUTSTANDING_MAX, PROPOSALS_PENDING_MAX, RECOVERY_ANSWER_AGE_MS, SNAPSHOT_INTERVAL_ENTRIES,
-  SNAPSHOT_RESEND_MS, TIMING_DEFAULT, type Timing, timingIsSafe,
+  SLOW_MEMBER_MS, SNAPSHOT_RESEND_MS, TIMING_DEFAULT, type Timing, timingIsSafe,
 } from "./limits.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
 import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
@@ -77,6 +77,11 @@ interface Progress {
   matchKnown: boolean;
   nextIndex: number;
   snapshotSentMs: number;
+  /** Since when matchIndex has been below the primary's last index (R11). */
+  behindSinceMs: number | null;
+  leaveAskedMs: number;
+  /** Highest append round this peer answered successfully in this epoch (R24). */
+  ackedRound: number;
 }
 
 interface PrimaryState {
@@ -85,6 +90,9 @@ interface PrimaryState {
   readonly pending: Map<string, number>;
   /** When this primary appended the listing of each member's current session. */
   readonly listedAtMs: Map<NodeId, number>;
+  /** Append round counter and reads waiting for a round that starts after them (R24). */
+  round: number;
+  readonly reads: { readonly requestId: string; readonly index: number; readonly round: number }[];
 }
 
 interface PendingPersist {
@@ -230,6 +238,9 @@ export class Replica {
       case "propose":
         this.onPropose(ev.requestId, ev.payload);
         break;
+      case "read":
+        this.onRead(ev.requestId);
+        break;
       case "snapshot-ready":
         this.onSnapshotReady(ev.index);
         break;
@@ -284,6 +295,7 @@ export class Replica {
       for (const requestId of this.prim!.pending.keys()) {
         this.reply(requestId, { kind: "not-primary", hintNodeId: null });
       }
+      for (const r of this.prim!.reads) this.reply(r.requestId, { kind: "not-primary", hintNodeId: null });
     }
     this.prim = null;
     this.cand = null;
@@ -363,7 +375,10 @@ export class Replica {
     this.primaryEpoch = this.epoch;
     members.sort((a, b) => a.nodeId - b.nodeId);
     const barrierIndex = this.log.lastIndex() + 1;
-    this.prim = { barrierIndex, progress: new Map(), pending: new Map(), listedAtMs: new Map() };
+    this.prim = {
+      barrierIndex, progress: new Map(), pending: new Map(), listedAtMs: new Map(), round: 0,
+      reads: [],
+    };
     this.appendLocal([{ kind: "barrier", members }]);
     for (const m of members) this.prim.listedAtMs.set(m.nodeId, this.nowMs);
     this.setRole("primary", cand.recovery ? "won recovery election" : "won fast path");
@@ -377,7 +392,7 @@ export class Replica {
     if (this.nowMs < this.nextHeartbeatMs) return;
     this.nextHeartbeatMs = this.nowMs + this.t.heartbeatMs;
     this.probeAll();
-    if (this.role === "primary") for (const id of this.peerIds) this.sendAppend(id, true);
+    if (this.role === "primary") this.heartbeat();
     if (this.cand?.requested) {
       for (const m of this.log.latestView().members) {
         if (m.nodeId !== this.nodeId && !this.cand.granted.has(m.nodeId)) this.requestVote(m.nodeId);
@@ -425,6 +440,43 @@ export class Replica {
     for (const id of this.peerIds) this.sendAppend(id, false);
   }
 
+  /** R24 ReadIndex: remember the commit index, start a round, answer once all of V answered it. */
+  private onRead(requestId: string): void {
+    if (this.role !== "primary") {
+      this.reply(requestId, { kind: "not-primary", hintNodeId: this.primaryId });
+      return;
+    }
+    const prim = this.prim!;
+    if (prim.reads.length >= PROPOSALS_PENDING_MAX) {
+      this.reply(requestId, { kind: "busy" });
+      return;
+    }
+    prim.reads.push({ requestId, index: this.commitIndex, round: prim.round + 1 });
+    this.heartbeat();
+  }
+
+  /** A heartbeat round: every peer gets an append (resending what it has not acknowledged). */
+  private heartbeat(): void {
+    this.prim!.round++;
+    for (const id of this.peerIds) this.sendAppend(id, true);
+  }
+
+  /** Reads whose round every other member of the view answered, after the barrier committed. */
+  private answerReads(): void {
+    const prim = this.prim!;
+    if (prim.reads.length === 0 || this.commitIndex < prim.barrierIndex) return;
+    let confirmed = prim.round;
+    for (const m of this.log.latestView().members) {
+      if (m.nodeId === this.nodeId) continue;
+      const pr = prim.progress.get(m.nodeId);
+      confirmed = pr === undefined || !sameStorage(m, pr.storageId) ? 0 : Math.min(confirmed, pr.ackedRound);
+    }
+    while (prim.reads.length > 0 && prim.reads[0]!.round <= confirmed) {
+      const r = prim.reads.shift()!;
+      this.reply(r.requestId, { kind: "read-ok", index: Math.max(r.index, prim.barrierIndex) });
+    }
+  }
+
   private onSnapshotReady(index: number): void {
     this.compactPending = null;
     if (index <= this.log.snapshot().index || index > this.log.lastIndex()) return;
@@ -458,6 +510,12 @@ export class Replica {
         this.onPong(msg);
         break;
       case "stepped-down":
+        break;
+      case "leave-request":
+        this.onLeaveRequest(msg);
+        break;
+      case "leave-ack":
+        this.onLeaveAck(msg);
         break;
       default:
         assertNever(msg);
@@ -536,12 +594,12 @@ export class Replica {
       this.becomeRecovering(`n${from} is primary of e${e}`);
     }
     if (this.role === "candidate") {
-      assert(e > this.epoch, `n${from} won my epoch e${e}`);
+      // Another node may win my epoch only through R18 with a V* that does not include me (two
+      // recovery elections are separated by the votes of V*, not by epoch numbers; seed 7572).
       this.abandonCandidacy(`n${from} is primary of e${e}`);
     }
     if (this.role === "backup") {
       if (from === this.primaryId && e === this.primaryEpoch) return true;
-      assert(e > this.epoch || this.votedFor === from, `backup sees n${from} as primary of e${e}`);
       if (this.votedFor === from && e === this.epoch) {
         this.primaryId = from;
         this.primaryEpoch = e;
@@ -572,7 +630,7 @@ export class Replica {
 
   private onAppend(msg: Message & { kind: "append" }): void {
     if (msg.epoch < this.epoch) {
-      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0 });
+      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0, round: 0 });
       return;
     }
     if (!this.acceptsFrom(msg.from, msg.epoch)) return;
@@ -582,17 +640,19 @@ export class Replica {
     const reply = (body: Body): void => this.send(msg.from, body);
     const base = this.log.snapshot().index;
     if (msg.prevIndex > this.log.lastIndex()) {
-      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.log.lastIndex() + 1 });
+      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.log.lastIndex() + 1, round: 0 });
       return;
     }
     if (msg.prevIndex >= base && this.log.term(msg.prevIndex) !== msg.prevEpoch) {
-      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.conflictHint(msg.prevIndex) });
+      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.conflictHint(msg.prevIndex), round: 0 });
       return;
     }
     this.acceptEntries(msg.entries.filter((e) => e.index > base));
     const matchIndex = msg.prevIndex + msg.entries.length;
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, matchIndex));
-    this.afterDurable(() => reply({ kind: "append-reply", success: true, matchIndex, hintIndex: 0 }));
+    this.sendAfterDurable(msg.from, {
+      kind: "append-reply", success: true, matchIndex, hintIndex: 0, round: msg.round,
+    });
     this.checkCurrency(msg.from);
   }
 
@@ -642,7 +702,7 @@ export class Replica {
 
   private onInstallSnapshot(msg: Message & { kind: "install-snapshot" }): void {
     if (msg.epoch < this.epoch) {
-      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0 });
+      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0, round: 0 });
       return;
     }
     if (!this.acceptsFrom(msg.from, msg.epoch)) return;
@@ -660,8 +720,7 @@ export class Replica {
     }
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, s.index));
     const matchIndex = s.index;
-    this.afterDurable(() =>
-      this.send(msg.from, { kind: "append-reply", success: true, matchIndex, hintIndex: 0 }));
+    this.sendAfterDurable(msg.from, { kind: "append-reply", success: true, matchIndex, hintIndex: 0, round: 0 });
     this.checkCurrency(msg.from);
   }
 
@@ -684,7 +743,8 @@ export class Replica {
     if (pr === undefined || (storageId !== null && pr.storageId !== storageId)) {
       pr = {
         storageId: storageId ?? "", matchIndex: 0, matchKnown: false,
-        nextIndex: prim.barrierIndex, snapshotSentMs: NEVER,
+        nextIndex: prim.barrierIndex, snapshotSentMs: NEVER, behindSinceMs: null,
+        leaveAskedMs: NEVER, ackedRound: 0,
       };
       prim.progress.set(id, pr);
     }
@@ -709,7 +769,7 @@ export class Replica {
     const entries = this.log.slice(pr.nextIndex, pr.nextIndex + ENTRIES_PER_APPEND_MAX - 1);
     this.send(to, {
       kind: "append", prevIndex, prevEpoch: this.log.term(prevIndex)!, entries,
-      commit: this.commitIndex,
+      commit: this.commitIndex, round: this.prim!.round,
     });
     pr.nextIndex += entries.length;
   }
@@ -719,6 +779,7 @@ export class Replica {
     const pr = this.progressOf(msg.from, msg.storageId);
     if (msg.success) {
       pr.matchIndex = Math.max(pr.matchIndex, msg.matchIndex);
+      pr.ackedRound = Math.max(pr.ackedRound, msg.round);
       pr.matchKnown = true;
       pr.nextIndex = Math.max(pr.nextIndex, pr.matchIndex + 1);
       this.maybeCommit();
@@ -773,12 +834,16 @@ export class Replica {
         return;
       }
     }
+    this.askSlowMembersToLeave(view);
     if (this.log.hasViewAbove(this.commitIndex) || this.commitIndex < prim.barrierIndex) return;
     for (const id of this.peerIds) {
       const p = this.peer(id);
       if (p.status !== "joining" || p.statusEpoch !== this.epoch || p.session === null) continue;
       const pr = this.progressOf(id, null);
-      if (p.storageId !== pr.storageId || pr.matchIndex < this.log.lastIndex() - CATCHUP_LAG_MAX) continue;
+      // Caught up: within CATCHUP_LAG_MAX of the tail and not behind the commit point (a member
+      // whose disk stalls keeps its matchIndex and is not re-added while slow, R11).
+      const caughtUpIndex = Math.max(this.commitIndex, this.log.lastIndex() - CATCHUP_LAG_MAX);
+      if (p.storageId !== pr.storageId || !pr.matchKnown || pr.matchIndex < caughtUpIndex) continue;
       const listed = findMember(view, id);
       if (listed !== undefined && (!sameStorage(listed, pr.storageId) || listed.session === p.session)) {
         continue;
@@ -791,6 +856,47 @@ export class Replica {
       for (const peerId of this.peerIds) this.sendAppend(peerId, false);
       return;
     }
+  }
+
+  /** R11: a member that answers but whose acks lag over SLOW_MEMBER_MS is asked to leave. */
+  private askSlowMembersToLeave(view: View): void {
+    const last = this.log.lastIndex();
+    for (const m of view.members) {
+      if (m.nodeId === this.nodeId) continue;
+      const pr = this.progressOf(m.nodeId, null);
+      if (pr.matchIndex >= last || !sameStorage(m, pr.storageId)) {
+        pr.behindSinceMs = null;
+        continue;
+      }
+      pr.behindSinceMs ??= this.nowMs;
+      if (this.nowMs - pr.behindSinceMs < SLOW_MEMBER_MS) continue;
+      if (this.nowMs - pr.leaveAskedMs < this.t.heartbeatMs * 4) continue;
+      pr.leaveAskedMs = this.nowMs;
+      this.send(m.nodeId, { kind: "leave-request", leaveViewId: view.id });
+    }
+  }
+
+  /** R11 at the member: take a new session (never current under V again), join, then reply. */
+  private onLeaveRequest(msg: Message & { kind: "leave-request" }): void {
+    if (msg.epoch !== this.epoch || msg.from !== this.primaryId) return;
+    if (this.role !== "backup" && this.role !== "joining") return;
+    if (compareViewId(msg.leaveViewId, this.log.latestView().id) < 0) return;
+    const primary = msg.from;
+    this.becomeRecovering(`asked to leave by n${primary}`);
+    this.becomeJoining(primary, msg.epoch, "left the view");
+    this.send(primary, { kind: "leave-ack", leaveViewId: msg.leaveViewId });
+  }
+
+  /** R11 at the primary: only after the member's acknowledgment is V − {X} appended. */
+  private onLeaveAck(msg: Message & { kind: "leave-ack" }): void {
+    if (this.role !== "primary" || msg.epoch !== this.epoch || msg.status !== "joining") return;
+    const view = this.log.latestView();
+    const listed = findMember(view, msg.from);
+    if (listed === undefined || listed.session === msg.session) return;
+    const members = view.members.filter((x) => x.nodeId !== msg.from);
+    this.appendLocal([{ kind: "view", members }]);
+    this.prim!.listedAtMs.delete(msg.from);
+    for (const id of this.peerIds) this.sendAppend(id, false);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -852,9 +958,9 @@ export class Replica {
         this.electionDueMs = null;
       }
     }
-    const nonce = msg.nonce;
-    this.afterDurable(() =>
-      this.send(c, { kind: "vote-reply", candidateEpoch: e, nonce, granted: true, reason: "granted" }));
+    this.sendAfterDurable(c, {
+      kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: true, reason: "granted",
+    });
   }
 
   /** R15 stickiness (liveness only): a backup that hears its primary refuses fast-path votes. */
@@ -959,6 +1065,7 @@ export class Replica {
       case "primary":
         this.primaryDuties();
         this.maybeCommit();
+        if (this.role === "primary") this.answerReads();
         return;
       case "backup":
         this.waitReason = "following";
@@ -1095,6 +1202,17 @@ export class Replica {
       session: this.session, epoch: this.epoch, viewId: this.log.latestView().id, status: this.role,
     };
     return { ...header, ...body } as Message;
+  }
+
+  /**
+   * Persist before you speak. The message is built NOW — its header carries the epoch and
+   * session of the moment it was decided — and leaves once every write issued so far is
+   * durable. Building it later would let an ack for an old primary's append carry a newer
+   * epoch and be counted by the new primary (simulator, seed 9286).
+   */
+  private sendAfterDurable(to: NodeId, body: Body): void {
+    const msg = this.message(body);
+    this.afterDurable(() => this.out.push({ kind: "send", to, msg }));
   }
 
   private send(to: NodeId, body: Body): void {

@@ -71,10 +71,14 @@ export type Body =
       readonly prevEpoch: number;
       readonly entries: readonly LogEntry[];
       readonly commit: number;
+      /** Per-primary round number, echoed by the reply (R24 ReadIndex). */
+      readonly round: number;
     }
   | {
       readonly kind: "append-reply";
       readonly success: boolean;
+      /** The `round` of the append this answers (0 when not answering an append). */
+      readonly round: number;
       /** success: prevIndex + entries.length of the accepted append (R2). */
       readonly matchIndex: number;
       /** failure: where the primary should back off to. */
@@ -115,7 +119,11 @@ export type Body =
       readonly vote: VoteRecord;
       readonly primaryId: NodeId | null;
     }
-  | { readonly kind: "stepped-down"; readonly steppedEpoch: number };
+  | { readonly kind: "stepped-down"; readonly steppedEpoch: number }
+  /** R11: the primary of `epoch` asks a fail-slow member of view `viewId` to leave. */
+  | { readonly kind: "leave-request"; readonly leaveViewId: ViewId }
+  /** R11: the member has taken a new session and is joining; it may now be removed. */
+  | { readonly kind: "leave-ack"; readonly leaveViewId: ViewId };
 
 export type Message = Header & Body;
 export type MessageKind = Body["kind"];
@@ -142,13 +150,16 @@ export type Event =
       readonly requestId: string;
       readonly payload: unknown;
     }
-  | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number };
+  | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
+  /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
+  | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string };
 
 // ---------------------------------------------------------------------------------------------
 // Actions (core → host), executed strictly in order.
 
 export type ReplyOutcome =
   | { readonly kind: "ok"; readonly index: number }
+  | { readonly kind: "read-ok"; readonly index: number }
   | { readonly kind: "not-primary"; readonly hintNodeId: NodeId | null }
   | { readonly kind: "busy" };
 

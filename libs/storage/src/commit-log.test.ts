@@ -65,7 +65,12 @@ describe("CommitLog append and reopen", () => {
       await assert.rejects(log.append(makeEntries(4, 1, 2)), /does not follow/);
       await assert.rejects(log.append(makeEntries(3, 1, 1)), /below/);
       const big = { index: 3, epoch: 2, text: "x".repeat(2 * 1024 * 1024) };
-      await assert.rejects(log.append([{ index: 3, epoch: 2, text: "ok" }, { ...big, index: 4 }]));
+      await assert.rejects(
+        log.append([
+          { index: 3, epoch: 2, text: "ok" },
+          { ...big, index: 4 },
+        ]),
+      );
       assert.equal(log.lastIndex, 2, "a rejected append queues nothing");
       await log.append(makeEntries(3, 1, 2));
       await log.close();
@@ -121,7 +126,10 @@ describe("CommitLog group commit", () => {
 
   it("loops on short writes", () =>
     withTempDir(async (dir) => {
-      const io = countingIo({ write: (fh, buf, offset, length) => fh.write(buf, offset, Math.min(length, 7)).then((r) => r.bytesWritten) });
+      const io = countingIo({
+        write: (fh, buf, offset, length) =>
+          fh.write(buf, offset, Math.min(length, 7)).then((r) => r.bytesWritten),
+      });
       const written = makeEntries(1, 20);
       await writeBatches(dir, [written.slice(0, 10), written.slice(10)], { io });
       assert.ok((io.counts["write"] as number) > 100);
@@ -244,6 +252,23 @@ describe("CommitLog segments", () => {
       const { entries, log: reopened } = await CommitLog.open<TestEntry>(dir);
       assert.deepEqual(entries, makeEntries(501, 3, 7));
       assert.equal(reopened.epochAt(500), 7);
+      await reopened.close();
+    }));
+
+  it("a crash between writing the reset segment and deleting old ones is harmless", () =>
+    withTempDir(async (dir) => {
+      const { log } = await CommitLog.open<TestEntry>(dir, { segmentBytesMax: 1024 });
+      for (let i = 1; i <= 50; i += 10) await log.append(makeEntries(i, 10));
+      const old = await segmentFiles(dir);
+      const saved = await Promise.all(old.map((f) => fs.readFile(f)));
+      await log.resetTo({ index: 80, epoch: 3 });
+      await log.append(makeEntries(81, 2, 3));
+      await log.close();
+      await Promise.all(old.map((f, i) => fs.writeFile(f, saved[i] as Buffer))); // undeleted
+      const { entries, report, log: reopened } = await CommitLog.open<TestEntry>(dir);
+      assert.deepEqual(entries, makeEntries(81, 2, 3));
+      assert.equal(report.supersededSegments, old.length);
+      assert.equal((await segmentFiles(dir)).length, 1);
       await reopened.close();
     }));
 });

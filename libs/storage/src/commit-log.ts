@@ -10,7 +10,7 @@ import { requireCrc32 } from "./crc.js";
 import { Deque } from "./deque.js";
 import { EpochRuns } from "./epoch-runs.js";
 import { fatal, StorageFatalError, StorageFaultedError } from "./errors.js";
-import { ensureDir, nodeFileIo, type FileIo } from "./io.js";
+import { ensureDir, nodeFileIo } from "./io.js";
 import {
   batchBytesMax,
   batchEntriesMax,
@@ -22,38 +22,9 @@ import {
 import type { LogEntry, LogPosition, RawEntry } from "./log-entry.js";
 import { checkSnapshotChain } from "./snapshot-chain.js";
 import { truncateJson } from "./wal-format.js";
-import { recoverWal, type Corruption, type TornTail } from "./wal-recovery.js";
+import type { CommitLogOptions, RecoveryReport } from "./commit-log-types.js";
+import { recoverWal } from "./wal-recovery.js";
 import { WalWriter, type WalStats } from "./wal-writer.js";
-
-/** The durable snapshot a log continues from: MANIFEST's `index`, `epoch` and `logStart`. */
-export interface SnapshotPoint extends LogPosition {
-  /** `index + 1` for a snapshot installed from the primary (R19); null for a local one. */
-  readonly logStart?: number | null;
-}
-
-export interface CommitLogOptions {
-  /** Roll segments at this size; default 64 MiB. */
-  readonly segmentBytesMax?: number;
-  /** The snapshot the log must chain from (§8.4 step 2). */
-  readonly snapshot?: SnapshotPoint;
-  /** Return only entries after this index; default the snapshot's index, else all. */
-  readonly afterIndex?: number;
-  /** File operations (tests count syncs, force short writes, inject fsync errors). */
-  readonly io?: FileIo;
-}
-
-export interface RecoveryReport {
-  /** Segments holding the log after recovery. */
-  readonly segments: number;
-  /** Older segments removed because a reset segment supersedes them. */
-  readonly supersededSegments: number;
-  /** S3: an unfinished last batch was cut off (a copy kept in `brokenFile`). */
-  readonly tornTail?: TornTail;
-  /** S4: damage before an intact marker; the log is faulted and holds the intact prefix. */
-  readonly corruption?: Corruption;
-  /** The log did not chain from an installed snapshot and was restarted after it (R19). */
-  readonly rebased?: { readonly index: number; readonly epoch: number; readonly droppedLastIndex: number };
-}
 
 export interface OpenedCommitLog<E extends LogEntry> {
   readonly log: CommitLog<E>;
@@ -66,7 +37,14 @@ interface Waiter {
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
-type EntryItem = { kind: "entry"; index: number; epoch: number; json: string; bytes: number; done?: Waiter };
+type EntryItem = {
+  kind: "entry";
+  index: number;
+  epoch: number;
+  json: string;
+  bytes: number;
+  done?: Waiter;
+};
 type TruncateItem = { kind: "truncate"; after: number; epoch: number; done: Waiter };
 type TaskItem = { kind: "task"; run: () => Promise<unknown>; done: Waiter };
 type Item = EntryItem | TruncateItem | TaskItem;
@@ -199,7 +177,9 @@ export class CommitLog<E extends LogEntry = LogEntry> {
     if (refusal !== undefined) return Promise.reject(refusal);
     const floor = Math.max(this.runs.baseIndex, this.truncateFloor);
     if (!Number.isSafeInteger(index) || index < floor || index > this.runs.lastIndex) {
-      return Promise.reject(new Error(`truncateAfter(${index}) outside [${floor}, ${this.lastIndex}]`));
+      return Promise.reject(
+        new Error(`truncateAfter(${index}) outside [${floor}, ${this.lastIndex}]`),
+      );
     }
     const epoch = this.runs.epochAt(index);
     this.runs.truncateAfter(index);
@@ -215,7 +195,8 @@ export class CommitLog<E extends LogEntry = LogEntry> {
    * segments are deleted (a faulted log's are renamed `.corrupt`).
    */
   resetTo(base: LogPosition): Promise<void> {
-    const refusal = this.fatalError ?? (this.closing ? new Error("commit log is closed") : undefined);
+    const refusal =
+      this.fatalError ?? (this.closing ? new Error("commit log is closed") : undefined);
     if (refusal !== undefined) return Promise.reject(refusal);
     if (!Number.isSafeInteger(base.index) || !Number.isSafeInteger(base.epoch) || base.index < 0) {
       return Promise.reject(new Error(`resetTo: bad position (${base.index}, ${base.epoch})`));
@@ -360,7 +341,9 @@ export class CommitLog<E extends LogEntry = LogEntry> {
   private async writeBatch(batch: readonly (EntryItem | TruncateItem)[]): Promise<void> {
     const last = batch[batch.length - 1] as EntryItem | TruncateItem;
     const lastIndex = last.kind === "entry" ? last.index : last.after;
-    const records = batch.map((item) => (item.kind === "entry" ? item.json : truncateJson(item.after)));
+    const records = batch.map((item) =>
+      item.kind === "entry" ? item.json : truncateJson(item.after),
+    );
     await this.writer.writeBatch(records, lastIndex, this.durable);
     this.durable = { index: lastIndex, epoch: last.epoch };
   }
@@ -375,7 +358,12 @@ export class CommitLog<E extends LogEntry = LogEntry> {
   }
 }
 
-function entryProblem(e: RawEntry, prev: LogPosition, bytes: number, raw: boolean): string | undefined {
+function entryProblem(
+  e: RawEntry,
+  prev: LogPosition,
+  bytes: number,
+  raw: boolean,
+): string | undefined {
   if (e.index !== prev.index + 1) return `index ${e.index} does not follow ${prev.index}`;
   if (!Number.isSafeInteger(e.epoch) || e.epoch < prev.epoch) {
     return `epoch ${e.epoch} at ${e.index} is below ${prev.epoch}`;

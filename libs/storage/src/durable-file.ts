@@ -14,10 +14,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   private failure: StorageFatalError | undefined;
   private readonly tmp: string;
 
-  constructor(
-    readonly file: string,
-    private readonly io: FileIo = nodeFileIo,
-  ) {
+  constructor(readonly file: string, private readonly io: FileIo = nodeFileIo) {
     this.tmp = tmpName(file, process.pid);
   }
 

@@ -27,12 +27,16 @@ export class EpochRuns {
     return this.lastIndexValue;
   }
   get lastEpoch(): number {
-    return this.epochs.length > 0 ? (this.epochs[this.epochs.length - 1] as number) : this.base.epoch;
+    return this.epochs.length > 0
+      ? (this.epochs[this.epochs.length - 1] as number)
+      : this.base.epoch;
   }
 
   push(index: number, epoch: number): void {
     if (index !== this.lastIndexValue + 1 || epoch < this.lastEpoch) {
-      throw new Error(`epoch runs: (${index}, ${epoch}) after (${this.lastIndexValue}, ${this.lastEpoch})`);
+      throw new Error(
+        `epoch runs: (${index}, ${epoch}) after (${this.lastIndexValue}, ${this.lastEpoch})`,
+      );
     }
     if (epoch !== this.lastEpoch || this.epochs.length === 0) {
       this.starts.push(index);

@@ -4,12 +4,8 @@
 //   MetaStore      meta.json: identity, epoch, votes (lowdb through DurableJsonFile)
 //   lockDataDir    one process per data dir
 export { CommitLog } from "./commit-log.js";
-export type {
-  CommitLogOptions,
-  OpenedCommitLog,
-  RecoveryReport,
-  SnapshotPoint,
-} from "./commit-log.js";
+export type { OpenedCommitLog } from "./commit-log.js";
+export type { CommitLogOptions, RecoveryReport, SnapshotPoint } from "./commit-log-types.js";
 export type { LogEntry, LogPosition, RawEntry } from "./log-entry.js";
 export type { Corruption, TornTail } from "./wal-recovery.js";
 export type { WalStats } from "./wal-writer.js";

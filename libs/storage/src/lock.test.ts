@@ -24,10 +24,15 @@ describe("lockDataDir", () => {
 
   it("names a live holder in another process", () =>
     withTempDir(async (dir) => {
-      const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
+      const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], {
+        stdio: "ignore",
+      });
       try {
         await fs.writeFile(path.join(dir, "LOCK"), `${child.pid}\n`);
-        await assert.rejects(lockDataDir(dir), new RegExp(`data dir .* is in use by pid ${child.pid}`));
+        await assert.rejects(
+          lockDataDir(dir),
+          new RegExp(`data dir .* is in use by pid ${child.pid}`),
+        );
       } finally {
         child.kill("SIGKILL");
         await once(child, "exit");

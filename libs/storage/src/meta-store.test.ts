@@ -17,9 +17,17 @@ describe("MetaStore", () => {
       const meta = await MetaStore.open(dir, init);
       assert.equal(meta.created, true);
       assert.match(meta.data.storageId, /^[0-9a-f-]{36}$/);
-      assert.deepEqual({ ...meta.data, storageId: "" }, {
-        clusterId: "c-1", nodeId: 2, storageId: "", epoch: 0, votedFor: {}, commitHint: 0,
-      });
+      assert.deepEqual(
+        { ...meta.data, storageId: "" },
+        {
+          clusterId: "c-1",
+          nodeId: 2,
+          storageId: "",
+          epoch: 0,
+          votedFor: {},
+          commitHint: 0,
+        },
+      );
       assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
       assert.equal((await fs.stat(path.join(dir, "meta.json"))).mode & 0o777, 0o600);
       const other = await MetaStore.open(path.join(root, "data", "node3"), init);
@@ -41,7 +49,10 @@ describe("MetaStore", () => {
   it("refuses a data dir of another node or cluster", () =>
     withTempDir(async (dir) => {
       await MetaStore.open(dir, init);
-      await assert.rejects(MetaStore.open(dir, { ...init, nodeId: 1 }), /belongs to cluster c-1 node 2/);
+      await assert.rejects(
+        MetaStore.open(dir, { ...init, nodeId: 1 }),
+        /belongs to cluster c-1 node 2/,
+      );
       await assert.rejects(MetaStore.open(dir, { ...init, clusterId: "c-2" }), /belongs to/);
     }));
 
@@ -59,7 +70,8 @@ describe("MetaStore", () => {
   it("keeps the votes of the newest epochs only", () =>
     withTempDir(async (dir) => {
       const meta = await MetaStore.open(dir, init);
-      for (let e = 1; e <= votedForEpochsMax + 5; e++) await meta.update({ epoch: e, votedFor: { [e]: 0 } });
+      for (let e = 1; e <= votedForEpochsMax + 5; e++)
+        await meta.update({ epoch: e, votedFor: { [e]: 0 } });
       const epochs = Object.keys(meta.data.votedFor).map(Number);
       assert.equal(epochs.length, votedForEpochsMax);
       assert.equal(Math.min(...epochs), 6);

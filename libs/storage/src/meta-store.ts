@@ -67,7 +67,10 @@ export class MetaStore {
   /** Applies `patch` and resolves once it is durable. Epochs never go back. */
   update(patch: MetaPatch): Promise<void> {
     const data = this.db.data;
-    if (patch.epoch !== undefined && !(Number.isSafeInteger(patch.epoch) && patch.epoch >= data.epoch)) {
+    if (
+      patch.epoch !== undefined &&
+      !(Number.isSafeInteger(patch.epoch) && patch.epoch >= data.epoch)
+    ) {
       return Promise.reject(new Error(`meta: epoch ${patch.epoch} below ${data.epoch}`));
     }
     const votes = { ...data.votedFor };
@@ -97,10 +100,14 @@ function newestVotes(votes: Record<string, number>): Record<string, number> {
 
 function checkMeta(meta: MutableMeta, init: MetaInit, file: string): void {
   const ok =
-    typeof meta === "object" && meta !== null &&
-    typeof meta.clusterId === "string" && Number.isSafeInteger(meta.nodeId) &&
-    typeof meta.storageId === "string" && Number.isSafeInteger(meta.epoch) &&
-    typeof meta.votedFor === "object" && meta.votedFor !== null &&
+    typeof meta === "object" &&
+    meta !== null &&
+    typeof meta.clusterId === "string" &&
+    Number.isSafeInteger(meta.nodeId) &&
+    typeof meta.storageId === "string" &&
+    Number.isSafeInteger(meta.epoch) &&
+    typeof meta.votedFor === "object" &&
+    meta.votedFor !== null &&
     Number.isSafeInteger(meta.commitHint);
   if (!ok) throw new Error(`${file} is not a valid meta file`);
   if (meta.clusterId !== init.clusterId || meta.nodeId !== init.nodeId) {

@@ -63,10 +63,7 @@ class SegmentScan<E extends LogEntry> {
   private pendingTruncate: number | undefined;
   private maxIndex: number;
 
-  constructor(
-    private readonly buf: Buffer,
-    private readonly st: ReplayState<E>,
-  ) {
+  constructor(private readonly buf: Buffer, private readonly st: ReplayState<E>) {
     this.tIndex = st.lastIndex;
     this.tEpoch = st.lastEpoch;
     this.maxIndex = st.lastIndex;
@@ -134,10 +131,13 @@ class SegmentScan<E extends LogEntry> {
     const obj = parseObject(this.buf, line);
     if (obj === undefined) return "record is not a JSON object";
     const problem =
-      typeof obj["index"] === "number" ? this.onEntry(obj)
-      : "marker" in obj ? this.onMarker(obj, line)
-      : "truncate" in obj ? this.onTruncate(obj, line)
-      : "unknown record kind";
+      typeof obj["index"] === "number"
+        ? this.onEntry(obj)
+        : "marker" in obj
+        ? this.onMarker(obj, line)
+        : "truncate" in obj
+        ? this.onTruncate(obj, line)
+        : "unknown record kind";
     if (problem !== undefined) return problem;
     this.chain = line.storedCrc;
     this.pos = line.end + 1;

@@ -136,5 +136,10 @@ function asHeader(value: unknown): SnapshotHeader | undefined {
   const { index, epoch, logStart, header } = h;
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(epoch)) return undefined;
   if (logStart !== null && !Number.isSafeInteger(logStart)) return undefined;
-  return { index: index as number, epoch: epoch as number, logStart: logStart as number | null, header };
+  return {
+    index: index as number,
+    epoch: epoch as number,
+    logStart: logStart as number | null,
+    header,
+  };
 }

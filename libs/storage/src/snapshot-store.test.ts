@@ -58,7 +58,9 @@ describe("SnapshotStore", () => {
       }
       await store.write({ index: 1, epoch: 1, header: null }, chunks());
       running = false;
-      assert.ok((seen[1] as number) > (seen[0] as number) && (seen[2] as number) > (seen[1] as number));
+      assert.ok(
+        (seen[1] as number) > (seen[0] as number) && (seen[2] as number) > (seen[1] as number),
+      );
     }));
 
   it("falls back to the previous snapshot when the current one is damaged", () =>
@@ -88,6 +90,8 @@ describe("SnapshotStore", () => {
       assert.equal((await store.loadLatest())?.index, 10, "a dropped record fails the trailer");
       await fs.writeFile(path.join(dir, "snap", (await store.manifest())?.current as string), "");
       await assert.rejects(store.loadLatest(), StorageFaultedError);
+      await fs.writeFile(path.join(dir, "snap", "MANIFEST.json"), "{ torn");
+      await assert.rejects(store.loadLatest(), StorageFaultedError);
     }));
 
   it("ignores leftover temp files: the manifest is replaced atomically", () =>
@@ -100,7 +104,10 @@ describe("SnapshotStore", () => {
       const reopened = await SnapshotStore.open(dir, noSyncIo);
       assert.deepEqual(await reopened.manifest(), manifest);
       assert.equal((await reopened.loadLatest())?.index, 5);
-      assert.deepEqual((await fs.readdir(snap)).filter((n) => n.endsWith(".tmp")), []);
+      assert.deepEqual(
+        (await fs.readdir(snap)).filter((n) => n.endsWith(".tmp")),
+        [],
+      );
     }));
 
   it("keeps the current snapshot and one older one", () =>
@@ -114,7 +121,10 @@ describe("SnapshotStore", () => {
         "snap-0000000000000001-0000000000000030.jsonl",
         "snap-0000000000000001-0000000000000040.jsonl",
       ]);
-      await assert.rejects(store.write({ index: 40, epoch: 1, header: 0 }, []), /already the current/);
+      await assert.rejects(
+        store.write({ index: 40, epoch: 1, header: 0 }, []),
+        /already the current/,
+      );
     }));
 
   it("a failed write leaves no temp file and the manifest as it was", () =>
@@ -127,7 +137,10 @@ describe("SnapshotStore", () => {
       }
       await assert.rejects(store.write({ index: 9, epoch: 1, header: 1 }, failing()), /broke/);
       assert.deepEqual(await store.manifest(), before);
-      assert.deepEqual((await fs.readdir(path.join(dir, "snap"))).filter((n) => n.endsWith(".tmp")), []);
+      assert.deepEqual(
+        (await fs.readdir(path.join(dir, "snap"))).filter((n) => n.endsWith(".tmp")),
+        [],
+      );
     }));
 
   it("records logStart for an installed snapshot (R19)", () =>

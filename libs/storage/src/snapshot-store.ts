@@ -51,10 +51,7 @@ export class SnapshotStore {
   private writing = false;
   private readonly manifestDb: Low<Manifest | null>;
 
-  private constructor(
-    readonly dir: string,
-    private readonly io: FileIo,
-  ) {
+  private constructor(readonly dir: string, private readonly io: FileIo) {
     const adapter = new DurableJsonFile<Manifest | null>(path.join(dir, "MANIFEST.json"), io);
     this.manifestDb = new Low<Manifest | null>(adapter, null);
   }
@@ -72,12 +69,21 @@ export class SnapshotStore {
 
   /** The durable manifest, or undefined before the first snapshot. */
   async manifest(): Promise<Manifest | undefined> {
-    return (await this.manifestDb.adapter.read()) ?? undefined;
+    try {
+      return (await this.manifestDb.adapter.read()) ?? undefined;
+    } catch (error) {
+      // It is only ever replaced atomically and durably: unreadable means a damaged disk.
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new StorageFaultedError(`${this.dir}/MANIFEST.json is unreadable: ${detail}`);
+    }
   }
 
   /** Writes a snapshot and makes it current (§8.5 steps 2–4, 6). Resolves once durable. */
   async write(meta: SnapshotMeta, chunks: SnapshotChunks): Promise<Manifest> {
     if (this.writing) throw new Error("a snapshot write is already in progress");
+    if (!isPosition(meta.index) || !isPosition(meta.epoch)) {
+      throw new Error(`snapshot position (${meta.index}, ${meta.epoch}) is not valid`);
+    }
     this.writing = true;
     try {
       const name = snapshotName(meta.epoch, meta.index);
@@ -85,7 +91,13 @@ export class SnapshotStore {
       if (previous?.current === name) throw new Error(`${name} is already the current snapshot`);
       const logStart = meta.installed === true ? meta.index + 1 : null;
       const crc = await this.writeFile(name, { ...meta, logStart }, chunks);
-      const manifest: Manifest = { current: name, index: meta.index, epoch: meta.epoch, crc, logStart };
+      const manifest: Manifest = {
+        current: name,
+        index: meta.index,
+        epoch: meta.epoch,
+        crc,
+        logStart,
+      };
       this.manifestDb.data = manifest;
       await this.manifestDb.write();
       await this.prune(name);
@@ -107,14 +119,17 @@ export class SnapshotStore {
     const broken: string[] = [];
     for (const name of await this.candidates(manifest)) {
       const content = await readSnapshotFile(path.join(this.dir, name));
-      const ok = typeof content !== "string" && (name !== manifest.current || content.crc === manifest.crc);
+      const ok =
+        typeof content !== "string" && (name !== manifest.current || content.crc === manifest.crc);
       if (ok) {
         if (name !== manifest.current) await this.point(name, content);
         return { ...content, file: name, broken };
       }
       if (await this.markBroken(name)) broken.push(`${name}.broken`);
     }
-    throw new StorageFaultedError(`no intact snapshot in ${this.dir} (manifest: ${manifest.current})`);
+    throw new StorageFaultedError(
+      `no intact snapshot in ${this.dir} (manifest: ${manifest.current})`,
+    );
   }
 
   /** The current one first, then older snapshots, newest first. */
@@ -208,4 +223,8 @@ export class SnapshotStore {
 
 function isIoError(error: unknown): boolean {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === "string";
+}
+
+function isPosition(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }

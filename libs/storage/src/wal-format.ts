@@ -130,6 +130,13 @@ const markerPrefix = Buffer.from('{"marker":');
 
 export function looksLikeMarker(buf: Buffer, line: RawLine): boolean {
   if (line.end - line.jsonStart < markerPrefix.length) return false;
-  return buf.compare(markerPrefix, 0, markerPrefix.length, line.jsonStart,
-    line.jsonStart + markerPrefix.length) === 0;
+  return (
+    buf.compare(
+      markerPrefix,
+      0,
+      markerPrefix.length,
+      line.jsonStart,
+      line.jsonStart + markerPrefix.length,
+    ) === 0
+  );
 }

@@ -108,7 +108,15 @@ describe("torn tail (S3)", () => {
       const last = files.at(-1) as string;
       const lastBuf = await fs.readFile(last);
       await fs.writeFile(last, lastBuf.subarray(0, 20)); // only part of the seed made it
-      const kept = all.filter((e) => e.index <= (JSON.parse(lastBuf.toString("utf8", 9, lastBuf.indexOf(10))) as { seed: { index: number } }).seed.index);
+      const kept = all.filter(
+        (e) =>
+          e.index <=
+          (
+            JSON.parse(lastBuf.toString("utf8", 9, lastBuf.indexOf(10))) as {
+              seed: { index: number };
+            }
+          ).seed.index,
+      );
       const { log, entries, report } = await CommitLog.open<TestEntry>(dir, options);
       assert.deepEqual(entries, kept);
       assert.equal(report.tornTail?.bytes, 20);
@@ -177,7 +185,9 @@ describe("corruption (S4)", () => {
 });
 
 describe("truncation and crashes", () => {
-  async function truncatedLog(dir: string): Promise<{ buf: Buffer; segment: string; ends: number[] }> {
+  async function truncatedLog(
+    dir: string,
+  ): Promise<{ buf: Buffer; segment: string; ends: number[] }> {
     const orig = path.join(dir, "orig");
     const { log } = await CommitLog.open<TestEntry>(orig);
     for (const batch of batches) await log.append(batch);
@@ -194,7 +204,11 @@ describe("truncation and crashes", () => {
       const { buf, segment, ends } = await truncatedLog(dir);
       const start = ends.at(-2) as number;
       for (let cut = start; cut <= buf.length; cut++) {
-        const { log, entries } = await openWith(path.join(dir, "case"), segment, buf.subarray(0, cut));
+        const { log, entries } = await openWith(
+          path.join(dir, "case"),
+          segment,
+          buf.subarray(0, cut),
+        );
         const tail = cut === buf.length ? makeEntries(9, 3, 3) : [];
         assert.deepEqual(entries, [...all.slice(0, 8), ...tail], `cut at ${cut}`);
         assert.equal(log.lastIndex, cut === buf.length ? 11 : 8);
@@ -208,7 +222,11 @@ describe("truncation and crashes", () => {
       const start = ends.at(-3) as number;
       const end = ends.at(-2) as number;
       for (let cut = start; cut < end; cut++) {
-        const { log, entries, report } = await openWith(path.join(dir, "case"), segment, buf.subarray(0, cut));
+        const { log, entries, report } = await openWith(
+          path.join(dir, "case"),
+          segment,
+          buf.subarray(0, cut),
+        );
         assert.deepEqual(entries, all, `cut at ${cut}`);
         assert.equal(report.tornTail === undefined, cut === start);
         await log.close();

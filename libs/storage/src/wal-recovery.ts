@@ -10,7 +10,12 @@ import { intactMarkersFrom } from "./intact-markers.js";
 import { fileMode, fsyncDir, isErrno, writeAll, type FileIo } from "./io.js";
 import { brokenCopiesMax, seedLineBytesMax } from "./limits.js";
 import type { LogEntry } from "./log-entry.js";
-import { emptyReplayState, scanSegment, type ReplayState, type ScanResult } from "./segment-scan.js";
+import {
+  emptyReplayState,
+  scanSegment,
+  type ReplayState,
+  type ScanResult,
+} from "./segment-scan.js";
 import { parseSegmentName, readSeedLine } from "./wal-format.js";
 
 export interface SegmentInfo {
@@ -89,9 +94,10 @@ export async function recoverWal<E extends LogEntry>(
   return { state, segments, tornTail: undefined, corruption: undefined, supersededSegments: start };
 }
 
+/** `reach`: the highest index an intact marker after the damage names (-1 if none seen). */
 export type DamageVerdict =
   | { readonly kind: "torn-tail" }
-  | { readonly kind: "corruption"; /** highest index an intact marker after it names */ readonly reach: number };
+  | { readonly kind: "corruption"; readonly reach: number };
 
 /**
  * S3/S4 for a damaged scan: in the last segment with no intact marker after the last intact

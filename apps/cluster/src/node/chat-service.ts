@@ -18,6 +18,7 @@ import {
   authenticate,
   findAccount,
   history,
+  isKnownRequest,
   listUsers,
   type ChatError,
   type Command,
@@ -75,14 +76,22 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     }
   };
 
-  const caller = (call: Call): { username: string; tokenHash: string } => {
+  const tokenHashOf = (call: Call): string => {
     const token = bearerToken(call.metadata.get("authorization"));
     if (!token) fail("unauthenticated", "missing or malformed `authorization: Bearer <token>`");
-    const tokenHash = hashToken(token);
+    return hashToken(token);
+  };
+
+  const caller = (call: Call): { username: string; tokenHash: string } => {
+    const tokenHash = tokenHashOf(call);
     const who = authenticate(pipeline.state, tokenHash, pipeline.logTimeNow());
     if ("kind" in who) throw who;
     return { username: who.username, tokenHash };
   };
+
+  /** For a mutating call: a retry of an applied request skips the checks and is replayed. */
+  const mutatingCaller = (call: Call, id: string): { tokenHash: string } =>
+    isKnownRequest(pipeline.state, id) ? { tokenHash: tokenHashOf(call) } : caller(call);
 
   const requestId = (call: Call): string => {
     const parsed = requestIdOf(call.metadata.get("chat-request-id"));
@@ -138,7 +147,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     logout: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = caller(call);
+      const { tokenHash } = mutatingCaller(call, id);
       await commit({ kind: "logout", requestId: id, tokenHash });
       return create(LogoutResponseSchema);
     }),
@@ -146,7 +155,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     deleteAccount: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = caller(call);
+      const { tokenHash } = mutatingCaller(call, id);
       const confirmUsername = call.request.confirmUsername.trim().toLowerCase();
       await commit({ kind: "delete-account", requestId: id, tokenHash, confirmUsername });
       return create(DeleteAccountResponseSchema);
@@ -165,7 +174,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     sendMessage: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = caller(call);
+      const { tokenHash } = mutatingCaller(call, id);
       const { to, text } = call.request;
       const clientMsgId = call.request.clientMsgId === "" ? randomUUID() : call.request.clientMsgId;
       checked.clientMsgId(clientMsgId);
@@ -192,7 +201,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     markRead: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = caller(call);
+      const { tokenHash } = mutatingCaller(call, id);
       const upToSeq = safeNumber(call.request.upToSeq);
       if (upToSeq === undefined) throw invalidArgumentError("up_to_seq is out of range");
       await commit({

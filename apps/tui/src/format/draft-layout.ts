@@ -10,7 +10,12 @@ export interface DraftLayout {
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-export function draftLayout(text: string, cursor: number, width: number, rowsMax = Number.POSITIVE_INFINITY): DraftLayout {
+export function draftLayout(
+  text: string,
+  cursor: number,
+  width: number,
+  rowsMax = Number.POSITIVE_INFINITY
+): DraftLayout {
   const w = Math.max(2, width);
   const rows: string[] = [""];
   let col = 0;

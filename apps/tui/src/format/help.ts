@@ -4,15 +4,30 @@ import { keymap, scopeTitles, type Scope } from "../keys/keymap.js";
 import { fit } from "./text.js";
 
 const names: Record<string, string> = {
-  pageup: "PgUp", pagedown: "PgDn", home: "Home", end: "End", enter: "Enter", escape: "Esc",
-  tab: "Tab", backspace: "Bksp", delete: "Del", up: "↑", down: "↓", left: "←", right: "→",
-  f1: "F1", " ": "Space",
+  pageup: "PgUp",
+  pagedown: "PgDn",
+  home: "Home",
+  end: "End",
+  enter: "Enter",
+  escape: "Esc",
+  tab: "Tab",
+  backspace: "Bksp",
+  delete: "Del",
+  up: "↑",
+  down: "↓",
+  left: "←",
+  right: "→",
+  f1: "F1",
+  " ": "Space",
 };
 
 export function prettyKey(k: string): string {
   return k
     .split("+")
-    .map((p, i, all) => (i < all.length - 1 ? p[0]?.toUpperCase() + p.slice(1) : names[p] ?? p))
+    .map((p, i, all) => {
+      if (i < all.length - 1) return (p[0]?.toUpperCase() ?? "") + p.slice(1);
+      return names[p] ?? (all.length > 1 ? p.toUpperCase() : p);
+    })
     .join("+");
 }
 

@@ -3,7 +3,8 @@
 import type { ClusterState, ConnectionState, NodeState } from "../client-port.js";
 import { fit, widthOf } from "./text.js";
 
-export function connectionText(c: ConnectionState, cluster: ClusterState): string {
+/** `elapsedMs`: time since the SDK reported this state (the offline countdown runs down). */
+export function connectionText(c: ConnectionState, cluster: ClusterState, elapsedMs = 0): string {
   switch (c.kind) {
     case "connecting":
       return "connecting…";
@@ -14,7 +15,7 @@ export function connectionText(c: ConnectionState, cluster: ClusterState): strin
     case "rebinding":
       return "rebinding…";
     case "offline":
-      return `offline — retrying in ${Math.max(1, Math.ceil(c.retryInMs / 1000))} s`;
+      return `offline — retrying in ${Math.max(1, Math.ceil((c.retryInMs - elapsedMs) / 1000))} s`;
     case "closed":
       return "closed";
   }
@@ -29,12 +30,18 @@ function nodeText(n: NodeState, short: boolean): string {
 }
 
 /** The status line, exactly `width` columns: left part, then the connection right-aligned. */
-export function statusLine(me: string | undefined, cluster: ClusterState, width: number): string {
-  const right = connectionText(cluster.connection, cluster);
+export function statusLine(
+  me: string | undefined,
+  cluster: ClusterState,
+  width: number,
+  elapsedMs = 0
+): string {
+  const right = connectionText(cluster.connection, cluster, elapsedMs);
   const nodes = [...cluster.nodes].sort((a, b) => a.id - b.id);
-  const who = me ?? "not logged in";
+  const who = me ?? "";
   const variants = [
     [who, nodes.map((n) => nodeText(n, false)).join("  "), `epoch ${cluster.epoch}`],
+    [who, nodes.map((n) => nodeText(n, false)).join(" "), `epoch ${cluster.epoch}`],
     [who, nodes.map((n) => nodeText(n, false)).join(" "), `e${cluster.epoch}`],
     [who, nodes.map((n) => nodeText(n, true)).join(" "), `e${cluster.epoch}`],
     [who, nodes.map((n) => nodeText(n, true)).join(" ")],

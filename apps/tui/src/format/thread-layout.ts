@@ -32,7 +32,10 @@ export interface LayoutContext {
 export const messageKey = (seq: number): string => `m:${seq}`;
 export const outgoingKey = (id: string): string => `o:${id}`;
 
-export function threadSource(messages: readonly Message[], outbox: readonly Outgoing[]): ThreadSource {
+export function threadSource(
+  messages: readonly Message[],
+  outbox: readonly Outgoing[]
+): ThreadSource {
   const m = messages.length;
   return {
     count: m + outbox.length,
@@ -62,7 +65,8 @@ export function threadSource(messages: readonly Message[], outbox: readonly Outg
   };
 }
 
-const timeOf = (it: ThreadItem): number => (it.kind === "message" ? it.msg.sentAtMs : it.out.createdAtMs);
+const timeOf = (it: ThreadItem): number =>
+  it.kind === "message" ? it.msg.sentAtMs : it.out.createdAtMs;
 
 export function nickWidth(ctx: LayoutContext): number {
   return Math.min(12, Math.max(3, widthOf(ctx.me), widthOf(ctx.peer)));
@@ -78,7 +82,8 @@ export function blockOf(src: ThreadSource, i: number, ctx: LayoutContext): Threa
   const newDay = prev === undefined || dayKey(timeOf(prev)) !== dayKey(timeOf(it));
   const marker = it.kind === "message" && it.msg.seq === ctx.markerSeq;
   const status = it.kind === "outgoing" ? `${it.out.status}:${it.out.error ?? ""}` : "";
-  const text = it.kind === "message" ? `${it.msg.from}|${it.msg.sentAtMs}|${it.msg.text}` : it.out.text;
+  const text =
+    it.kind === "message" ? `${it.msg.from}|${it.msg.sentAtMs}|${it.msg.text}` : it.out.text;
   const id = `${it.key}|${ctx.width}|${ctx.me}|${ctx.peer}|${newDay}|${marker}|${status}|${text}`;
   const hit = cache.get(id);
   if (hit) return hit;
@@ -88,7 +93,12 @@ export function blockOf(src: ThreadSource, i: number, ctx: LayoutContext): Threa
   return lines;
 }
 
-function buildBlock(it: ThreadItem, newDay: boolean, marker: boolean, ctx: LayoutContext): ThreadLine[] {
+function buildBlock(
+  it: ThreadItem,
+  newDay: boolean,
+  marker: boolean,
+  ctx: LayoutContext
+): ThreadLine[] {
   const lines: ThreadLine[] = [];
   const t = timeOf(it);
   if (newDay) lines.push({ kind: "rule", text: rule(dayLabel(t), ctx.width), tone: "day" });
@@ -136,7 +146,11 @@ function linesFrom(src: ThreadSource, i: number, off: number, max: number, ctx: 
 }
 
 /** Position of the first visible line when following the bottom. */
-function bottomTop(src: ThreadSource, height: number, ctx: LayoutContext): { i: number; off: number } {
+function bottomTop(
+  src: ThreadSource,
+  height: number,
+  ctx: LayoutContext
+): { i: number; off: number } {
   let need = height;
   for (let i = src.count - 1; i >= 0; i -= 1) {
     const len = blockOf(src, i, ctx).length;
@@ -147,7 +161,13 @@ function bottomTop(src: ThreadSource, height: number, ctx: LayoutContext): { i: 
 }
 
 /** True when no more than `height` lines remain from (i, off) to the end. */
-function fitsFrom(src: ThreadSource, i: number, off: number, height: number, ctx: LayoutContext): boolean {
+function fitsFrom(
+  src: ThreadSource,
+  i: number,
+  off: number,
+  height: number,
+  ctx: LayoutContext
+): boolean {
   let remaining = -off;
   for (let k = i; k < src.count; k += 1) {
     remaining += blockOf(src, k, ctx).length;
@@ -167,7 +187,12 @@ function resolveTop(src: ThreadSource, scroll: ScrollState, height: number, ctx:
   return { ...bottomTop(src, height, ctx), bottom: true };
 }
 
-export function layoutViewport(src: ThreadSource, scroll: ScrollState, height: number, ctx: LayoutContext): Viewport {
+export function layoutViewport(
+  src: ThreadSource,
+  scroll: ScrollState,
+  height: number,
+  ctx: LayoutContext
+): Viewport {
   if (src.count === 0 || height <= 0) return { lines: [], atBottom: true, atTop: true };
   const top = resolveTop(src, scroll, height, ctx);
   const lines = linesFrom(src, top.i, top.off, height, ctx);
@@ -182,7 +207,7 @@ export function scrollThread(
   scroll: ScrollState,
   move: ScrollMove,
   height: number,
-  ctx: LayoutContext,
+  ctx: LayoutContext
 ): ScrollState {
   if (move.kind === "bottom" || src.count === 0) return { kind: "bottom" };
   let i = 0;

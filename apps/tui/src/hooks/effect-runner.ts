@@ -28,7 +28,7 @@ export class EffectRunner {
   constructor(
     private readonly client: ChatClient,
     private readonly dispatch: (a: AppAction) => void,
-    private readonly hooks: RunnerHooks,
+    private readonly hooks: RunnerHooks
   ) {}
 
   perform = (effects: Effect[]): void => {
@@ -42,10 +42,13 @@ export class EffectRunner {
   private run(e: Effect): void {
     switch (e.kind) {
       case "login": {
-        const call = e.mode === "register" ? this.client.register(e.username, e.password) : this.client.login(e.username, e.password);
+        const call =
+          e.mode === "register"
+            ? this.client.register(e.username, e.password)
+            : this.client.login(e.username, e.password);
         call.then(
           (session) => this.safe({ type: "login-ok", session }),
-          (err: unknown) => this.safe({ type: "login-failed", error: describeError(err) }),
+          (err: unknown) => this.safe({ type: "login-failed", error: describeError(err) })
         );
         return;
       }
@@ -62,8 +65,10 @@ export class EffectRunner {
         return;
       case "load-history":
         this.client.history(e.peer, { beforeSeq: e.beforeSeq, limit: historyPageMessages }).then(
-          (messages) => this.safe({ type: "history-loaded", peer: e.peer, beforeSeq: e.beforeSeq, messages }),
-          (err: unknown) => this.safe({ type: "history-failed", peer: e.peer, error: describeError(err) }),
+          (messages) =>
+            this.safe({ type: "history-loaded", peer: e.peer, beforeSeq: e.beforeSeq, messages }),
+          (err: unknown) =>
+            this.safe({ type: "history-failed", peer: e.peer, error: describeError(err) })
         );
         return;
       case "send":
@@ -75,7 +80,7 @@ export class EffectRunner {
               clientMsgId: e.clientMsgId,
               error: describeError(err),
               retryable: retryable.has(errorKind(err) ?? "internal"),
-            }),
+            })
         );
         return;
       case "mark-read":
@@ -85,14 +90,20 @@ export class EffectRunner {
         const me = this.client.username;
         this.client.logout().then(
           () => this.safe({ type: "logged-out", notice: "logged out", username: me }),
-          (err: unknown) => this.safe({ type: "dialog-failed", error: `log out failed: ${describeError(err)}` }),
+          (err: unknown) =>
+            this.safe({ type: "dialog-failed", error: `log out failed: ${describeError(err)}` })
         );
         return;
       }
       case "delete-account":
         this.client.deleteAccount(e.confirmUsername).then(
-          () => this.safe({ type: "logged-out", notice: `account ${e.confirmUsername} deleted`, username: undefined }),
-          (err: unknown) => this.safe({ type: "dialog-failed", error: describeError(err) }),
+          () =>
+            this.safe({
+              type: "logged-out",
+              notice: `account ${e.confirmUsername} deleted`,
+              username: undefined,
+            }),
+          (err: unknown) => this.safe({ type: "dialog-failed", error: describeError(err) })
         );
         return;
       case "bell":
@@ -108,7 +119,11 @@ export class EffectRunner {
     const pattern = this.pattern;
     this.client.listUsers(pattern || undefined, { limit: usersPerPageMax }).then(
       ({ users }) => this.safe({ type: "users-loaded", pattern, users }),
-      (err: unknown) => this.safe({ type: "notice", notice: { text: `user list: ${describeError(err)}`, tone: "error" } }),
+      (err: unknown) =>
+        this.safe({
+          type: "notice",
+          notice: { text: `user list: ${describeError(err)}`, tone: "error" },
+        })
     );
   }
 
@@ -127,10 +142,12 @@ export class EffectRunner {
     const flush = (): void => {
       const messages = batch;
       batch = [];
-      if (messages.length > 0 && !abort.signal.aborted) this.safe({ type: "messages-received", messages });
+      if (messages.length > 0 && !abort.signal.aborted)
+        this.safe({ type: "messages-received", messages });
     };
     try {
-      const options = afterSeq === undefined ? { signal: abort.signal } : { afterSeq, signal: abort.signal };
+      const options =
+        afterSeq === undefined ? { signal: abort.signal } : { afterSeq, signal: abort.signal };
       for await (const m of this.client.events(options)) {
         if (abort.signal.aborted) break;
         if (batch.length === 0) setImmediate(flush);
@@ -142,11 +159,18 @@ export class EffectRunner {
       if (abort.signal.aborted || this.disposed) return;
       const kind = errorKind(err);
       if (kind === "unauthenticated") {
-        this.safe({ type: "logged-out", notice: "session expired — log in again", username: this.client.username });
+        this.safe({
+          type: "logged-out",
+          notice: "session expired — log in again",
+          username: this.client.username,
+        });
         return;
       }
       if (kind === "closed") return;
-      this.safe({ type: "notice", notice: { text: `live updates: ${describeError(err)} — retrying`, tone: "error" } });
+      this.safe({
+        type: "notice",
+        notice: { text: `live updates: ${describeError(err)} — retrying`, tone: "error" },
+      });
       setTimeout(() => {
         if (!abort.signal.aborted) void this.eventLoop(abort, lastSeq);
       }, eventsRetryMs);

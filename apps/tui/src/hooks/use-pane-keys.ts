@@ -5,6 +5,10 @@ import { useKeys } from "../keys/use-keys.js";
 import type { AppAction } from "../state/app.js";
 import type { KeyTarget } from "../state/main-keys.js";
 
-export function usePaneKeys(target: KeyTarget | "login" | "global", active: boolean, dispatch: Dispatch<AppAction>): void {
+export function usePaneKeys(
+  target: KeyTarget | "login" | "global",
+  active: boolean,
+  dispatch: Dispatch<AppAction>
+): void {
   useKeys((ev) => dispatch({ type: "key", target, ev }), { isActive: active });
 }

@@ -86,7 +86,12 @@ export const keymap: readonly Binding[] = [
   { scope: "edit", action: "edit-delete", keys: ["delete", "ctrl+d"], help: "delete right" },
   { scope: "edit", action: "edit-kill-start", keys: ["ctrl+u"], help: "delete to start" },
   { scope: "edit", action: "edit-kill-end", keys: ["ctrl+k"], help: "delete to end" },
-  { scope: "edit", action: "edit-kill-word", keys: ["ctrl+w", "alt+backspace"], help: "delete word" },
+  {
+    scope: "edit",
+    action: "edit-kill-word",
+    keys: ["ctrl+w", "alt+backspace"],
+    help: "delete word",
+  },
   { scope: "nav", action: "quit", keys: ["q"], help: "quit" },
   { scope: "nav", action: "help", keys: ["?", "f1"], help: "this help" },
   { scope: "nav", action: "focus-next", keys: ["tab"], help: "next pane" },
@@ -103,7 +108,12 @@ export const keymap: readonly Binding[] = [
   { scope: "filter", action: "submit", keys: ["enter", "down"], help: "go to the list" },
   { scope: "filter", action: "cancel", keys: ["escape"], help: "clear the filter" },
   { scope: "thread", action: "page-up", keys: ["pageup", "ctrl+b"], help: "scroll up a page" },
-  { scope: "thread", action: "page-down", keys: ["pagedown", "ctrl+f"], help: "scroll down a page" },
+  {
+    scope: "thread",
+    action: "page-down",
+    keys: ["pagedown", "ctrl+f"],
+    help: "scroll down a page",
+  },
   { scope: "thread", action: "move-up", keys: ["up", "k"], help: "scroll up a line" },
   { scope: "thread", action: "move-down", keys: ["down", "j"], help: "scroll down a line" },
   { scope: "thread", action: "move-top", keys: ["home", "g"], help: "oldest message" },
@@ -111,7 +121,12 @@ export const keymap: readonly Binding[] = [
   { scope: "thread", action: "retry", keys: ["r", "ctrl+r"], help: "retry failed sends" },
   { scope: "thread", action: "back", keys: ["escape", "h"], help: "back to the user list" },
   { scope: "composer", action: "submit", keys: ["enter"], help: "send" },
-  { scope: "composer", action: "edit-newline", keys: ["alt+enter", "shift+enter"], help: "new line" },
+  {
+    scope: "composer",
+    action: "edit-newline",
+    keys: ["alt+enter", "shift+enter"],
+    help: "new line",
+  },
   { scope: "composer", action: "history-prev", keys: ["up"], help: "previous sent (when empty)" },
   { scope: "composer", action: "history-next", keys: ["down"], help: "next sent" },
   { scope: "composer", action: "page-up", keys: ["pageup"], help: "scroll the thread up" },
@@ -135,7 +150,7 @@ export const keymap: readonly Binding[] = [
 export function describeKey(ev: KeyEvent): string | undefined {
   if (ev.kind === "paste") return undefined;
   if (ev.kind === "text") return [...ev.text].length === 1 ? ev.text : undefined;
-  const base = ev.name === "char" ? (ev.char ?? "") : ev.name;
+  const base = ev.name === "char" ? ev.char ?? "" : ev.name;
   const mods = (ev.ctrl ? "ctrl+" : "") + (ev.meta ? "alt+" : "") + (ev.shift ? "shift+" : "");
   return mods + base;
 }

@@ -17,17 +17,51 @@ test("backspaces inside a chunk are kept (Ink 6.8 drops them)", () => {
 test("multi-line chunks are a paste, never a send", () => {
   assert.deepEqual(names(parseKeys("one\rtwo\rthree\r")), ["paste:one\ntwo\nthree"]);
   assert.deepEqual(names(parseKeys("a\nb")), ["paste:a\nb"]);
+  assert.deepEqual(names(parseKeys("\r\r")), ["enter", "enter"], "Enter pressed twice quickly");
 });
 
 test("escape sequences: arrows, pages, home/end, delete, shift+tab, F1", () => {
-  const seqs = ["\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D", "\x1b[5~", "\x1b[6~", "\x1b[H", "\x1b[F", "\x1b[1~", "\x1b[4~", "\x1b[3~", "\x1b[Z", "\x1bOP"];
+  const seqs = [
+    "\x1b[A",
+    "\x1b[B",
+    "\x1b[C",
+    "\x1b[D",
+    "\x1b[5~",
+    "\x1b[6~",
+    "\x1b[H",
+    "\x1b[F",
+    "\x1b[1~",
+    "\x1b[4~",
+    "\x1b[3~",
+    "\x1b[Z",
+    "\x1bOP",
+  ];
   assert.deepEqual(names(parseKeys(seqs.join(""))), [
-    "up", "down", "right", "left", "pageup", "pagedown", "home", "end", "home", "end", "delete", "shift+tab", "f1",
+    "up",
+    "down",
+    "right",
+    "left",
+    "pageup",
+    "pagedown",
+    "home",
+    "end",
+    "home",
+    "end",
+    "delete",
+    "shift+tab",
+    "f1",
   ]);
 });
 
 test("control and meta keys", () => {
-  assert.deepEqual(names(parseKeys("\x01\x05\x15\x17\x03\t")), ["ctrl+a", "ctrl+e", "ctrl+u", "ctrl+w", "ctrl+c", "tab"]);
+  assert.deepEqual(names(parseKeys("\x01\x05\x15\x17\x03\t")), [
+    "ctrl+a",
+    "ctrl+e",
+    "ctrl+u",
+    "ctrl+w",
+    "ctrl+c",
+    "tab",
+  ]);
   assert.deepEqual(names(parseKeys("\x1b")), ["escape"]);
   assert.deepEqual(names(parseKeys("\x1b\r")), ["alt+enter"]);
   assert.deepEqual(names(parseKeys("\x1b\x7f")), ["alt+backspace"]);
@@ -58,9 +92,23 @@ test("keymap: every scope resolves its keys, no key bound twice in a scope", () 
 
 function encode(k: string): string {
   const table: Record<string, string> = {
-    enter: "\r", tab: "\t", "shift+tab": "\x1b[Z", escape: "\x1b", up: "\x1b[A", down: "\x1b[B",
-    right: "\x1b[C", left: "\x1b[D", pageup: "\x1b[5~", pagedown: "\x1b[6~", home: "\x1b[H", end: "\x1b[F",
-    backspace: "\x7f", delete: "\x1b[3~", f1: "\x1bOP", "alt+enter": "\x1b\r", "shift+enter": "\x1b[13;2u",
+    enter: "\r",
+    tab: "\t",
+    "shift+tab": "\x1b[Z",
+    escape: "\x1b",
+    up: "\x1b[A",
+    down: "\x1b[B",
+    right: "\x1b[C",
+    left: "\x1b[D",
+    pageup: "\x1b[5~",
+    pagedown: "\x1b[6~",
+    home: "\x1b[H",
+    end: "\x1b[F",
+    backspace: "\x7f",
+    delete: "\x1b[3~",
+    f1: "\x1bOP",
+    "alt+enter": "\x1b\r",
+    "shift+enter": "\x1b[13;2u",
     "alt+backspace": "\x1b\x7f",
   };
   if (table[k]) return table[k];

@@ -35,7 +35,11 @@ const PASTE_END = "\x1b[201~";
 /** A bracketed paste larger than this is cut (limits: never buffer without bound). */
 export const pasteBytesMax = 64 * 1024;
 
-function key(name: KeyName, mods: Partial<{ ctrl: boolean; meta: boolean; shift: boolean }> = {}, char?: string): KeyEvent {
+function key(
+  name: KeyName,
+  mods: Partial<{ ctrl: boolean; meta: boolean; shift: boolean }> = {},
+  char?: string
+): KeyEvent {
   const ev: KeyEvent = {
     kind: "key",
     name,
@@ -54,11 +58,24 @@ function mods(param: string | undefined): { ctrl: boolean; meta: boolean; shift:
 }
 
 const csiLetter: Record<string, KeyName> = {
-  A: "up", B: "down", C: "right", D: "left", H: "home", F: "end", P: "f1",
+  A: "up",
+  B: "down",
+  C: "right",
+  D: "left",
+  H: "home",
+  F: "end",
+  P: "f1",
 };
 const csiTilde: Record<string, KeyName> = {
-  "1": "home", "7": "home", "4": "end", "8": "end", "2": "insert", "3": "delete",
-  "5": "pageup", "6": "pagedown", "11": "f1",
+  "1": "home",
+  "7": "home",
+  "4": "end",
+  "8": "end",
+  "2": "insert",
+  "3": "delete",
+  "5": "pageup",
+  "6": "pagedown",
+  "11": "f1",
 };
 
 function csiU(code: number, m: ReturnType<typeof mods>): KeyEvent | undefined {
@@ -123,8 +140,11 @@ function controlChar(c: string): KeyEvent | undefined {
 
 /** One plain (escape-free) run: typed characters, control keys, or a paste. */
 function decodeRun(run: string): KeyEvent[] {
+  // Text with a line break before its end is a paste; line breaks alone are Enter presses.
   const body = run.replace(/(\r\n|\r|\n)$/, "");
-  if (/[\r\n]/.test(body)) return [{ kind: "paste", text: normaliseNewlines(body) }];
+  if (/[\r\n]/.test(body) && /[^\r\n]/.test(body)) {
+    return [{ kind: "paste", text: normaliseNewlines(body) }];
+  }
   const out: KeyEvent[] = [];
   let text = "";
   for (const c of run) {

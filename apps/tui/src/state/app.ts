@@ -8,7 +8,14 @@ import type { Effect, Step, StepEnv } from "./effects.js";
 import { lineOf } from "./line-edit.js";
 import { initialLogin, loginProblem, loginReducer, type LoginState } from "./login.js";
 import { mainKey, type KeyTarget } from "./main-keys.js";
-import { initialMain, mainData, maybeLoadOlder, maybeMarkRead, type MainAction, type MainState } from "./main.js";
+import {
+  initialMain,
+  mainData,
+  maybeLoadOlder,
+  maybeMarkRead,
+  type MainAction,
+  type MainState,
+} from "./main.js";
 
 export type Screen =
   | { kind: "login"; login: LoginState; notice: string | undefined }
@@ -16,6 +23,9 @@ export type Screen =
 
 export interface AppState {
   cluster: ClusterState;
+  /** When the current connection state was reported, and the latest tick (for countdowns). */
+  clusterSinceMs: number;
+  nowMs: number;
   size: { columns: number; rows: number };
   screen: Screen;
 }
@@ -25,16 +35,29 @@ export type AppAction =
   | { type: "login-ok"; session: Session }
   | { type: "login-failed"; error: string }
   | { type: "cluster-changed"; cluster: ClusterState }
+  | { type: "tick" }
   | { type: "logged-out"; notice: string; username: string | undefined }
   | { type: "dialog-failed"; error: string }
   | MainAction;
 
-export function initialApp(cluster: ClusterState, size: { columns: number; rows: number }): AppState {
-  return { cluster, size, screen: { kind: "login", login: initialLogin, notice: undefined } };
+export function initialApp(
+  cluster: ClusterState,
+  size: { columns: number; rows: number }
+): AppState {
+  return {
+    cluster,
+    clusterSinceMs: 0,
+    nowMs: 0,
+    size,
+    screen: { kind: "login", login: initialLogin, notice: undefined },
+  };
 }
 
 function loginKey(s: AppState, login: LoginState, ev: KeyEvent): Step<AppState> {
-  const put = (l: LoginState): AppState => ({ ...s, screen: { kind: "login", login: l, notice: undefined } });
+  const put = (l: LoginState): AppState => ({
+    ...s,
+    screen: { kind: "login", login: l, notice: undefined },
+  });
   if (ev.kind !== "key") return [put(loginReducer(login, { type: "insert", text: ev.text })), []];
   const action = actionFor(["login", "edit"], ev);
   if (action === undefined) return [s, []];
@@ -62,8 +85,15 @@ function onMain(s: AppState, step: Step<MainState>): Step<AppState> {
 }
 
 function toLogin(s: AppState, notice: string, username: string | undefined): Step<AppState> {
-  const login = username ? { ...initialLogin, username: lineOf(username), field: "password" as const } : initialLogin;
+  const login = username
+    ? { ...initialLogin, username: lineOf(username), field: "password" as const }
+    : initialLogin;
   return [{ ...s, screen: { kind: "login", login, notice } }, [{ kind: "stop-events" }]];
+}
+
+/** How long ago the SDK reported the current connection state. */
+export function connectionElapsedMs(s: AppState): number {
+  return Math.max(0, s.nowMs - s.clusterSinceMs);
 }
 
 export function appStep(s: AppState, a: AppAction, env: StepEnv): Step<AppState> {
@@ -73,32 +103,53 @@ export function appStep(s: AppState, a: AppAction, env: StepEnv): Step<AppState>
       if (a.target === "global") {
         return actionFor(["global"], a.ev) === "quit" ? [s, [{ kind: "quit" }]] : [s, []];
       }
-      if (screen.kind === "login") return a.target === "login" ? loginKey(s, screen.login, a.ev) : [s, []];
+      if (screen.kind === "login")
+        return a.target === "login" ? loginKey(s, screen.login, a.ev) : [s, []];
       if (a.target === "login") return [s, []];
-      return onMain(s, mainKey(screen.main, a.target, a.ev, env));
+      return onMain(s, mainKey(screen.main, a.ev, env));
     case "login-ok": {
       if (screen.kind !== "login") return [s, []];
       const main = initialMain(a.session.username, a.session.unread, env.nowMs, s.size);
-      return [{ ...s, screen: { kind: "main", main } }, [{ kind: "start-events" }, { kind: "search-users", pattern: "" }]];
+      return [
+        { ...s, screen: { kind: "main", main } },
+        [{ kind: "start-events" }, { kind: "search-users", pattern: "" }],
+      ];
     }
     case "login-failed":
       if (screen.kind !== "login") return [s, []];
-      return [{ ...s, screen: { ...screen, login: loginReducer(screen.login, { type: "failed", error: a.error }) } }, []];
+      return [
+        {
+          ...s,
+          screen: {
+            ...screen,
+            login: loginReducer(screen.login, { type: "failed", error: a.error }),
+          },
+        },
+        [],
+      ];
     case "cluster-changed": {
       const was = s.cluster.connection.kind;
-      const next = { ...s, cluster: a.cluster };
-      if (screen.kind === "main" && was !== "connected" && a.cluster.connection.kind === "connected") {
+      const next = { ...s, cluster: a.cluster, clusterSinceMs: env.nowMs, nowMs: env.nowMs };
+      if (
+        screen.kind === "main" &&
+        was !== "connected" &&
+        a.cluster.connection.kind === "connected"
+      ) {
         return onMain(next, mainData(screen.main, { type: "reconnected" }));
       }
       return [next, []];
     }
+    case "tick":
+      return [{ ...s, nowMs: env.nowMs }, []];
     case "logged-out":
       return toLogin(s, a.notice, a.username);
     case "dialog-failed": {
       if (screen.kind !== "main") return [s, []];
       const d = screen.main.dialog;
-      const dialog = d.kind === "delete" ? { ...d, busy: false, error: a.error } : { kind: "none" as const };
-      const notice = d.kind === "delete" ? screen.main.notice : { text: a.error, tone: "error" as const };
+      const dialog =
+        d.kind === "delete" ? { ...d, busy: false, error: a.error } : { kind: "none" as const };
+      const notice =
+        d.kind === "delete" ? screen.main.notice : { text: a.error, tone: "error" as const };
       return [{ ...s, screen: { kind: "main", main: { ...screen.main, dialog, notice } } }, []];
     }
     case "resized": {

@@ -1,16 +1,29 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Action } from "../keys/keymap.js";
-import { composerReducer, emptyComposer, type ComposerAction, type ComposerState } from "./composer.js";
+import {
+  composerReducer,
+  emptyComposer,
+  type ComposerAction,
+  type ComposerState,
+} from "./composer.js";
 import { editLine, insertText, lineOf, type LineState } from "./line-edit.js";
 
-const run = (s: ComposerState, ...as: ComposerAction[]): ComposerState => as.reduce(composerReducer, s);
+const run = (s: ComposerState, ...as: ComposerAction[]): ComposerState =>
+  as.reduce(composerReducer, s);
 const key = (action: Action): ComposerAction => ({ type: "key", action });
 const ins = (text: string): ComposerAction => ({ type: "insert", text });
 const edit = (l: LineState, ...as: Action[]): LineState => as.reduce(editLine, l);
 
 test("cursor moves, inserts in the middle, Backspace and Delete", () => {
-  const s = run(emptyComposer, ins("helo"), key("edit-left"), ins("l"), key("edit-home"), key("edit-delete"));
+  const s = run(
+    emptyComposer,
+    ins("helo"),
+    key("edit-left"),
+    ins("l"),
+    key("edit-home"),
+    key("edit-delete")
+  );
   assert.deepEqual(s.line, { text: "ello", cursor: 0 });
   const t = run(s, key("edit-end"), key("edit-backspace"));
   assert.deepEqual(t.line, { text: "ell", cursor: 3 });
@@ -34,7 +47,10 @@ test("emoji and combining characters move and delete as one", () => {
 });
 
 test("history: Up/Down recall sent texts only when the draft is empty", () => {
-  let s = run(emptyComposer, ins("one"), { type: "sent", text: "one" }, ins("two"), { type: "sent", text: "two" });
+  let s = run(emptyComposer, ins("one"), { type: "sent", text: "one" }, ins("two"), {
+    type: "sent",
+    text: "two",
+  });
   assert.equal(s.line.text, "");
   s = run(s, key("history-prev"));
   assert.equal(s.line.text, "two");

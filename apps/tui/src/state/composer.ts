@@ -14,7 +14,11 @@ export interface ComposerState {
 
 export const historyEntriesMax = 100;
 
-export const emptyComposer: ComposerState = { line: emptyLine, history: [], historyIndex: undefined };
+export const emptyComposer: ComposerState = {
+  line: emptyLine,
+  history: [],
+  historyIndex: undefined,
+};
 
 export type ComposerAction =
   | { type: "insert"; text: string }

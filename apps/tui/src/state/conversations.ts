@@ -70,7 +70,10 @@ export function hasSeq(messages: readonly Message[], seq: number): boolean {
 }
 
 /** Merges `incoming` (any order) into `messages` (ascending); returns the same array if unchanged. */
-export function mergeMessages(messages: readonly Message[], incoming: readonly Message[]): readonly Message[] {
+export function mergeMessages(
+  messages: readonly Message[],
+  incoming: readonly Message[]
+): readonly Message[] {
   const fresh = incoming.filter((m) => !hasSeq(messages, m.seq));
   if (fresh.length === 0) return messages;
   const sorted = [...new Map(fresh.map((m) => [m.seq, m])).values()].sort((a, b) => a.seq - b.seq);
@@ -79,7 +82,8 @@ export function mergeMessages(messages: readonly Message[], incoming: readonly M
   const out: Message[] = [];
   let i = 0;
   for (const m of sorted) {
-    while (i < messages.length && (messages[i]?.seq ?? 0) < m.seq) out.push(messages[i++] as Message);
+    while (i < messages.length && (messages[i]?.seq ?? 0) < m.seq)
+      out.push(messages[i++] as Message);
     out.push(m);
   }
   while (i < messages.length) out.push(messages[i++] as Message);

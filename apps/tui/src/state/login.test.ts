@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { initialLogin, loginProblem, loginReducer, type LoginAction, type LoginState } from "./login.js";
+import {
+  initialLogin,
+  loginProblem,
+  loginReducer,
+  type LoginAction,
+  type LoginState,
+} from "./login.js";
 
 const run = (s: LoginState, ...as: LoginAction[]): LoginState => as.reduce(loginReducer, s);
 
@@ -14,7 +20,11 @@ test("Tab moves between fields and wraps; Ctrl+T toggles the mode", () => {
 });
 
 test("typing goes to the focused field; the error clears on edit", () => {
-  const s = run(initialLogin, { type: "insert", text: "bob" }, { type: "failed", error: "unknown user" });
+  const s = run(
+    initialLogin,
+    { type: "insert", text: "bob" },
+    { type: "failed", error: "unknown user" }
+  );
   assert.equal(s.error, "unknown user");
   const t = run(s, { type: "insert", text: "by" });
   assert.equal(t.username.text, "bobby");

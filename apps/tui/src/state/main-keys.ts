@@ -48,10 +48,15 @@ function scopesOf(s: MainState): readonly Scope[] {
 }
 
 const typing = (s: MainState): boolean =>
-  s.dialog.kind === "delete" || (s.dialog.kind === "none" && (s.focus === "filter" || s.focus === "composer"));
+  s.dialog.kind === "delete" ||
+  (s.dialog.kind === "none" && (s.focus === "filter" || s.focus === "composer"));
 
-export function mainKey(s: MainState, target: KeyTarget, ev: KeyEvent, env: StepEnv): Step<MainState> {
-  if (target !== keyTarget(s)) return [s, []];
+/**
+ * A key goes to whatever owns the keyboard *now* (keyTarget), not to the pane whose hook
+ * read it: one chunk can move the focus midway ("\r\r" = submit the filter, then open), and
+ * the next pane's hook only subscribes after React commits.
+ */
+export function mainKey(s: MainState, ev: KeyEvent, env: StepEnv): Step<MainState> {
   if (ev.kind === "paste") return typing(s) ? insert(s, ev.text) : [s, []];
   if (ev.kind === "text") {
     // Navigation keys typed in one chunk ("jj", "/ab") act one at a time; once a key opens
@@ -88,7 +93,10 @@ function insert(s: MainState, text: string): Step<MainState> {
 function setFilter(s: MainState, filter: typeof s.filter): Step<MainState> {
   const pattern = filterPattern(filter.text);
   if (pattern === s.usersPattern) return [{ ...s, filter }, []];
-  return [{ ...s, filter, usersPattern: pattern, selected: 0 }, [{ kind: "search-users", pattern }]];
+  return [
+    { ...s, filter, usersPattern: pattern, selected: 0 },
+    [{ kind: "search-users", pattern }],
+  ];
 }
 
 const panes: readonly Pane[] = ["users", "thread", "composer"];
@@ -106,12 +114,20 @@ export function openConversation(s: MainState, peer: string): Step<MainState> {
   const c = conversationOf(s, peer);
   const unread = s.unread[peer] ?? 0;
   const effects: Effect[] = [];
-  const next = { ...c, scroll: { kind: "bottom" as const }, newBelow: 0, markerSeq: firstUnreadSeq(c, unread) };
+  const next = {
+    ...c,
+    scroll: { kind: "bottom" as const },
+    newBelow: 0,
+    markerSeq: firstUnreadSeq(c, unread),
+  };
   if (c.history === "none") {
     next.history = "loading";
     effects.push({ kind: "load-history", peer, beforeSeq: undefined });
   }
-  const state = withConversation({ ...s, drafts, composer, open: peer, focus: "composer", notice: undefined }, next);
+  const state = withConversation(
+    { ...s, drafts, composer, open: peer, focus: "composer", notice: undefined },
+    next
+  );
   return [state, effects];
 }
 
@@ -122,21 +138,37 @@ function scroll(s: MainState, move: ScrollMove): MainState {
   const src = threadSource(c.messages, outboxFor(s, peer));
   const h = mainGeometry(s).threadHeight;
   const next = scrollThread(src, c.scroll, move, h, layoutContext(s, peer));
-  return withConversation(s, { ...c, scroll: next, newBelow: next.kind === "bottom" ? 0 : c.newBelow });
+  return withConversation(s, {
+    ...c,
+    scroll: next,
+    newBelow: next.kind === "bottom" ? 0 : c.newBelow,
+  });
 }
 
 function send(s: MainState, env: StepEnv): Step<MainState> {
   const text = s.composer.line.text;
   if (text.trim() === "") return [s, []];
   const to = s.open;
-  if (to === undefined) return [{ ...s, notice: { text: "open a conversation first", tone: "error" } }, []];
+  if (to === undefined)
+    return [{ ...s, notice: { text: "open a conversation first", tone: "error" } }, []];
   const clientMsgId = env.newId();
   const outbox = [
     ...s.outbox,
-    { clientMsgId, to, text, status: "pending" as const, error: undefined, retryable: false, createdAtMs: env.nowMs },
+    {
+      clientMsgId,
+      to,
+      text,
+      status: "pending" as const,
+      error: undefined,
+      retryable: false,
+      createdAtMs: env.nowMs,
+    },
   ];
   const composer = composerReducer(s.composer, { type: "sent", text });
-  const next = scroll({ ...s, outbox, composer, drafts: { ...s.drafts, [to]: emptyLine } }, { kind: "bottom" });
+  const next = scroll(
+    { ...s, outbox, composer, drafts: { ...s.drafts, [to]: emptyLine } },
+    { kind: "bottom" }
+  );
   return [next, [{ kind: "send", clientMsgId, to, text }]];
 }
 
@@ -148,7 +180,12 @@ export function helpArea(s: MainState): { width: number; height: number } {
 
 function scrollHelp(s: MainState, offset: number, action: Action): MainState {
   const { width, height } = helpArea(s);
-  const steps: Partial<Record<Action, number>> = { "move-up": -1, "move-down": 1, "page-up": -height, "page-down": height };
+  const steps: Partial<Record<Action, number>> = {
+    "move-up": -1,
+    "move-down": 1,
+    "page-up": -height,
+    "page-down": height,
+  };
   const next = Math.max(0, Math.min(helpOffsetMax(width, height), offset + (steps[action] ?? 0)));
   return { ...s, dialog: { kind: "help", offset: next } };
 }
@@ -165,7 +202,10 @@ function onDialogAction(s: MainState, action: Action): Step<MainState> {
   if (d.line.text !== s.me) {
     return [{ ...s, dialog: { ...d, error: `type your username (${s.me}) to confirm` } }, []];
   }
-  return [{ ...s, dialog: { ...d, busy: true, error: undefined } }, [{ kind: "delete-account", confirmUsername: s.me }]];
+  return [
+    { ...s, dialog: { ...d, busy: true, error: undefined } },
+    [{ kind: "delete-account", confirmUsername: s.me }],
+  ];
 }
 
 function onAction(s: MainState, action: Action, env: StepEnv): Step<MainState> {
@@ -180,7 +220,10 @@ function onAction(s: MainState, action: Action, env: StepEnv): Step<MainState> {
     case "logout":
       return [{ ...s, dialog: { kind: "logout", busy: false } }, []];
     case "delete-account":
-      return [{ ...s, dialog: { kind: "delete", line: emptyLine, error: undefined, busy: false } }, []];
+      return [
+        { ...s, dialog: { kind: "delete", line: emptyLine, error: undefined, busy: false } },
+        [],
+      ];
     case "focus-next":
       return [cycleFocus(s, 1), []];
     case "focus-prev":
@@ -190,13 +233,19 @@ function onAction(s: MainState, action: Action, env: StepEnv): Step<MainState> {
     case "focus-composer":
       return [s.open === undefined ? s : { ...s, focus: "composer" }, []];
     case "move-up":
-      return s.focus === "users" ? [{ ...s, selected: Math.max(0, s.selected - 1) }, []] : [scroll(s, { kind: "lines", delta: -1 }), []];
+      return s.focus === "users"
+        ? [{ ...s, selected: Math.max(0, s.selected - 1) }, []]
+        : [scroll(s, { kind: "lines", delta: -1 }), []];
     case "move-down":
-      return s.focus === "users" ? [{ ...s, selected: Math.min(last, s.selected + 1) }, []] : [scroll(s, { kind: "lines", delta: 1 }), []];
+      return s.focus === "users"
+        ? [{ ...s, selected: Math.min(last, s.selected + 1) }, []]
+        : [scroll(s, { kind: "lines", delta: 1 }), []];
     case "move-top":
       return s.focus === "users" ? [{ ...s, selected: 0 }, []] : [scroll(s, { kind: "top" }), []];
     case "move-bottom":
-      return s.focus === "users" ? [{ ...s, selected: last }, []] : [scroll(s, { kind: "bottom" }), []];
+      return s.focus === "users"
+        ? [{ ...s, selected: last }, []]
+        : [scroll(s, { kind: "bottom" }), []];
     case "page-up":
       return [scroll(s, { kind: "lines", delta: -page }), []];
     case "page-down":
@@ -220,7 +269,8 @@ function onAction(s: MainState, action: Action, env: StepEnv): Step<MainState> {
       return [s, []];
     default:
       if (s.focus === "filter") return setFilter(s, editLine(s.filter, action));
-      if (s.focus === "composer") return [{ ...s, composer: composerReducer(s.composer, { type: "key", action }) }, []];
+      if (s.focus === "composer")
+        return [{ ...s, composer: composerReducer(s.composer, { type: "key", action }) }, []];
       return [s, []];
   }
 }

@@ -55,7 +55,12 @@ export interface MainState {
 export type MainAction =
   | { type: "users-loaded"; pattern: string; users: readonly UserEntry[] }
   | { type: "messages-received"; messages: readonly Message[] }
-  | { type: "history-loaded"; peer: string; beforeSeq: number | undefined; messages: readonly Message[] }
+  | {
+      type: "history-loaded";
+      peer: string;
+      beforeSeq: number | undefined;
+      messages: readonly Message[];
+    }
   | { type: "history-failed"; peer: string; error: string }
   | { type: "send-acked"; clientMsgId: string; message: Message }
   | { type: "send-failed"; clientMsgId: string; error: string; retryable: boolean }
@@ -64,10 +69,14 @@ export type MainAction =
   | { type: "notice"; notice: Notice | undefined };
 
 /** Unread counts at login, as the one-line notice: "5 unread from bob, 2 from carol". */
-export function unreadNotice(unread: readonly { peer: string; count: number }[]): string | undefined {
+export function unreadNotice(
+  unread: readonly { peer: string; count: number }[]
+): string | undefined {
   const list = unread.filter((u) => u.count > 0).sort((a, b) => b.count - a.count);
   if (list.length === 0) return undefined;
-  const shown = list.slice(0, 4).map((u, i) => (i === 0 ? `${u.count} unread from ${u.peer}` : `${u.count} from ${u.peer}`));
+  const shown = list
+    .slice(0, 4)
+    .map((u, i) => (i === 0 ? `${u.count} unread from ${u.peer}` : `${u.count} from ${u.peer}`));
   const more = list.length > 4 ? `, and ${list.length - 4} more` : "";
   return shown.join(", ") + more;
 }
@@ -76,7 +85,7 @@ export function initialMain(
   me: string,
   unread: readonly { peer: string; count: number }[],
   loginAtMs: number,
-  size: { columns: number; rows: number },
+  size: { columns: number; rows: number }
 ): MainState {
   const text = unreadNotice(unread);
   return {
@@ -131,7 +140,9 @@ function receive(s: MainState, messages: readonly Message[]): Step<MainState> {
   const byPeer = new Map<string, Message[]>();
   for (const m of messages) {
     const peer = peerOf(m, s.me);
-    byPeer.set(peer, [...(byPeer.get(peer) ?? []), m]);
+    const list = byPeer.get(peer);
+    if (list) list.push(m);
+    else byPeer.set(peer, [m]);
   }
   let next = s;
   let bell = false;
@@ -141,8 +152,9 @@ function receive(s: MainState, messages: readonly Message[]): Step<MainState> {
     const fresh = list.filter((m) => !hasSeq(c.messages, m.seq));
     if (fresh.length === 0) continue;
     const incoming = fresh.filter((m) => m.from === peer);
-    // Messages from before this login are already in the session's unread counts.
-    const live = incoming.filter((m) => m.sentAtMs >= s.loginAtMs).length;
+    // Messages from before this login are already in the session's unread counts (events()
+    // may replay them): only those committed after the login count again. See README.
+    const live = incoming.filter((m) => m.sentAtMs > s.loginAtMs).length;
     const isOpen = peer === next.open;
     const scrolledUp = isOpen && c.scroll.kind !== "bottom";
     next = withConversation(next, {
@@ -155,11 +167,15 @@ function receive(s: MainState, messages: readonly Message[]): Step<MainState> {
       bell = true;
     }
   }
-  if (acked.size > 0) next = { ...next, outbox: next.outbox.filter((o) => !acked.has(o.clientMsgId)) };
+  if (acked.size > 0)
+    next = { ...next, outbox: next.outbox.filter((o) => !acked.has(o.clientMsgId)) };
   return [next, bell ? [{ kind: "bell" }] : []];
 }
 
-function historyLoaded(s: MainState, a: Extract<MainAction, { type: "history-loaded" }>): MainState {
+function historyLoaded(
+  s: MainState,
+  a: Extract<MainAction, { type: "history-loaded" }>
+): MainState {
   const c = conversationOf(s, a.peer);
   const merged = mergeMessages(c.messages, a.messages);
   const next: Conversation = {
@@ -202,7 +218,12 @@ export function mainData(s: MainState, a: MainAction): Step<MainState> {
       return [historyLoaded(s, a), []];
     case "history-failed": {
       const c = conversationOf(s, a.peer);
-      const next = withConversation(s, { ...c, history: "loaded", loadingOlder: false, hasOlder: false });
+      const next = withConversation(s, {
+        ...c,
+        history: "loaded",
+        loadingOlder: false,
+        hasOlder: false,
+      });
       return [{ ...next, notice: { text: `history of ${a.peer}: ${a.error}`, tone: "error" } }, []];
     }
     case "send-acked": {
@@ -212,7 +233,9 @@ export function mainData(s: MainState, a: MainAction): Step<MainState> {
     }
     case "send-failed": {
       const outbox = s.outbox.map((o) =>
-        o.clientMsgId === a.clientMsgId ? { ...o, status: "failed" as const, error: a.error, retryable: a.retryable } : o,
+        o.clientMsgId === a.clientMsgId
+          ? { ...o, status: "failed" as const, error: a.error, retryable: a.retryable }
+          : o
       );
       return [{ ...s, outbox }, []];
     }
@@ -233,10 +256,18 @@ export function maybeMarkRead(s: MainState): Step<MainState> {
   const last = lastIncomingSeq(c);
   if (last <= c.readUpTo) return [s, []];
   const g = mainGeometry(s);
-  const view = layoutViewport(threadSource(c.messages, outboxFor(s, peer)), c.scroll, g.threadHeight, layoutContext(s, peer));
+  const view = layoutViewport(
+    threadSource(c.messages, outboxFor(s, peer)),
+    c.scroll,
+    g.threadHeight,
+    layoutContext(s, peer)
+  );
   if (!view.atBottom) return [s, []];
   const next = withConversation(s, { ...c, readUpTo: last, newBelow: 0 });
-  return [{ ...next, unread: { ...next.unread, [peer]: 0 } }, [{ kind: "mark-read", peer, upToSeq: last }]];
+  return [
+    { ...next, unread: { ...next.unread, [peer]: 0 } },
+    [{ kind: "mark-read", peer, upToSeq: last }],
+  ];
 }
 
 /** After every step: fetch an older page when the reader has reached the oldest loaded line. */
@@ -244,10 +275,19 @@ export function maybeLoadOlder(s: MainState): Step<MainState> {
   const peer = s.open;
   if (peer === undefined) return [s, []];
   const c = conversationOf(s, peer);
-  if (c.history !== "loaded" || !c.hasOlder || c.loadingOlder || c.messages.length === 0) return [s, []];
+  if (c.history !== "loaded" || !c.hasOlder || c.loadingOlder || c.messages.length === 0)
+    return [s, []];
   const g = mainGeometry(s);
-  const view = layoutViewport(threadSource(c.messages, outboxFor(s, peer)), c.scroll, g.threadHeight, layoutContext(s, peer));
+  const view = layoutViewport(
+    threadSource(c.messages, outboxFor(s, peer)),
+    c.scroll,
+    g.threadHeight,
+    layoutContext(s, peer)
+  );
   if (!view.atTop) return [s, []];
   const beforeSeq = c.messages[0]?.seq;
-  return [withConversation(s, { ...c, loadingOlder: true }), [{ kind: "load-history", peer, beforeSeq }]];
+  return [
+    withConversation(s, { ...c, loadingOlder: true }),
+    [{ kind: "load-history", peer, beforeSeq }],
+  ];
 }

@@ -13,7 +13,7 @@ export function createStore<S, A>(
   initial: S,
   step: (state: S, action: A, env: StepEnv) => Step<S>,
   env: () => StepEnv,
-  perform: (effects: Effect[]) => void,
+  perform: (effects: Effect[]) => void
 ): Store<S, A> {
   let state = initial;
   const listeners = new Set<() => void>();

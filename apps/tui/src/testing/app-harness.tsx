@@ -32,7 +32,8 @@ export function startHarness(chat: FakeChat, columns = 80, rows = 24): Harness {
   const r = renderTui(<Root store={app.store} />);
   return Object.assign(h, r, {
     chat,
-    resize: (c: number, rr: number) => app.store.dispatch({ type: "resized", columns: c, rows: rr }),
+    resize: (c: number, rr: number) =>
+      app.store.dispatch({ type: "resized", columns: c, rows: rr }),
     async login(username: string, password = "password1", mode: "login" | "register" = "login") {
       await r.write(username, keys.tab, password);
       if (mode === "register") await r.write(keys.ctrl("t"));

@@ -14,20 +14,28 @@ import type {
 } from "../client-port.js";
 
 export class FakeChatError extends Error implements ChatError {
-  constructor(
-    readonly kind: ChatErrorKind,
-    message: string = kind,
-  ) {
+  constructor(readonly kind: ChatErrorKind, message: string = kind) {
     super(message);
     this.name = "ChatError";
   }
 }
 
-type Method = "register" | "login" | "logout" | "deleteAccount" | "listUsers" | "send" | "history" | "markRead";
+type Method =
+  | "register"
+  | "login"
+  | "logout"
+  | "deleteAccount"
+  | "listUsers"
+  | "send"
+  | "history"
+  | "markRead";
 
 function matches(pattern: string, name: string): boolean {
   if (pattern === "") return true;
-  const parts = pattern.toLowerCase().split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  const parts = pattern
+    .toLowerCase()
+    .split("*")
+    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
   return new RegExp(`^${parts.join(".*")}$`).test(name);
 }
 
@@ -42,7 +50,12 @@ export function healthyCluster(primaryId = 1, epoch = 1): ClusterState {
     inView: true,
     reachable: true,
   }));
-  return { epoch, primaryId, nodes, connection: { kind: "connected", nodeId: primaryId, address: `127.0.0.1:5005${primaryId}` } };
+  return {
+    epoch,
+    primaryId,
+    nodes,
+    connection: { kind: "connected", nodeId: primaryId, address: `127.0.0.1:5005${primaryId}` },
+  };
 }
 
 export interface FakeChatOptions {
@@ -77,9 +90,23 @@ export class FakeChat {
   }
 
   /** A message committed by someone else (a peer typing, history for a test). */
-  post(from: string, to: string, text: string, sentAtMs = this.now(), clientMsgId?: string): Message {
+  post(
+    from: string,
+    to: string,
+    text: string,
+    sentAtMs = this.now(),
+    clientMsgId?: string
+  ): Message {
     const seq = this.nextSeq++;
-    const m: Message = { seq, id: `msg-${seq}`, from, to, text, sentAtMs, clientMsgId: clientMsgId ?? `fake-${seq}` };
+    const m: Message = {
+      seq,
+      id: `msg-${seq}`,
+      from,
+      to,
+      text,
+      sentAtMs,
+      clientMsgId: clientMsgId ?? `fake-${seq}`,
+    };
     this.messages.push(m);
     for (const l of this.liveListeners) l(m);
     return m;
@@ -91,7 +118,9 @@ export class FakeChat {
       if (m.to !== user || m.seq <= (this.reads.get(`${user}|${m.from}`) ?? 0)) continue;
       counts.set(m.from, (counts.get(m.from) ?? 0) + 1);
     }
-    return [...counts].map(([peer, count]) => ({ peer, count })).sort((a, b) => a.peer.localeCompare(b.peer));
+    return [...counts]
+      .map(([peer, count]) => ({ peer, count }))
+      .sort((a, b) => a.peer.localeCompare(b.peer));
   }
 
   /** The next call of `method` fails with this error kind. */
@@ -189,7 +218,8 @@ export class FakeClient implements ChatClient {
 
   register(username: string, password: string): Promise<Session> {
     return this.call("register", [username], () => {
-      if (!/^[a-z0-9_.-]{1,32}$/.test(username)) throw new FakeChatError("invalid-argument", "bad username");
+      if (!/^[a-z0-9_.-]{1,32}$/.test(username))
+        throw new FakeChatError("invalid-argument", "bad username");
       if (password.length < 8) throw new FakeChatError("invalid-argument", "password too short");
       if (this.chat.users.has(username)) throw new FakeChatError("username-taken");
       this.chat.addUser(username, password);
@@ -216,7 +246,8 @@ export class FakeClient implements ChatClient {
 
   deleteAccount(confirmUsername: string): Promise<void> {
     return this.call("deleteAccount", [confirmUsername], () => {
-      if (confirmUsername !== this.me) throw new FakeChatError("invalid-argument", "confirmation does not match");
+      if (confirmUsername !== this.me)
+        throw new FakeChatError("invalid-argument", "confirmation does not match");
       this.chat.users.delete(confirmUsername);
       this.me = undefined;
     });
@@ -254,7 +285,8 @@ export class FakeClient implements ChatClient {
       const me = this.me ?? "";
       const before = options.beforeSeq || Number.POSITIVE_INFINITY;
       const mine = this.chat.messages.filter(
-        (m) => m.seq < before && ((m.from === me && m.to === peer) || (m.from === peer && m.to === me)),
+        (m) =>
+          m.seq < before && ((m.from === me && m.to === peer) || (m.from === peer && m.to === me))
       );
       return mine.slice(-(options.limit ?? 100));
     });
@@ -267,7 +299,9 @@ export class FakeClient implements ChatClient {
     });
   }
 
-  events(options: { afterSeq?: number; signal?: AbortSignal } = {}): AsyncIterableIterator<Message> {
+  events(
+    options: { afterSeq?: number; signal?: AbortSignal } = {}
+  ): AsyncIterableIterator<Message> {
     const me = this.me;
     const mine = (m: Message): boolean => m.from === me || m.to === me;
     const queue = this.chat.messages.filter((m) => mine(m) && m.seq > (options.afterSeq ?? 0));

@@ -14,5 +14,9 @@ export function matchSnapshot(testUrl: string, name: string, actual: string): vo
     writeFileSync(file, text);
     return;
   }
-  assert.equal(text, readFileSync(file, "utf8"), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 rewrites it)`);
+  assert.equal(
+    text,
+    readFileSync(file, "utf8"),
+    `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 rewrites it)`
+  );
 }

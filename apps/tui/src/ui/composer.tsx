@@ -25,8 +25,8 @@ export function Composer(props: ComposerProps) {
       peer === undefined
         ? "select a user and press Enter to start a conversation"
         : focused
-          ? `message ${peer} — Enter sends, Esc stops typing`
-          : `press i (or Tab) to write to ${peer}`;
+        ? `message ${peer} — Enter sends, Esc stops typing`
+        : `press i (or Tab) to write to ${peer}`;
     return (
       <Box height={rows}>
         <Text wrap="truncate">

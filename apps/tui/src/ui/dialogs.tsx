@@ -10,7 +10,13 @@ function Frame(props: { title: string; width: number; height: number; children: 
   const { title, width, height, children } = props;
   const w = Math.min(width, 60);
   return (
-    <Box width={width} height={height} flexDirection="column" alignItems="center" paddingTop={dialogTop}>
+    <Box
+      width={width}
+      height={height}
+      flexDirection="column"
+      alignItems="center"
+      paddingTop={dialogTop}
+    >
       <Box flexDirection="column" width={w} borderStyle="round" paddingX={1}>
         <Text bold>{fit(title, w - 4)}</Text>
         {children}

@@ -7,8 +7,12 @@ export function HelpOverlay(props: { width: number; height: number; offset: numb
   const { width, height, offset } = props;
   const rows = Math.max(1, height - 1);
   const layout = helpLayout(width, rows);
-  const more = layout.rowsTotal > rows ? ` · ↑↓ PgUp PgDn scroll (${offset + rows}/${layout.rowsTotal})` : "";
-  const colWidth = Math.min(helpColumnWidth, Math.floor(width / Math.max(1, layout.columns.length)));
+  const more =
+    layout.rowsTotal > rows ? ` · ↑↓ PgUp PgDn scroll (${offset + rows}/${layout.rowsTotal})` : "";
+  const colWidth = Math.min(
+    helpColumnWidth,
+    Math.floor(width / Math.max(1, layout.columns.length))
+  );
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold inverse wrap="truncate">

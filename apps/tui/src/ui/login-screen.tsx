@@ -27,18 +27,21 @@ export function LoginScreen(props: {
   login: LoginState;
   notice: string | undefined;
   cluster: ClusterState;
+  elapsedMs: number;
   width: number;
   height: number;
   dispatch: Dispatch<AppAction>;
 }) {
-  const { login: l, notice, cluster, width, height, dispatch } = props;
+  const { login: l, notice, cluster, elapsedMs, width, height, dispatch } = props;
   usePaneKeys("login", true, dispatch);
   const fw = loginFieldWidth(width);
   const user = fieldView(l.username, fw);
   const pass = fieldView(l.password, fw, passwordMask);
   const { setCursorPosition } = useCursor();
   const col = l.field === "username" ? user.cursorColumn : pass.cursorColumn;
-  setCursorPosition(l.field === "mode" || l.busy ? undefined : { x: loginFieldColumn + col, y: rowOf[l.field] });
+  setCursorPosition(
+    l.field === "mode" || l.busy ? undefined : { x: loginFieldColumn + col, y: rowOf[l.field] }
+  );
   const title = l.mode === "login" ? "chat-tui — log in" : "chat-tui — create an account";
   const radio = (on: boolean): string => (on ? "[x]" : "[ ]");
   return (
@@ -75,7 +78,7 @@ export function LoginScreen(props: {
         Enter submits · Tab / ↑↓ move · Ctrl+T log in ⇄ create account · Ctrl+C quits
       </Text>
       <Box flexGrow={1} />
-      <StatusBar me={undefined} cluster={cluster} width={width} />
+      <StatusBar me={undefined} cluster={cluster} width={width} elapsedMs={elapsedMs} />
     </Box>
   );
 }

@@ -21,7 +21,11 @@ import { UserList } from "./user-list.js";
 function welcomeLines(s: MainState): string[] {
   const lines = [`Welcome, ${s.me}.`];
   if (s.notice?.tone === "info") lines.push(s.notice.text);
-  lines.push(" ", "↑↓ or j k choose a user, Enter opens the conversation.", "/ filters users (* is a wildcard).");
+  lines.push(
+    " ",
+    "↑↓ or j k choose a user, Enter opens the conversation.",
+    "/ filters users (* is a wildcard)."
+  );
   lines.push("Tab moves between panes. ? lists every key. q quits.");
   return lines;
 }
@@ -35,7 +39,8 @@ export function cursorPosition(s: MainState, g: Geometry): { x: number; y: numbe
     return { x: left + 4 + f.cursorColumn, y: dialogTop + 2 };
   }
   if (d.kind !== "none") return undefined;
-  if (s.focus === "filter") return { x: 2 + fieldView(s.filter, g.usersWidth - 2).cursorColumn, y: 0 };
+  if (s.focus === "filter")
+    return { x: 2 + fieldView(s.filter, g.usersWidth - 2).cursorColumn, y: 0 };
   if (s.focus === "composer" && s.open !== undefined) {
     const l = composerLayout(s.composer.line, g.columns, g.composerRows);
     return { x: composerPromptWidth + l.cursorColumn, y: g.bodyHeight + 1 + l.cursorRow };
@@ -46,11 +51,22 @@ export function cursorPosition(s: MainState, g: Geometry): { x: number; y: numbe
 function Body(props: { s: MainState; g: Geometry }) {
   const { s, g } = props;
   const d = s.dialog;
-  if (d.kind === "help") return <HelpOverlay width={g.columns} height={g.bodyHeight} offset={d.offset} />;
+  if (d.kind === "help")
+    return <HelpOverlay width={g.columns} height={g.bodyHeight} offset={d.offset} />;
   if (d.kind === "delete") {
-    return <DeleteDialog me={s.me} line={d.line} error={d.error} busy={d.busy} width={g.columns} height={g.bodyHeight} />;
+    return (
+      <DeleteDialog
+        me={s.me}
+        line={d.line}
+        error={d.error}
+        busy={d.busy}
+        width={g.columns}
+        height={g.bodyHeight}
+      />
+    );
   }
-  if (d.kind === "logout") return <LogoutDialog me={s.me} busy={d.busy} width={g.columns} height={g.bodyHeight} />;
+  if (d.kind === "logout")
+    return <LogoutDialog me={s.me} busy={d.busy} width={g.columns} height={g.bodyHeight} />;
   const open = s.open;
   const peer = open === undefined ? undefined : s.users.find((u) => u.username === open);
   return (
@@ -83,8 +99,13 @@ function Body(props: { s: MainState; g: Geometry }) {
   );
 }
 
-export function MainScreen(props: { main: MainState; cluster: ClusterState; dispatch: Dispatch<AppAction> }) {
-  const { main: s, cluster, dispatch } = props;
+export function MainScreen(props: {
+  main: MainState;
+  cluster: ClusterState;
+  elapsedMs: number;
+  dispatch: Dispatch<AppAction>;
+}) {
+  const { main: s, cluster, elapsedMs, dispatch } = props;
   const g = mainGeometry(s);
   const target = keyTarget(s);
   usePaneKeys("users", target === "users", dispatch);
@@ -97,9 +118,18 @@ export function MainScreen(props: { main: MainState; cluster: ClusterState; disp
   return (
     <Box flexDirection="column" width={g.columns} height={g.height} overflow="hidden">
       <Body s={s} g={g} />
-      <NoticeLine notice={s.open === undefined && s.notice?.tone === "info" ? undefined : s.notice} width={g.columns} />
-      <Composer line={s.composer.line} peer={s.open} focused={s.focus === "composer"} width={g.columns} rows={g.composerRows} />
-      <StatusBar me={s.me} cluster={cluster} width={g.columns} />
+      <NoticeLine
+        notice={s.open === undefined && s.notice?.tone === "info" ? undefined : s.notice}
+        width={g.columns}
+      />
+      <Composer
+        line={s.composer.line}
+        peer={s.open}
+        focused={s.focus === "composer"}
+        width={g.columns}
+        rows={g.composerRows}
+      />
+      <StatusBar me={s.me} cluster={cluster} width={g.columns} elapsedMs={elapsedMs} />
     </Box>
   );
 }

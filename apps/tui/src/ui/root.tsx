@@ -4,7 +4,8 @@ import { Text } from "ink";
 import { useSyncExternalStore } from "react";
 import { columnsMin, rowsMin } from "../format/geometry.js";
 import { usePaneKeys } from "../hooks/use-pane-keys.js";
-import type { AppAction, AppState } from "../state/app.js";
+import { connectionElapsedMs, type AppAction, type AppState } from "../state/app.js";
+import { useTicker } from "../hooks/use-ticker.js";
 import type { Store } from "../state/store.js";
 import { LoginScreen } from "./login-screen.js";
 import { MainScreen } from "./main-screen.js";
@@ -22,6 +23,7 @@ export function Screen(props: { state: AppState; dispatch: (a: AppAction) => voi
   const { state, dispatch } = props;
   const { columns, rows } = state.size;
   usePaneKeys("global", true, dispatch);
+  useTicker(state.cluster.connection.kind === "offline", dispatch);
   if (columns < columnsMin || rows < rowsMin) return <TooSmall columns={columns} rows={rows} />;
   const screen = state.screen;
   if (screen.kind === "login") {
@@ -30,13 +32,21 @@ export function Screen(props: { state: AppState; dispatch: (a: AppAction) => voi
         login={screen.login}
         notice={screen.notice}
         cluster={state.cluster}
+        elapsedMs={connectionElapsedMs(state)}
         width={columns}
         height={rows - 1}
         dispatch={dispatch}
       />
     );
   }
-  return <MainScreen main={screen.main} cluster={state.cluster} dispatch={dispatch} />;
+  return (
+    <MainScreen
+      main={screen.main}
+      cluster={state.cluster}
+      elapsedMs={connectionElapsedMs(state)}
+      dispatch={dispatch}
+    />
+  );
 }
 
 export function Root(props: { store: Store<AppState, AppAction> }) {

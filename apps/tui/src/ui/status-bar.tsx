@@ -3,13 +3,23 @@ import { Text } from "ink";
 import type { ClusterState } from "../client-port.js";
 import { statusLine } from "../format/status.js";
 
-export function StatusBar(props: { me: string | undefined; cluster: ClusterState; width: number }) {
-  const { me, cluster, width } = props;
+export function StatusBar(props: {
+  me: string | undefined;
+  cluster: ClusterState;
+  width: number;
+  elapsedMs?: number;
+}) {
+  const { me, cluster, width, elapsedMs } = props;
   const kind = cluster.connection.kind;
-  const color = kind === "connected" ? "green" : kind === "rebinding" || kind === "connecting" ? "yellow" : "red";
+  const color =
+    kind === "connected"
+      ? "green"
+      : kind === "rebinding" || kind === "connecting"
+      ? "yellow"
+      : "red";
   return (
     <Text inverse color={color} wrap="truncate">
-      {statusLine(me, cluster, width)}
+      {statusLine(me, cluster, width, elapsedMs)}
     </Text>
   );
 }

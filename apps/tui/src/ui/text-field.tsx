@@ -12,8 +12,12 @@ export interface FieldView {
 
 /** The visible slice of a single-line field and the cursor's column within it. */
 export function fieldView(line: LineState, width: number, mask?: string): FieldView {
-  const shown = mask === undefined ? line.text.replace(/\n/g, "⏎") : mask.repeat([...line.text].length);
-  const before = mask === undefined ? line.text.slice(0, line.cursor).replace(/\n/g, "⏎") : mask.repeat([...line.text.slice(0, line.cursor)].length);
+  const shown =
+    mask === undefined ? line.text.replace(/\n/g, "⏎") : mask.repeat([...line.text].length);
+  const before =
+    mask === undefined
+      ? line.text.slice(0, line.cursor).replace(/\n/g, "⏎")
+      : mask.repeat([...line.text.slice(0, line.cursor)].length);
   const room = Math.max(1, width - 1);
   let start = 0;
   let col = widthOf(before);
@@ -25,7 +29,12 @@ export function fieldView(line: LineState, width: number, mask?: string): FieldV
   return { text: truncate(chars.slice(start).join(""), width), cursorColumn: col };
 }
 
-export function TextField(props: { line: LineState; width: number; mask?: string; placeholder?: string }) {
+export function TextField(props: {
+  line: LineState;
+  width: number;
+  mask?: string;
+  placeholder?: string;
+}) {
   const { line, width, mask, placeholder } = props;
   if (line.text === "" && placeholder) return <Text dimColor>{truncate(placeholder, width)}</Text>;
   return <Text>{fieldView(line, width, mask).text}</Text>;

@@ -23,7 +23,11 @@ function Line(props: { line: ThreadLine; width: number }) {
   switch (line.kind) {
     case "rule":
       return (
-        <Text wrap="truncate" dimColor={line.tone === "day"} color={line.tone === "new" ? "red" : undefined}>
+        <Text
+          wrap="truncate"
+          dimColor={line.tone === "day"}
+          color={line.tone === "new" ? "red" : undefined}
+        >
           {line.text}
         </Text>
       );
@@ -40,7 +44,10 @@ function Line(props: { line: ThreadLine; width: number }) {
           <Text bold color={line.own ? "cyan" : "magenta"}>
             {line.nick}
           </Text>
-          <Text color={line.mark === "!" ? "red" : line.mark === "…" ? "yellow" : undefined} dimColor={line.mark === "│"}>
+          <Text
+            color={line.mark === "!" ? "red" : line.mark === "…" ? "yellow" : undefined}
+            dimColor={line.mark === "│"}
+          >
             {` ${line.mark} `}
           </Text>
           <Text>{line.body}</Text>
@@ -49,7 +56,13 @@ function Line(props: { line: ThreadLine; width: number }) {
   }
 }
 
-function Title(props: { peer: string | undefined; online: boolean | undefined; focused: boolean; width: number; extra: string }) {
+function Title(props: {
+  peer: string | undefined;
+  online: boolean | undefined;
+  focused: boolean;
+  width: number;
+  extra: string;
+}) {
   const { peer, online, focused, width, extra } = props;
   const state = online === undefined ? "" : online ? " · online" : " · offline";
   const text = peer ? `${peer}${state}${extra}` : "chat-tui";
@@ -81,9 +94,18 @@ export function Thread(props: ThreadProps) {
   const lines: ThreadLine[] = [...view.lines];
   if (!view.atBottom && c.newBelow > 0 && lines.length > 0) {
     const n = c.newBelow;
-    lines[lines.length - 1] = { kind: "rule", text: rule(`${n} new message${n === 1 ? "" : "s"} below — End`, width), tone: "new" };
+    lines[lines.length - 1] = {
+      kind: "rule",
+      text: rule(`${n} new message${n === 1 ? "" : "s"} below — End`, width),
+      tone: "new",
+    };
   }
-  const extra = c.history === "loading" || c.loadingOlder ? " · loading…" : view.atBottom ? "" : " · scrolled up";
+  const extra =
+    c.history === "loading" || c.loadingOlder
+      ? " · loading…"
+      : view.atBottom
+      ? ""
+      : " · scrolled up";
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Title peer={c.peer} online={online} focused={focused} width={width} extra={extra} />

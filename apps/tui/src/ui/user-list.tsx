@@ -29,11 +29,18 @@ function badge(n: number): string {
   return n <= 0 ? "" : n > 99 ? " 99+" : ` ${n}`;
 }
 
-function UserRow(props: { user: UserEntry; selected: boolean; open: boolean; unread: number; focused: boolean; width: number }) {
+function UserRow(props: {
+  user: UserEntry;
+  selected: boolean;
+  open: boolean;
+  unread: number;
+  focused: boolean;
+  width: number;
+}) {
   const { user, selected, open, unread, focused, width } = props;
   const b = badge(unread);
   const marker = selected ? ">" : open ? "▸" : " ";
-  const name = fit(user.username, Math.max(1, width - 3 - b.length));
+  const name = fit(user.username, Math.max(1, width - 4 - b.length));
   return (
     <Text wrap="truncate" inverse={selected && focused}>
       <Text>{marker}</Text>
@@ -47,6 +54,7 @@ function UserRow(props: { user: UserEntry; selected: boolean; open: boolean; unr
       <Text color="yellow" bold>
         {fitRight(b, b.length)}
       </Text>
+      <Text> </Text>
     </Text>
   );
 }
@@ -54,7 +62,11 @@ function UserRow(props: { user: UserEntry; selected: boolean; open: boolean; unr
 export function FilterBox(props: { filter: LineState; focused: boolean; width: number }) {
   const { filter, focused, width } = props;
   if (filter.text === "" && !focused) {
-    return <Text dimColor wrap="truncate">{fit("/ filter users", width)}</Text>;
+    return (
+      <Text dimColor wrap="truncate">
+        {fit("/ filter users", width)}
+      </Text>
+    );
   }
   return (
     <Text wrap="truncate" bold={focused}>

@@ -64,6 +64,8 @@ export class FakeCluster {
   /** WatchCluster streams get no updates after their first status (GetStatus still answers). */
   quietWatch = false;
   readonly messages: Message[] = [];
+  /** Every mutating call as received: method, `chat-request-id` and (sends) `client_msg_id`. */
+  readonly mutations: { node: number; method: string; requestId: string; clientMsgId?: string }[] = [];
   private readonly nodes: Node[];
   private readonly users = new Map<string, string>();
   private readonly sessions = new Map<string, string>();
@@ -197,6 +199,11 @@ export class FakeCluster {
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       this.count(i, method);
+      if (mutating) {
+        const requestId = String(call.metadata.get("chat-request-id")[0] ?? "");
+        const clientMsgId = (call.request as { clientMsgId?: string }).clientMsgId;
+        this.mutations.push({ node: i, method, requestId, clientMsgId });
+      }
       const node = this.nodes[i]!;
       const answer = (): void => {
         if (!node.server) return;

@@ -38,12 +38,15 @@ export class Checker {
   private committedView: View | null = null;
   private readonly digests = new Map<number, number>();
   readonly acked = new Map<string, number>();
+  /** Highest index ever acked to a client: a later read must reflect at least this (R24). */
+  maxAckedIndex = 0;
+  reads = 0;
   /** When false (CE9 out-of-model runs) violations are recorded instead of thrown. */
   throwOnViolation = true;
   readonly violations: string[] = [];
 
   fail(what: string): void {
-    this.violations.push(what);
+    if (!this.violations.includes(what) && this.violations.length < 100) this.violations.push(what);
     if (this.throwOnViolation) throw new Violation(what);
   }
 
@@ -147,5 +150,16 @@ export class Checker {
       this.fail(`n${node} acked ${requestId} at ${index}, which is not committed with it`);
     }
     this.acked.set(requestId, index);
+    this.maxAckedIndex = Math.max(this.maxAckedIndex, index);
+  }
+
+  /** §5.1 #5 / CE6: a linearizable read reflects every write acked before it was invoked. */
+  onReadOk(node: NodeId, role: Role, requestId: string, index: number, minIndex: number): void {
+    this.reads++;
+    if (role !== "primary") this.fail(`n${node} answered read ${requestId} while ${role}`);
+    if (index < minIndex) {
+      this.fail(`stale read ${requestId} at n${node}: index ${index} < ${minIndex} acked before it`);
+    }
+    if (index > this.maxCommitted) this.fail(`read ${requestId} at n${node} beyond commit`);
   }
 }

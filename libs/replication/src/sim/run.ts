@@ -71,7 +71,7 @@ class Client {
   private seq = 0;
   /** The node that acked last: where the next command goes first (R22 follows the primary). */
   private lastGood: NodeId;
-  private current: { requestId: string; attempt: number; node: NodeId } | null = null;
+  private current: { requestId: string; attempt: number; node: NodeId; read: boolean } | null = null;
   stopped = false;
   pending = 0;
 
@@ -86,14 +86,15 @@ class Client {
 
   next(): void {
     if (this.stopped || this.current !== null) return;
-    const requestId = `c${this.id}.${++this.seq}`;
-    this.current = { requestId, attempt: 0, node: this.lastGood };
+    const read = this.rng.chance(0.2);
+    const requestId = `c${this.id}.${read ? "r" : ""}${++this.seq}`;
+    this.current = { requestId, attempt: 0, node: this.lastGood, read };
     this.pending++;
-    this.onInvoke(requestId);
+    if (!read) this.onInvoke(requestId);
     this.world.replyHandlers.set(requestId, (node, outcome) => {
       const cur = this.current;
       if (cur === null || cur.requestId !== requestId) return;
-      if (outcome.kind === "ok") {
+      if (outcome.kind === "ok" || outcome.kind === "read-ok") {
         this.lastGood = node;
         this.current = null;
         this.pending--;
@@ -121,7 +122,11 @@ class Client {
     const attempt = ++cur.attempt;
     // R22: retry the same request id, on the hinted or the next node.
     const payload = { key: `k${this.id}`, value: this.seq };
-    if (!this.world.propose(cur.node, cur.requestId, payload, this.rng.int(0, 2))) {
+    const delayMs = this.rng.int(0, 2);
+    const sent = cur.read
+      ? this.world.read(cur.node, cur.requestId, delayMs)
+      : this.world.propose(cur.node, cur.requestId, payload, delayMs);
+    if (!sent) {
       cur.node = (cur.node + 1) % this.world.nodes.length;
       this.retryLater(this.rng.int(5, 20));
       return;

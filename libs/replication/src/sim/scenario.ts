@@ -6,9 +6,11 @@
 //   add-nodes N [exclusion=timed|hard] [seed=S] [snapshot=K] [record-violations]
 //   tick <d>ms                     advance virtual time, running everything due
 //   propose <n> <id>               a client command with request id <id> sent to node n
+//   read <n> <id>                  a linearizable read (R24 ReadIndex) sent to node n
 //   crash <n> [machine]            SIGKILL (page cache survives) or power loss (unsynced lost)
 //   refuse-connect <n>             alias of crash: the liveness listener is gone (R7, A8)
 //   restart <n>                    start a new incarnation (recovering)
+//   wipe <n>                       disk loss: down, then a fresh disk with a new storageId
 //   pause <n> [<d>ms]              SIGSTOP (resumed after d if given); resume <n>
 //   block <a> <b> | block <a> <-> <b> | unblock <a> <b> | unblock all
 //   stall-fsync <n> | unstall-fsync <n>
@@ -113,11 +115,19 @@ export class ScenarioRunner {
         if (!this.w().propose(n(0), id, { v: id }, 0)) this.out.push(`n${n(0)} refused ${id}`);
         return;
       }
+      case "read": {
+        const id = rest[1] ?? "r";
+        if (!this.w().read(n(0), id, 0)) this.out.push(`n${n(0)} refused ${id}`);
+        return;
+      }
       case "crash":
         this.w().crash(n(0), rest[1] === "machine");
         return;
       case "refuse-connect":
         this.w().crash(n(0), false);
+        return;
+      case "wipe":
+        this.w().wipe(n(0));
         return;
       case "restart":
         this.w().start(n(0));
@@ -198,7 +208,7 @@ export class ScenarioRunner {
 
   private note(line: string): void {
     if (!this.verbose && /^n\d+ (start|pause|resume|crash|machine-crash)$/.test(line)) return;
-    this.out.push(line);
+    this.out.push(`t=${this.w().nowMs} ${line}`);
   }
 
   /** §5.1 #1: every acked command is applied on every up node that is current. */

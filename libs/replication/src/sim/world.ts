@@ -50,7 +50,8 @@ export class SimNode implements CheckedNode {
   inbox: (() => Event)[] = [];
   readonly sm = new ToyStateMachine();
   role: Role | "down" = "down";
-  readonly storage: SimStorage;
+  storage: SimStorage;
+  wipes = 0;
   readonly coreRng: Rng;
   tickPhaseMs: number;
 
@@ -176,6 +177,14 @@ export class World {
     this.checker.checkViewHolds(this.nodes, `after crash of n${id}`);
   }
 
+  /** Disk loss: the node is down and comes back with an empty disk and a new storageId (R20). */
+  wipe(id: NodeId): void {
+    const n = this.nodes[id]!;
+    this.crash(id, true);
+    n.storage = new SimStorage(`d${id}.${++n.wipes}`);
+    this.note(`n${id} wipe -> ${n.storageId}`);
+  }
+
   pause(id: NodeId): void {
     const n = this.nodes[id]!;
     if (!n.up || n.paused) return;
@@ -237,6 +246,19 @@ export class World {
     this.checker.afterStep(n, this.nodes);
   }
 
+  /** Minimum index each read must reflect, fixed when the client first invoked it. */
+  readonly readFloors = new Map<string, number>();
+
+  read(id: NodeId, requestId: string, delayMs: number): boolean {
+    const n = this.nodes[id]!;
+    if (!this.readFloors.has(requestId)) this.readFloors.set(requestId, this.checker.maxAckedIndex);
+    if (!n.up) return false;
+    const gen = n.gen;
+    this.schedule(this.nowMs + delayMs, () =>
+      this.deliver(n, gen, () => ({ kind: "read", nowMs: this.nowMs, requestId })));
+    return true;
+  }
+
   propose(id: NodeId, requestId: string, payload: unknown, delayMs: number): boolean {
     const n = this.nodes[id]!;
     if (!n.up) return false;
@@ -293,12 +315,17 @@ export class World {
         n.sm.index = a.throughIndex;
         return;
       case "reply": {
+        const role = n.role === "down" ? "recovering" : n.role;
         if (a.outcome.kind === "ok") {
           this.checker.afterStep(n, this.nodes);
-          this.checker.onClientOk(n.id, n.role === "down" ? "recovering" : n.role, a.requestId, a.outcome.index);
+          this.checker.onClientOk(n.id, role, a.requestId, a.outcome.index);
+        } else if (a.outcome.kind === "read-ok") {
+          this.checker.afterStep(n, this.nodes);
+          const floor = this.readFloors.get(a.requestId) ?? 0;
+          this.checker.onReadOk(n.id, role, a.requestId, a.outcome.index, floor);
         }
         this.note(`n${n.id} reply ${a.requestId} ${a.outcome.kind}` +
-          (a.outcome.kind === "ok" ? ` ${a.outcome.index}` : ""));
+          (a.outcome.kind === "ok" || a.outcome.kind === "read-ok" ? ` ${a.outcome.index}` : ""));
         const h = this.replyHandlers.get(a.requestId);
         const outcome = a.outcome;
         if (h !== undefined) this.schedule(this.nowMs + 1, () => h(n.id, outcome));

@@ -3,7 +3,8 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CommitLog, type CommitLogOptions } from "../commit-log.js";
+import { CommitLog } from "../commit-log.js";
+import type { CommitLogOptions } from "../commit-log-types.js";
 import type { FileIo } from "../io.js";
 import { nodeFileIo } from "../io.js";
 import { parseSegmentName } from "../wal-format.js";
@@ -86,7 +87,9 @@ export function flipBit(buf: Buffer, offset: number, bit: number): Buffer {
 }
 
 /** File operations that count calls and let a test intercept them. */
-export function countingIo(overrides: Partial<FileIo> = {}): FileIo & { counts: Record<string, number> } {
+export function countingIo(
+  overrides: Partial<FileIo> = {},
+): FileIo & { counts: Record<string, number> } {
   const counts: Record<string, number> = { write: 0, datasync: 0, sync: 0 };
   return {
     counts,

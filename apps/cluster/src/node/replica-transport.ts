@@ -1,0 +1,188 @@
+// Node-to-node transport for the replication core: ReplicaService streams over grpc-js,
+// guarded by the cluster secret. Per peer there are two outbound streams on two dedicated
+// channels — control (pings, votes, step-downs) and data (appends, snapshots) — so bulk
+// catch-up traffic never delays liveness traffic (R7). Messages are JSON; a large one is
+// split into parts below the receive limit (R1, R19). A broken stream drops what was in it:
+// the protocol tolerates loss and retransmits.
+import { timingSafeEqual, createHash } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  addService,
+  clientFor,
+  DeliverResponseSchema,
+  ReplicaEnvelopeSchema,
+  ReplicaService,
+  type ReplicaEnvelope,
+  type TypedClient,
+} from "@chat-tui/proto";
+import type { NodeAddress } from "../config.js";
+import { replicaMessageBytesMax } from "../limits.js";
+import type { Logger } from "../logger.js";
+import { bind } from "./servers.js";
+
+export const secretMetadataKey = "chat-cluster-secret";
+export type Channel = "control" | "data";
+
+/** Parts of a split message stay well below the receive limit. */
+const partBytesMax = 1024 * 1024;
+/** Bytes buffered on one outbound stream before it is reset (its messages are dropped). */
+const queuedBytesMax = 64 * 1024 * 1024;
+
+const channelOptions: grpc.ChannelOptions = {
+  // R7: reconnect fast; the grpc-js default backoff (1 s ×1.6 up to 120 s) hides a live peer.
+  "grpc.initial_reconnect_backoff_ms": 10,
+  "grpc.max_reconnect_backoff_ms": 100,
+  "grpc.use_local_subchannel_pool": 1,
+  "grpc.max_receive_message_length": replicaMessageBytesMax,
+  "grpc.max_send_message_length": replicaMessageBytesMax,
+  "grpc.keepalive_time_ms": 5_000,
+  "grpc.keepalive_timeout_ms": 2_000,
+  "grpc.keepalive_permit_without_calls": 1,
+};
+
+const ReplicaClient = clientFor(ReplicaService);
+
+class Link {
+  private readonly client: TypedClient<typeof ReplicaService.method>;
+  private stream: grpc.ClientWritableStream<ReplicaEnvelope> | undefined;
+  private queuedBytes = 0;
+
+  constructor(
+    private readonly from: number,
+    private readonly peer: NodeAddress,
+    private readonly secret: string,
+  ) {
+    this.client = new ReplicaClient(`${peer.host}:${peer.replicaPort}`, grpc.credentials.createInsecure(),
+      channelOptions);
+  }
+
+  send(payload: Buffer): void {
+    const stream = this.open();
+    for (let offset = 0; offset < payload.length || offset === 0; offset += partBytesMax) {
+      const part = payload.subarray(offset, offset + partBytesMax);
+      const more = offset + partBytesMax < payload.length;
+      this.queuedBytes += part.length;
+      stream.write(create(ReplicaEnvelopeSchema, { from: this.from, to: this.peer.id, payload: part, more }),
+        () => {
+          this.queuedBytes -= part.length;
+        });
+      if (!more) break;
+    }
+    if (this.queuedBytes > queuedBytesMax) this.reset();
+  }
+
+  private open(): grpc.ClientWritableStream<ReplicaEnvelope> {
+    if (this.stream) return this.stream;
+    const metadata = new grpc.Metadata();
+    metadata.set(secretMetadataKey, this.secret);
+    const stream = this.client.deliver(metadata, {}, () => {
+      if (this.stream === stream) this.stream = undefined;
+    });
+    stream.on("error", () => {
+      if (this.stream === stream) this.stream = undefined;
+    });
+    this.stream = stream;
+    this.queuedBytes = 0;
+    return stream;
+  }
+
+  reset(): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    this.queuedBytes = 0;
+    stream?.cancel();
+  }
+
+  close(): void {
+    this.reset();
+    this.client.close();
+  }
+}
+
+export interface TransportOptions {
+  self: NodeAddress;
+  peers: NodeAddress[];
+  secret: string;
+  log: Logger;
+  /** A complete message from a peer (already authenticated by the secret). */
+  onMessage(from: number, payload: Buffer): void;
+}
+
+export class ReplicaTransport {
+  private readonly links = new Map<string, Link>();
+  private readonly server = new grpc.Server({
+    "grpc.max_receive_message_length": replicaMessageBytesMax,
+    "grpc.keepalive_time_ms": 5_000,
+    "grpc.keepalive_timeout_ms": 2_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 1_000,
+  });
+  private readonly secretDigest: Buffer;
+  private readonly refusedPeers = new Set<string>();
+
+  constructor(private readonly options: TransportOptions) {
+    this.secretDigest = digest(options.secret);
+    for (const peer of options.peers) {
+      for (const channel of ["control", "data"] as const) {
+        this.links.set(`${peer.id}/${channel}`, new Link(options.self.id, peer, options.secret));
+      }
+    }
+    addService(this.server, ReplicaService, { deliver: (call, callback) => this.accept(call, callback) });
+  }
+
+  async start(): Promise<void> {
+    const { host, replicaPort } = this.options.self;
+    await bind(this.server, `${host}:${replicaPort}`, grpc.ServerCredentials.createInsecure());
+  }
+
+  send(to: number, json: string, channel: Channel): void {
+    this.links.get(`${to}/${channel}`)?.send(Buffer.from(json));
+  }
+
+  /** Drops whatever is queued to `to` (e.g. when the peer restarted). */
+  reset(to: number): void {
+    for (const channel of ["control", "data"]) this.links.get(`${to}/${channel}`)?.reset();
+  }
+
+  close(): void {
+    for (const link of this.links.values()) link.close();
+    this.server.forceShutdown();
+  }
+
+  private accept(
+    call: grpc.ServerReadableStream<ReplicaEnvelope, unknown>,
+    callback: grpc.sendUnaryData<ReturnType<typeof create<typeof DeliverResponseSchema>>>,
+  ): void {
+    const offered = call.metadata.get(secretMetadataKey)[0];
+    if (typeof offered !== "string" || !timingSafeEqual(digest(offered), this.secretDigest)) {
+      const who = call.getPeer();
+      if (!this.refusedPeers.has(who)) {
+        this.refusedPeers.add(who);
+        this.options.log.warn({ peer: who }, "refused a replica stream without the cluster secret");
+      }
+      callback({ code: grpc.status.PERMISSION_DENIED, details: "wrong or missing cluster secret" });
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    call.on("data", (envelope: ReplicaEnvelope) => {
+      parts.push(Buffer.from(envelope.payload));
+      size += envelope.payload.length;
+      if (envelope.more) {
+        if (size > queuedBytesMax * 4) call.destroy(new Error("split message too large"));
+        return;
+      }
+      const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      parts.length = 0;
+      size = 0;
+      this.options.onMessage(envelope.from, payload);
+    });
+    call.on("end", () => callback(null, create(DeliverResponseSchema)));
+    call.on("error", () => undefined);
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash("sha256").update(secret).digest();
+}
