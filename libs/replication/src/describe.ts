@@ -26,7 +26,9 @@ export function describeMessage(m: Message): string {
   const head = `n${m.from} e${m.epoch} ${m.status}`;
   switch (m.kind) {
     case "append":
-      return `${head} append prev=${m.prevIndex}/e${m.prevEpoch} ${describeEntries(m.entries)} commit=${m.commit} round=${m.round}`;
+      return `${head} append prev=${m.prevIndex}/e${m.prevEpoch} ${describeEntries(
+        m.entries
+      )} commit=${m.commit} round=${m.round}`;
     case "append-reply":
       return m.success
         ? `${head} append-ok match=${m.matchIndex}`
@@ -34,10 +36,14 @@ export function describeMessage(m: Message): string {
     case "install-snapshot":
       return `${head} install-snapshot ${m.snapshot.index}/e${m.snapshot.epoch}`;
     case "vote-request":
-      return `${head} vote-request${m.recovery ? " recovery" : ""} last=${m.lastIndex}/e${m.lastEpoch}`;
+      return `${head} vote-request${m.recovery ? " recovery" : ""} last=${m.lastIndex}/e${
+        m.lastEpoch
+      }`;
     case "vote-reply":
-      return `${head} vote-${m.granted ? "granted" : "refused"} for e${m.candidateEpoch}` +
-        (m.granted ? "" : ` (${m.reason}${m.suffix ? ` ${describeEntries(m.suffix)}` : ""})`);
+      return (
+        `${head} vote-${m.granted ? "granted" : "refused"} for e${m.candidateEpoch}` +
+        (m.granted ? "" : ` (${m.reason}${m.suffix ? ` ${describeEntries(m.suffix)}` : ""})`)
+      );
     case "ping":
       return `${head} ping`;
     case "pong":
@@ -77,7 +83,9 @@ export function describeAction(a: Action): string {
     case "persist-truncate":
       return `persist #${a.token} truncate after ${a.afterIndex}`;
     case "persist-hard-state":
-      return `persist #${a.token} epoch=${a.epoch} vote=${a.votedFor === null ? "-" : `n${a.votedFor}`}`;
+      return `persist #${a.token} epoch=${a.epoch} vote=${
+        a.votedFor === null ? "-" : `n${a.votedFor}`
+      }`;
     case "install-snapshot":
       return `persist #${a.token} install-snapshot ${a.snapshot.index}/e${a.snapshot.epoch}`;
     case "send":
@@ -88,11 +96,15 @@ export function describeAction(a: Action): string {
     case "apply":
       return `apply through ${a.throughIndex} ${describeEntries(a.entries)}`;
     case "reply":
-      return `reply ${a.requestId} ${a.outcome.kind}` +
+      return (
+        `reply ${a.requestId} ${a.outcome.kind}` +
         (a.outcome.kind === "ok" || a.outcome.kind === "read-ok" ? ` ${a.outcome.index}` : "") +
-        (a.outcome.kind === "not-primary" ? ` hint=${a.outcome.hintNodeId ?? "-"}` : "");
+        (a.outcome.kind === "not-primary" ? ` hint=${a.outcome.hintNodeId ?? "-"}` : "")
+      );
     case "role":
-      return `role ${a.role} e${a.epoch} primary=${a.primaryId ?? "-"} view=${describeView(a.view)} (${a.reason})`;
+      return `role ${a.role} e${a.epoch} primary=${a.primaryId ?? "-"} view=${describeView(
+        a.view
+      )} (${a.reason})`;
     case "compact":
       return `compact through ${a.throughIndex}`;
   }

@@ -2,7 +2,22 @@
 export { Replica, type ReplicaConfig } from "./replica.js";
 export * from "./types.js";
 export * from "./limits.js";
-export { Log, bootstrapView, compareViewId, findMember, sameStorage, viewOfEntry, BOOTSTRAP_STORAGE } from "./log.js";
+export {
+  Log,
+  bootstrapView,
+  compareViewId,
+  findMember,
+  sameStorage,
+  viewOfEntry,
+  BOOTSTRAP_STORAGE,
+} from "./log.js";
 export { planRecovery, compareLogs, type LogInfo, type RecoveryPlan } from "./recovery.js";
-export { describeAction, describeEntries, describeEntry, describeEvent, describeMembers,
-  describeMessage, describeView } from "./describe.js";
+export {
+  describeAction,
+  describeEntries,
+  describeEntry,
+  describeEvent,
+  describeMembers,
+  describeMessage,
+  describeView,
+} from "./describe.js";

@@ -1,8 +1,15 @@
 // The in-memory log of one replica: a snapshot base plus the entries after it, and an index of
 // view entries so "the view in force at i" (R3) and "the latest view" are cheap.
 
-import { assert, type LogEntry, type Member, type NodeId, type SnapshotMeta, type View,
-  type ViewId } from "./types.js";
+import {
+  assert,
+  type LogEntry,
+  type Member,
+  type NodeId,
+  type SnapshotMeta,
+  type View,
+  type ViewId,
+} from "./types.js";
 
 export function compareViewId(a: ViewId, b: ViewId): number {
   return a.epoch !== b.epoch ? a.epoch - b.epoch : a.index - b.index;

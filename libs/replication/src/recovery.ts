@@ -17,11 +17,16 @@ export interface LogInfo {
 
 export type RecoveryPlan =
   | { readonly kind: "wait"; readonly why: string }
-  | { readonly kind: "stand"; readonly candidate: NodeId; readonly vStar: View; readonly epoch: number };
+  | {
+      readonly kind: "stand";
+      readonly candidate: NodeId;
+      readonly vStar: View;
+      readonly epoch: number;
+    };
 
 export function compareLogs(
   a: { lastEpoch: number; lastIndex: number },
-  b: { lastEpoch: number; lastIndex: number },
+  b: { lastEpoch: number; lastIndex: number }
 ): number {
   return a.lastEpoch !== b.lastEpoch ? a.lastEpoch - b.lastEpoch : a.lastIndex - b.lastIndex;
 }
@@ -57,7 +62,11 @@ export function planRecovery(self: LogInfo, answers: readonly LogInfo[]): Recove
   }
   for (const r of all) {
     const v = r.vote;
-    if (v.votedFor !== null && v.epoch > nStar.lastEpoch && !all.some((a) => a.nodeId === v.votedFor)) {
+    if (
+      v.votedFor !== null &&
+      v.epoch > nStar.lastEpoch &&
+      !all.some((a) => a.nodeId === v.votedFor)
+    ) {
       return { kind: "wait", why: `n${r.nodeId} voted for n${v.votedFor} in e${v.epoch}` };
     }
   }

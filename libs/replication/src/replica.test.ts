@@ -9,23 +9,47 @@ import { Replica } from "./replica.js";
 import type { Action, Durable, LogEntry, Member, Message } from "./types.js";
 
 const members = [{ nodeId: 0 }, { nodeId: 1 }, { nodeId: 2 }];
-const m = (nodeId: number, session: string): Member => ({ nodeId, storageId: `d${nodeId}`, session });
+const m = (nodeId: number, session: string): Member => ({
+  nodeId,
+  storageId: `d${nodeId}`,
+  session,
+});
 
 function replica(nodeId: number, durable: Partial<Durable>, seed = 1): Replica {
   let x = seed;
-  const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
-  return new Replica({ nodeId, members, exclusion: "timed", random }, {
-    storageId: `d${nodeId}`, epoch: 0, votedFor: null, entries: [], commitHint: 0, ...durable,
-  });
+  const random = (): number => (x = (x * 16807) % 2147483647) / 2147483647;
+  return new Replica(
+    { nodeId, members, exclusion: "timed", random },
+    {
+      storageId: `d${nodeId}`,
+      epoch: 0,
+      votedFor: null,
+      entries: [],
+      commitHint: 0,
+      ...durable,
+    }
+  );
 }
 
 function header(from: number, epoch: number, viewId = { epoch: 1, index: 1 }, session = "s1") {
-  return { from, storageId: `d${from}`, incarnation: `i${from}`, session, epoch, viewId,
-    status: "backup" as const };
+  return {
+    from,
+    storageId: `d${from}`,
+    incarnation: `i${from}`,
+    session,
+    epoch,
+    viewId,
+    status: "backup" as const,
+  };
 }
 
-const barrier1: LogEntry = { index: 1, epoch: 1, ts: 0, kind: "barrier",
-  members: [m(0, "s0"), m(1, "s1"), m(2, "s2")] };
+const barrier1: LogEntry = {
+  index: 1,
+  epoch: 1,
+  ts: 0,
+  kind: "barrier",
+  members: [m(0, "s0"), m(1, "s1"), m(2, "s2")],
+};
 
 function sends(actions: Action[]): Message[] {
   return actions.flatMap((a) => (a.kind === "send" ? [a.msg] : []));
@@ -43,27 +67,60 @@ test("R8: a gap over θ trips the guard: recovering with a new session", () => {
 });
 
 test("CE22: a voter whose newer view lists C and whose log extends C's ships its suffix", () => {
-  const refresh: LogEntry = { index: 2, epoch: 1, ts: 1, kind: "view",
-    members: [m(0, "s0"), m(1, "s1"), m(2, "s2b")] };
+  const refresh: LogEntry = {
+    index: 2,
+    epoch: 1,
+    ts: 1,
+    kind: "view",
+    members: [m(0, "s0"), m(1, "s1"), m(2, "s2b")],
+  };
   const y = replica(2, { epoch: 1, entries: [barrier1, refresh], commitHint: 1 });
   y.step({ kind: "tick", nowMs: 0 });
-  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 2), kind: "vote-request",
-    recovery: false, lastIndex: 1, lastEpoch: 1, nonce: "n1" } });
+  const out = y.step({
+    kind: "message",
+    nowMs: 1,
+    msg: {
+      ...header(1, 2),
+      kind: "vote-request",
+      recovery: false,
+      lastIndex: 1,
+      lastEpoch: 1,
+      nonce: "n1",
+    },
+  });
   const reply = sends(out).find((x) => x.kind === "vote-reply");
   assert.ok(reply && reply.kind === "vote-reply");
   assert.equal(reply.granted, false);
   assert.equal(reply.reason, "ship");
-  assert.deepEqual(reply.suffix?.map((e) => e.index), [2]);
+  assert.deepEqual(
+    reply.suffix?.map((e) => e.index),
+    [2]
+  );
 });
 
 test("CE23: a voter whose log does not extend C's refuses instead of shipping", () => {
-  const barrier2: LogEntry = { index: 2, epoch: 2, ts: 1, kind: "barrier",
-    members: [m(0, "s0x"), m(1, "s1"), m(2, "s2")] };
+  const barrier2: LogEntry = {
+    index: 2,
+    epoch: 2,
+    ts: 1,
+    kind: "barrier",
+    members: [m(0, "s0x"), m(1, "s1"), m(2, "s2")],
+  };
   const y = replica(2, { epoch: 2, votedFor: 2, entries: [barrier1, barrier2], commitHint: 1 });
   y.step({ kind: "tick", nowMs: 0 });
   // C = n1 holds 2/e1 (m) — same index as Y's barrier, different epoch.
-  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 3), kind: "vote-request",
-    recovery: false, lastIndex: 2, lastEpoch: 1, nonce: "n1" } });
+  const out = y.step({
+    kind: "message",
+    nowMs: 1,
+    msg: {
+      ...header(1, 3),
+      kind: "vote-request",
+      recovery: false,
+      lastIndex: 2,
+      lastEpoch: 1,
+      nonce: "n1",
+    },
+  });
   const reply = sends(out).find((x) => x.kind === "vote-reply");
   assert.ok(reply && reply.kind === "vote-reply");
   assert.equal(reply.granted, false);
@@ -74,11 +131,24 @@ test("CE23: a voter whose log does not extend C's refuses instead of shipping", 
 test("R15: a vote is sent only after it is durable", () => {
   const y = replica(2, { epoch: 1, entries: [barrier1], commitHint: 1 });
   y.step({ kind: "tick", nowMs: 0 });
-  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(1, 2), kind: "vote-request",
-    recovery: false, lastIndex: 1, lastEpoch: 1, nonce: "n1" } });
+  const out = y.step({
+    kind: "message",
+    nowMs: 1,
+    msg: {
+      ...header(1, 2),
+      kind: "vote-request",
+      recovery: false,
+      lastIndex: 1,
+      lastEpoch: 1,
+      nonce: "n1",
+    },
+  });
   const persist = out.find((a) => a.kind === "persist-hard-state");
   assert.ok(persist && persist.kind === "persist-hard-state");
-  assert.equal(sends(out).some((x) => x.kind === "vote-reply"), false);
+  assert.equal(
+    sends(out).some((x) => x.kind === "vote-reply"),
+    false
+  );
   const after = y.step({ kind: "persisted", nowMs: 2, token: persist.token });
   const reply = sends(after).find((x) => x.kind === "vote-reply");
   assert.ok(reply && reply.kind === "vote-reply" && reply.granted);
@@ -87,16 +157,39 @@ test("R15: a vote is sent only after it is durable", () => {
 test("fencing: an append from a lower epoch is refused with the higher epoch", () => {
   const y = replica(2, { epoch: 3, entries: [barrier1], commitHint: 1 });
   y.step({ kind: "tick", nowMs: 0 });
-  const out = y.step({ kind: "message", nowMs: 1, msg: { ...header(0, 1), status: "primary",
-    kind: "append", prevIndex: 1, prevEpoch: 1, entries: [], commit: 1, round: 1 } });
+  const out = y.step({
+    kind: "message",
+    nowMs: 1,
+    msg: {
+      ...header(0, 1),
+      status: "primary",
+      kind: "append",
+      prevIndex: 1,
+      prevEpoch: 1,
+      entries: [],
+      commit: 1,
+      round: 1,
+    },
+  });
   const reply = sends(out).find((x) => x.kind === "append-reply");
   assert.ok(reply && reply.kind === "append-reply" && !reply.success && reply.epoch === 3);
   assert.equal(y.status().role, "recovering");
 });
 
-const info = (nodeId: number, lastEpoch: number, lastIndex: number, view: LogInfo["latestView"]): LogInfo => ({
-  nodeId, storageId: `d${nodeId}`, status: "recovering", epoch: lastEpoch, lastIndex, lastEpoch,
-  latestView: view, vote: { epoch: lastEpoch, votedFor: null },
+const info = (
+  nodeId: number,
+  lastEpoch: number,
+  lastIndex: number,
+  view: LogInfo["latestView"]
+): LogInfo => ({
+  nodeId,
+  storageId: `d${nodeId}`,
+  status: "recovering",
+  epoch: lastEpoch,
+  lastIndex,
+  lastEpoch,
+  latestView: view,
+  vote: { epoch: lastEpoch, votedFor: null },
 });
 
 test("R18/CE2: wait while a member of V* has not answered; stand once all answered", () => {
@@ -119,8 +212,15 @@ test("CE10: a probe reply to a probe sent before a self-pause is not fresh", () 
   const newPing = sends(second).find((x) => x.kind === "ping");
   assert.ok(newPing && newPing.kind === "ping");
   const pong = (nonce: string, pauseEpoch: number): Message => ({
-    ...header(1, 5), status: "primary", kind: "pong", nonce, pauseEpoch, lastIndex: 9,
-    lastEpoch: 5, latestView: bootstrapView([0, 1, 2]), vote: { epoch: 5, votedFor: 1 },
+    ...header(1, 5),
+    status: "primary",
+    kind: "pong",
+    nonce,
+    pauseEpoch,
+    lastIndex: 9,
+    lastEpoch: 5,
+    latestView: bootstrapView([0, 1, 2]),
+    vote: { epoch: 5, votedFor: 1 },
     primaryId: 1,
   });
   // The ping went to n1 first (peers in id order); its nonce is echoed with the old pauseEpoch.
@@ -128,4 +228,71 @@ test("CE10: a probe reply to a probe sent before a self-pause is not fresh", () 
   assert.equal(r.status().waitReason, "V* member n1 has not answered");
   r.step({ kind: "message", nowMs: 402, msg: pong(newPing.nonce, 1) });
   assert.equal(r.status().waitReason, "n1 is primary");
+});
+
+test("CE24: a voter holds general SILENT against its candidate only T_exclude after the vote", () => {
+  const probe = replica(2, {}, 77);
+  const session = probe.status().session;
+  const b1: LogEntry = {
+    index: 1,
+    epoch: 1,
+    ts: 0,
+    kind: "barrier",
+    members: [m(0, "s0"), m(1, "s1"), { nodeId: 2, storageId: "d2", session }],
+  };
+  const y = replica(2, { epoch: 1, entries: [b1], commitHint: 1 }, 77);
+  assert.equal(y.status().session, session);
+  let now = 0;
+  const run = (ev: Parameters<Replica["step"]>[0]): Action[] => y.step(ev);
+  run({ kind: "tick", nowMs: now });
+  run({
+    kind: "message",
+    nowMs: ++now,
+    msg: {
+      ...header(0, 1, { epoch: 1, index: 1 }, "s0"),
+      status: "primary",
+      kind: "append",
+      prevIndex: 1,
+      prevEpoch: 1,
+      entries: [],
+      commit: 1,
+      round: 1,
+    },
+  });
+  assert.equal(y.status().role, "backup");
+  run({
+    kind: "message",
+    nowMs: ++now,
+    msg: {
+      ...header(0, 1, { epoch: 1, index: 1 }, "s0"),
+      status: "recovering",
+      kind: "stepped-down",
+      steppedEpoch: 1,
+    },
+  });
+  const vote = run({
+    kind: "message",
+    nowMs: ++now,
+    msg: {
+      ...header(1, 2),
+      kind: "vote-request",
+      recovery: false,
+      lastIndex: 1,
+      lastEpoch: 1,
+      nonce: "v",
+    },
+  });
+  const hs = vote.find((a) => a.kind === "persist-hard-state");
+  assert.ok(hs && hs.kind === "persist-hard-state" && hs.votedFor === 1);
+  run({ kind: "persisted", nowMs: ++now, token: hs.token });
+  const votedAt = now;
+  let candidateAt: number | null = null;
+  while (now < votedAt + 3000 && candidateAt === null) {
+    now += 10;
+    for (const a of run({ kind: "tick", nowMs: now })) {
+      if (a.kind === "role" && a.role === "candidate") candidateAt = now;
+    }
+  }
+  assert.ok(candidateAt !== null, "the voter eventually stands");
+  assert.ok(candidateAt - votedAt >= 1000, `stood ${candidateAt - votedAt}ms after voting`);
 });

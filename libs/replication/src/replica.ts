@@ -4,16 +4,39 @@
 // Rules are cited as Rn from REPLICATION.md; refinements are listed in NOTES.md.
 
 import {
-  CATCHUP_LAG_MAX, ENTRIES_PER_APPEND_MAX, ENTRIES_PER_SHIP_MAX, MEMBERS_MAX,
-  PROBES_OUTSTANDING_MAX, PROPOSALS_PENDING_MAX, RECOVERY_ANSWER_AGE_MS, SNAPSHOT_INTERVAL_ENTRIES,
-  SLOW_MEMBER_MS, SNAPSHOT_RESEND_MS, TIMING_DEFAULT, type Timing, timingIsSafe,
+  CATCHUP_LAG_MAX,
+  ENTRIES_PER_APPEND_MAX,
+  ENTRIES_PER_SHIP_MAX,
+  MEMBERS_MAX,
+  PROBES_OUTSTANDING_MAX,
+  PROPOSALS_PENDING_MAX,
+  RECOVERY_ANSWER_AGE_MS,
+  SNAPSHOT_INTERVAL_ENTRIES,
+  SLOW_MEMBER_MS,
+  SNAPSHOT_RESEND_MS,
+  TIMING_DEFAULT,
+  type Timing,
+  timingIsSafe,
 } from "./limits.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
 import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
 import {
-  type Action, assert, assertNever, type Body, type Durable, type Event, type ExclusionMode,
-  type Header, type LogEntry, type Member, type Message, type NodeId, type ReplyOutcome,
-  type Role, type SnapshotMeta, type View,
+  type Action,
+  assert,
+  assertNever,
+  type Body,
+  type Durable,
+  type Event,
+  type ExclusionMode,
+  type Header,
+  type LogEntry,
+  type Member,
+  type Message,
+  type NodeId,
+  type ReplyOutcome,
+  type Role,
+  type SnapshotMeta,
+  type View,
 } from "./types.js";
 
 export interface ReplicaConfig {
@@ -188,16 +211,34 @@ export class Replica {
   // Read-only views for hosts, tests and the simulator's checkers.
 
   status(): {
-    role: Role; epoch: number; votedFor: NodeId | null; primaryId: NodeId | null;
-    commitIndex: number; appliedIndex: number; lastIndex: number; lastEpoch: number;
-    view: View; session: string; pauseEpoch: number; waitReason: string; firstIndex: number;
+    role: Role;
+    epoch: number;
+    votedFor: NodeId | null;
+    primaryId: NodeId | null;
+    commitIndex: number;
+    appliedIndex: number;
+    lastIndex: number;
+    lastEpoch: number;
+    view: View;
+    session: string;
+    pauseEpoch: number;
+    waitReason: string;
+    firstIndex: number;
   } {
     return {
-      role: this.role, epoch: this.epoch, votedFor: this.votedFor, primaryId: this.primaryId,
-      commitIndex: this.commitIndex, appliedIndex: this.appliedIndex,
-      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
-      view: this.log.latestView(), session: this.session, pauseEpoch: this.pauseEpoch,
-      waitReason: this.waitReason, firstIndex: this.log.firstIndex(),
+      role: this.role,
+      epoch: this.epoch,
+      votedFor: this.votedFor,
+      primaryId: this.primaryId,
+      commitIndex: this.commitIndex,
+      appliedIndex: this.appliedIndex,
+      lastIndex: this.log.lastIndex(),
+      lastEpoch: this.log.lastEpoch(),
+      view: this.log.latestView(),
+      session: this.session,
+      pauseEpoch: this.pauseEpoch,
+      waitReason: this.waitReason,
+      firstIndex: this.log.firstIndex(),
     };
   }
   entryAt(i: number): LogEntry | undefined {
@@ -262,7 +303,8 @@ export class Replica {
     this.lastEntryLocalMs = this.nowMs;
     this.setRole("recovering", "start");
     // R7: a restarted node announces that it no longer acts in its durable epoch.
-    for (const id of this.peerIds) this.send(id, { kind: "stepped-down", steppedEpoch: this.epoch });
+    for (const id of this.peerIds)
+      this.send(id, { kind: "stepped-down", steppedEpoch: this.epoch });
   }
 
   /** R8: a gap over θ since the last observation means this process was paused. */
@@ -281,8 +323,12 @@ export class Replica {
   private setRole(role: Role, reason: string): void {
     this.role = role;
     this.out.push({
-      kind: "role", role, epoch: this.epoch, primaryId: this.primaryId,
-      view: this.log.latestView(), reason,
+      kind: "role",
+      role,
+      epoch: this.epoch,
+      primaryId: this.primaryId,
+      view: this.log.latestView(),
+      reason,
     });
   }
 
@@ -295,7 +341,8 @@ export class Replica {
       for (const requestId of this.prim!.pending.keys()) {
         this.reply(requestId, { kind: "not-primary", hintNodeId: null });
       }
-      for (const r of this.prim!.reads) this.reply(r.requestId, { kind: "not-primary", hintNodeId: null });
+      for (const r of this.prim!.reads)
+        this.reply(r.requestId, { kind: "not-primary", hintNodeId: null });
     }
     this.prim = null;
     this.cand = null;
@@ -331,14 +378,18 @@ export class Replica {
     this.persist({ kind: "persist-hard-state", epoch, votedFor: this.nodeId }, null);
     const span = this.t.electionTimeoutMsMax - this.t.electionTimeoutMsMin;
     const cand: Candidacy = {
-      epoch, recovery, startMs: this.nowMs,
+      epoch,
+      recovery,
+      startMs: this.nowMs,
       deadlineMs: this.nowMs + this.t.electionTimeoutMsMin + Math.floor(this.random() * span),
       prevRole: this.role,
       oldPrimary: recovery ? null : this.primaryId,
       oldPrimaryEpoch: this.primaryEpoch,
       oldPrimaryIsCandidate: this.primaryIsCandidate,
       followSinceMs: this.followSinceMs,
-      requested: false, nonces: new Map(), granted: new Map(),
+      requested: false,
+      nonces: new Map(),
+      granted: new Map(),
     };
     this.cand = cand;
     this.electionDueMs = null;
@@ -376,7 +427,11 @@ export class Replica {
     members.sort((a, b) => a.nodeId - b.nodeId);
     const barrierIndex = this.log.lastIndex() + 1;
     this.prim = {
-      barrierIndex, progress: new Map(), pending: new Map(), listedAtMs: new Map(), round: 0,
+      barrierIndex,
+      progress: new Map(),
+      pending: new Map(),
+      listedAtMs: new Map(),
+      round: 0,
       reads: [],
     };
     this.appendLocal([{ kind: "barrier", members }]);
@@ -395,7 +450,8 @@ export class Replica {
     if (this.role === "primary") this.heartbeat();
     if (this.cand?.requested) {
       for (const m of this.log.latestView().members) {
-        if (m.nodeId !== this.nodeId && !this.cand.granted.has(m.nodeId)) this.requestVote(m.nodeId);
+        if (m.nodeId !== this.nodeId && !this.cand.granted.has(m.nodeId))
+          this.requestVote(m.nodeId);
       }
     }
   }
@@ -469,7 +525,8 @@ export class Replica {
     for (const m of this.log.latestView().members) {
       if (m.nodeId === this.nodeId) continue;
       const pr = prim.progress.get(m.nodeId);
-      confirmed = pr === undefined || !sameStorage(m, pr.storageId) ? 0 : Math.min(confirmed, pr.ackedRound);
+      confirmed =
+        pr === undefined || !sameStorage(m, pr.storageId) ? 0 : Math.min(confirmed, pr.ackedRound);
     }
     while (prim.reads.length > 0 && prim.reads[0]!.round <= confirmed) {
       const r = prim.reads.shift()!;
@@ -556,15 +613,21 @@ export class Replica {
   }
 
   private reportsPrimary(msg: Header): boolean {
-    return msg.status === "primary" && msg.from === this.primaryId && msg.epoch === this.primaryEpoch;
+    return (
+      msg.status === "primary" && msg.from === this.primaryId && msg.epoch === this.primaryEpoch
+    );
   }
 
   private onPing(msg: Message & { kind: "ping" }): void {
     this.send(msg.from, {
-      kind: "pong", nonce: msg.nonce, pauseEpoch: msg.pauseEpoch,
-      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
+      kind: "pong",
+      nonce: msg.nonce,
+      pauseEpoch: msg.pauseEpoch,
+      lastIndex: this.log.lastIndex(),
+      lastEpoch: this.log.lastEpoch(),
       latestView: this.log.latestView(),
-      vote: { epoch: this.epoch, votedFor: this.votedFor }, primaryId: this.primaryId,
+      vote: { epoch: this.epoch, votedFor: this.votedFor },
+      primaryId: this.primaryId,
     });
   }
 
@@ -578,9 +641,15 @@ export class Replica {
     p.contactMs = Math.max(p.contactMs, o.sentMs);
     if (this.reportsPrimary(msg)) p.primaryContactMs = Math.max(p.primaryContactMs, o.sentMs);
     p.answer = {
-      atMs: o.sentMs, nodeId: msg.from, storageId: msg.storageId, status: msg.status,
-      epoch: msg.epoch, lastIndex: msg.lastIndex, lastEpoch: msg.lastEpoch,
-      latestView: msg.latestView, vote: msg.vote,
+      atMs: o.sentMs,
+      nodeId: msg.from,
+      storageId: msg.storageId,
+      status: msg.status,
+      epoch: msg.epoch,
+      lastIndex: msg.lastIndex,
+      lastEpoch: msg.lastEpoch,
+      latestView: msg.latestView,
+      vote: msg.vote,
     };
   }
 
@@ -630,7 +699,13 @@ export class Replica {
 
   private onAppend(msg: Message & { kind: "append" }): void {
     if (msg.epoch < this.epoch) {
-      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0, round: 0 });
+      this.send(msg.from, {
+        kind: "append-reply",
+        success: false,
+        matchIndex: 0,
+        hintIndex: 0,
+        round: 0,
+      });
       return;
     }
     if (!this.acceptsFrom(msg.from, msg.epoch)) return;
@@ -640,18 +715,34 @@ export class Replica {
     const reply = (body: Body): void => this.send(msg.from, body);
     const base = this.log.snapshot().index;
     if (msg.prevIndex > this.log.lastIndex()) {
-      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.log.lastIndex() + 1, round: 0 });
+      reply({
+        kind: "append-reply",
+        success: false,
+        matchIndex: 0,
+        hintIndex: this.log.lastIndex() + 1,
+        round: 0,
+      });
       return;
     }
     if (msg.prevIndex >= base && this.log.term(msg.prevIndex) !== msg.prevEpoch) {
-      reply({ kind: "append-reply", success: false, matchIndex: 0, hintIndex: this.conflictHint(msg.prevIndex), round: 0 });
+      reply({
+        kind: "append-reply",
+        success: false,
+        matchIndex: 0,
+        hintIndex: this.conflictHint(msg.prevIndex),
+        round: 0,
+      });
       return;
     }
     this.acceptEntries(msg.entries.filter((e) => e.index > base));
     const matchIndex = msg.prevIndex + msg.entries.length;
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, matchIndex));
     this.sendAfterDurable(msg.from, {
-      kind: "append-reply", success: true, matchIndex, hintIndex: 0, round: msg.round,
+      kind: "append-reply",
+      success: true,
+      matchIndex,
+      hintIndex: 0,
+      round: msg.round,
     });
     this.checkCurrency(msg.from);
   }
@@ -671,7 +762,10 @@ export class Replica {
       const e = entries[k]!;
       if (e.index > this.log.lastIndex()) break;
       if (this.log.term(e.index) !== e.epoch) {
-        assert(e.index > this.commitIndex, `truncate at ${e.index} above commit ${this.commitIndex}`);
+        assert(
+          e.index > this.commitIndex,
+          `truncate at ${e.index} above commit ${this.commitIndex}`
+        );
         this.log.truncateAfter(e.index - 1);
         this.persist({ kind: "persist-truncate", afterIndex: e.index - 1 }, this.log.lastIndex());
         break;
@@ -685,7 +779,7 @@ export class Replica {
     this.lastEntryLocalMs = this.nowMs;
     this.persist(
       { kind: "persist-entries", entries: fresh, commitHint: this.commitIndex },
-      this.log.lastIndex(),
+      this.log.lastIndex()
     );
   }
 
@@ -702,7 +796,13 @@ export class Replica {
 
   private onInstallSnapshot(msg: Message & { kind: "install-snapshot" }): void {
     if (msg.epoch < this.epoch) {
-      this.send(msg.from, { kind: "append-reply", success: false, matchIndex: 0, hintIndex: 0, round: 0 });
+      this.send(msg.from, {
+        kind: "append-reply",
+        success: false,
+        matchIndex: 0,
+        hintIndex: 0,
+        round: 0,
+      });
       return;
     }
     if (!this.acceptsFrom(msg.from, msg.epoch)) return;
@@ -720,7 +820,13 @@ export class Replica {
     }
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, s.index));
     const matchIndex = s.index;
-    this.sendAfterDurable(msg.from, { kind: "append-reply", success: true, matchIndex, hintIndex: 0, round: 0 });
+    this.sendAfterDurable(msg.from, {
+      kind: "append-reply",
+      success: true,
+      matchIndex,
+      hintIndex: 0,
+      round: 0,
+    });
     this.checkCurrency(msg.from);
   }
 
@@ -734,7 +840,10 @@ export class Replica {
     for (const p of parts) entries.push({ ...p, index: ++index, epoch: this.epoch, ts });
     this.log.append(entries);
     this.lastEntryLocalMs = this.nowMs;
-    this.persist({ kind: "persist-entries", entries, commitHint: this.commitIndex }, this.log.lastIndex());
+    this.persist(
+      { kind: "persist-entries", entries, commitHint: this.commitIndex },
+      this.log.lastIndex()
+    );
   }
 
   private progressOf(id: NodeId, storageId: string | null): Progress {
@@ -742,9 +851,14 @@ export class Replica {
     let pr = prim.progress.get(id);
     if (pr === undefined || (storageId !== null && pr.storageId !== storageId)) {
       pr = {
-        storageId: storageId ?? "", matchIndex: 0, matchKnown: false,
-        nextIndex: prim.barrierIndex, snapshotSentMs: NEVER, behindSinceMs: null,
-        leaveAskedMs: NEVER, ackedRound: 0,
+        storageId: storageId ?? "",
+        matchIndex: 0,
+        matchKnown: false,
+        nextIndex: prim.barrierIndex,
+        snapshotSentMs: NEVER,
+        behindSinceMs: null,
+        leaveAskedMs: NEVER,
+        ackedRound: 0,
       };
       prim.progress.set(id, pr);
     }
@@ -768,8 +882,12 @@ export class Replica {
     const prevIndex = pr.nextIndex - 1;
     const entries = this.log.slice(pr.nextIndex, pr.nextIndex + ENTRIES_PER_APPEND_MAX - 1);
     this.send(to, {
-      kind: "append", prevIndex, prevEpoch: this.log.term(prevIndex)!, entries,
-      commit: this.commitIndex, round: this.prim!.round,
+      kind: "append",
+      prevIndex,
+      prevEpoch: this.log.term(prevIndex)!,
+      entries,
+      commit: this.commitIndex,
+      round: this.prim!.round,
     });
     pr.nextIndex += entries.length;
   }
@@ -845,12 +963,16 @@ export class Replica {
       const caughtUpIndex = Math.max(this.commitIndex, this.log.lastIndex() - CATCHUP_LAG_MAX);
       if (p.storageId !== pr.storageId || !pr.matchKnown || pr.matchIndex < caughtUpIndex) continue;
       const listed = findMember(view, id);
-      if (listed !== undefined && (!sameStorage(listed, pr.storageId) || listed.session === p.session)) {
+      if (
+        listed !== undefined &&
+        (!sameStorage(listed, pr.storageId) || listed.session === p.session)
+      ) {
         continue;
       }
       const joiner: Member = { nodeId: id, storageId: pr.storageId, session: p.session };
-      const members = [...view.members.filter((x) => x.nodeId !== id), joiner]
-        .sort((a, b) => a.nodeId - b.nodeId);
+      const members = [...view.members.filter((x) => x.nodeId !== id), joiner].sort(
+        (a, b) => a.nodeId - b.nodeId
+      );
       this.appendLocal([{ kind: "view", members }]);
       prim.listedAtMs.set(id, this.nowMs);
       for (const peerId of this.peerIds) this.sendAppend(peerId, false);
@@ -910,8 +1032,11 @@ export class Replica {
       cand.nonces.set(to, nonce);
     }
     this.send(to, {
-      kind: "vote-request", recovery: cand.recovery, lastIndex: this.log.lastIndex(),
-      lastEpoch: this.log.lastEpoch(), nonce,
+      kind: "vote-request",
+      recovery: cand.recovery,
+      lastIndex: this.log.lastIndex(),
+      lastEpoch: this.log.lastEpoch(),
+      nonce,
     });
   }
 
@@ -920,27 +1045,47 @@ export class Replica {
     const e = msg.epoch;
     const c = msg.from;
     const refuse = (reason: string): void =>
-      this.send(c, { kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: false, reason });
+      this.send(c, {
+        kind: "vote-reply",
+        candidateEpoch: e,
+        nonce: msg.nonce,
+        granted: false,
+        reason,
+      });
     if (e < this.epoch) return refuse("stale epoch");
     if (e === this.epoch && this.votedFor !== null && this.votedFor !== c) return refuse("voted");
     const mine = this.log.latestView();
     if (compareViewId(mine.id, msg.viewId) > 0) {
       // CE22/CE23: ship our suffix only when our newer view still lists C and our log extends C's.
       const listed = findMember(mine, c);
-      const extendsC = msg.lastIndex >= this.log.snapshot().index &&
+      const extendsC =
+        msg.lastIndex >= this.log.snapshot().index &&
         this.log.term(msg.lastIndex) === msg.lastEpoch;
-      if (!msg.recovery && listed !== undefined && listed.session === msg.session &&
-          sameStorage(listed, msg.storageId) && extendsC) {
+      if (
+        !msg.recovery &&
+        listed !== undefined &&
+        listed.session === msg.session &&
+        sameStorage(listed, msg.storageId) &&
+        extendsC
+      ) {
         const suffix = this.log.slice(msg.lastIndex + 1, msg.lastIndex + ENTRIES_PER_SHIP_MAX);
         this.send(c, {
-          kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: false, reason: "ship",
-          suffix, suffixPrevEpoch: msg.lastEpoch,
+          kind: "vote-reply",
+          candidateEpoch: e,
+          nonce: msg.nonce,
+          granted: false,
+          reason: "ship",
+          suffix,
+          suffixPrevEpoch: msg.lastEpoch,
         });
         return;
       }
       return refuse("newer view");
     }
-    if (msg.recovery && compareLogs(msg, { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() }) < 0) {
+    if (
+      msg.recovery &&
+      compareLogs(msg, { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() }) < 0
+    ) {
       return refuse("log behind");
     }
     if (!msg.recovery && this.sticky(c)) return refuse("sticky");
@@ -959,20 +1104,30 @@ export class Replica {
       }
     }
     this.sendAfterDurable(c, {
-      kind: "vote-reply", candidateEpoch: e, nonce: msg.nonce, granted: true, reason: "granted",
+      kind: "vote-reply",
+      candidateEpoch: e,
+      nonce: msg.nonce,
+      granted: true,
+      reason: "granted",
     });
   }
 
   /** R15 stickiness (liveness only): a backup that hears its primary refuses fast-path votes. */
   private sticky(candidate: NodeId): boolean {
-    if (this.role !== "backup" || this.primaryId === null || this.primaryId === candidate) return false;
-    if (this.primaryIsCandidate || this.hardEvidence(this.primaryId, this.followSinceMs)) return false;
+    if (this.role !== "backup" || this.primaryId === null || this.primaryId === candidate)
+      return false;
+    if (this.primaryIsCandidate || this.hardEvidence(this.primaryId, this.followSinceMs))
+      return false;
     return this.nowMs - this.peer(this.primaryId).primaryContactMs < this.t.excludeMs;
   }
 
   private onVoteReply(msg: Message & { kind: "vote-reply" }): void {
     const cand = this.cand;
-    if (cand === null || msg.candidateEpoch !== cand.epoch || cand.nonces.get(msg.from) !== msg.nonce) {
+    if (
+      cand === null ||
+      msg.candidateEpoch !== cand.epoch ||
+      cand.nonces.get(msg.from) !== msg.nonce
+    ) {
       return;
     }
     if (msg.granted) {
@@ -980,15 +1135,20 @@ export class Replica {
     } else if (msg.reason === "ship" && !cand.recovery && msg.suffix !== undefined) {
       this.applyShipped(cand, msg.from, msg.suffix, msg.suffixPrevEpoch ?? -1);
     } else if (msg.reason === "newer view") {
-      const fromOldPrimary = msg.from === cand.oldPrimary &&
-        (msg.status === "recovering" || msg.status === "joining");
+      const fromOldPrimary =
+        msg.from === cand.oldPrimary && (msg.status === "recovering" || msg.status === "joining");
       // R15: a stepped-down primary's refusal is evidence first; otherwise we are not in sync.
       if (!fromOldPrimary) this.becomeRecovering(`n${msg.from} holds a newer view`);
     }
   }
 
   /** CE22: append a voter's suffix with R2's matching rules, fsync, re-check currency, re-ask. */
-  private applyShipped(cand: Candidacy, from: NodeId, suffix: readonly LogEntry[], prevEpoch: number): void {
+  private applyShipped(
+    cand: Candidacy,
+    from: NodeId,
+    suffix: readonly LogEntry[],
+    prevEpoch: number
+  ): void {
     const first = suffix[0];
     if (first === undefined || this.log.term(first.index - 1) !== prevEpoch) return;
     this.acceptEntries(suffix);
@@ -1012,7 +1172,11 @@ export class Replica {
   private silent(id: NodeId, since: number, primaryContact: boolean): boolean {
     if (this.exclusion === "hard") return false;
     const p = this.peer(id);
-    const t0 = Math.max(since, this.pauseChangedAtMs, primaryContact ? p.primaryContactMs : p.contactMs);
+    const t0 = Math.max(
+      since,
+      this.pauseChangedAtMs,
+      primaryContact ? p.primaryContactMs : p.contactMs
+    );
     if (this.nowMs - t0 < this.t.excludeMs) return false;
     const overdueMs = this.nowMs - this.t.roundTripMaxMs;
     return p.probeSentMs.some((s) => s >= t0 && s <= overdueMs);
@@ -1090,8 +1254,10 @@ export class Replica {
       }
       case "joining":
         this.waitReason = "catching up";
-        if (this.nowMs - Math.max(this.followSinceMs, this.peer(this.primaryId!).primaryContactMs) >
-            this.t.excludeMs) {
+        if (
+          this.nowMs - Math.max(this.followSinceMs, this.peer(this.primaryId!).primaryContactMs) >
+          this.t.excludeMs
+        ) {
           this.becomeRecovering("primary silent while joining");
         }
         return;
@@ -1112,9 +1278,14 @@ export class Replica {
       if (a !== null && a.atMs >= freshSinceMs) answers.push(a);
     }
     const self: LogInfo = {
-      nodeId: this.nodeId, storageId: this.storageId, status: this.role, epoch: this.epoch,
-      lastIndex: this.log.lastIndex(), lastEpoch: this.log.lastEpoch(),
-      latestView: this.log.latestView(), vote: { epoch: this.epoch, votedFor: this.votedFor },
+      nodeId: this.nodeId,
+      storageId: this.storageId,
+      status: this.role,
+      epoch: this.epoch,
+      lastIndex: this.log.lastIndex(),
+      lastEpoch: this.log.lastEpoch(),
+      latestView: this.log.latestView(),
+      vote: { epoch: this.epoch, votedFor: this.votedFor },
     };
     const plan = planRecovery(self, answers);
     if (plan.kind === "wait") {
@@ -1126,7 +1297,10 @@ export class Replica {
       return;
     }
     this.waitReason = "standing";
-    assert(compareViewId(plan.vStar.id, this.log.latestView().id) === 0, "the R18 candidate holds V*");
+    assert(
+      compareViewId(plan.vStar.id, this.log.latestView().id) === 0,
+      "the R18 candidate holds V*"
+    );
     this.becomeCandidate(true, Math.max(plan.epoch, this.maxEpochSeen + 1));
   }
 
@@ -1137,7 +1311,8 @@ export class Replica {
   private listedCurrent(): boolean {
     for (const v of this.log.viewsNewestFirst()) {
       const m = findMember(v, this.nodeId);
-      if (m === undefined || m.session !== this.session || !sameStorage(m, this.storageId)) return false;
+      if (m === undefined || m.session !== this.session || !sameStorage(m, this.storageId))
+        return false;
       if (v.id.index <= this.commitIndex) return true;
     }
     return false;
@@ -1198,8 +1373,13 @@ export class Replica {
 
   private message(body: Body): Message {
     const header: Header = {
-      from: this.nodeId, storageId: this.storageId, incarnation: this.incarnation,
-      session: this.session, epoch: this.epoch, viewId: this.log.latestView().id, status: this.role,
+      from: this.nodeId,
+      storageId: this.storageId,
+      incarnation: this.incarnation,
+      session: this.session,
+      epoch: this.epoch,
+      viewId: this.log.latestView().id,
+      status: this.role,
     };
     return { ...header, ...body } as Message;
   }
@@ -1234,8 +1414,12 @@ export class Replica {
   }
 
   private randomId(prefix: string): string {
-    const hi = Math.floor(this.random() * 0x1000000).toString(16).padStart(6, "0");
-    const lo = Math.floor(this.random() * 0x1000000).toString(16).padStart(6, "0");
+    const hi = Math.floor(this.random() * 0x1000000)
+      .toString(16)
+      .padStart(6, "0");
+    const lo = Math.floor(this.random() * 0x1000000)
+      .toString(16)
+      .padStart(6, "0");
     return `${prefix}${hi}${lo}`;
   }
 
@@ -1249,7 +1433,10 @@ export class Replica {
     switch (this.role) {
       case "primary":
         assert(this.prim !== null && this.primaryId === this.nodeId, "primary state");
-        assert(this.votedFor === this.nodeId && this.primaryEpoch === this.epoch, "primary of own epoch");
+        assert(
+          this.votedFor === this.nodeId && this.primaryEpoch === this.epoch,
+          "primary of own epoch"
+        );
         break;
       case "candidate":
         assert(this.cand !== null && this.cand.epoch === this.epoch, "candidate state");
@@ -1271,8 +1458,16 @@ export class Replica {
 
 function newPeerState(): PeerState {
   return {
-    contactMs: NEVER, primaryContactMs: NEVER, deadMs: NEVER, steppedDownEpoch: -1,
-    incarnations: [], storageId: null, session: null, status: null, statusEpoch: -1,
-    probeSentMs: [], answer: null,
+    contactMs: NEVER,
+    primaryContactMs: NEVER,
+    deadMs: NEVER,
+    steppedDownEpoch: -1,
+    incarnations: [],
+    storageId: null,
+    session: null,
+    status: null,
+    statusEpoch: -1,
+    probeSentMs: [],
+    answer: null,
   };
 }

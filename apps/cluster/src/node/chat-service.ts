@@ -164,6 +164,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     listUsers: unary(async (call) => {
       serving();
       caller(call);
+      await pipeline.readBarrier();
       const { pattern, limit, pageToken } = call.request;
       const page = listUsers(pipeline.state, { pattern, limit, pageToken }, (name) =>
         subscriptions.isOnline(name));
@@ -189,6 +190,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     history: unary(async (call) => {
       serving();
       const { username } = caller(call);
+      await pipeline.readBarrier();
       const beforeSeq = safeNumber(call.request.beforeSeq);
       if (beforeSeq === undefined) throw invalidArgumentError("before_seq is out of range");
       const result = history(pipeline.state, username, {

@@ -45,7 +45,7 @@ export interface StoredEntry {
   payload?: unknown;
 }
 
-interface SnapshotExtra {
+export interface SnapshotExtra {
   chat: SnapshotHeader;
   lastTs: number;
   /** Whatever the replication layer keeps with a snapshot (the latest view, R0). */
@@ -54,8 +54,21 @@ interface SnapshotExtra {
 
 const messagesPerChunk = 5_000;
 
+export interface Recovered {
+  entries: StoredEntry[];
+  snapshotExtra: SnapshotExtra | undefined;
+  snapshotIndex: number;
+  snapshotEpoch: number;
+  /** S4: damage before the last intact batch marker; `entries` is the intact prefix. */
+  corruption: boolean;
+}
+
 export class NodeStorage {
   private sinceSnapshot = 0;
+  /** What open() found, for the replication core's `Durable` (dropped once handed over). */
+  recovered: Recovered | undefined;
+  /** A cluster of one snapshots by itself; a replica snapshots when its core says so. */
+  private selfSnapshots = true;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
 
@@ -71,9 +84,14 @@ export class NodeStorage {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * `applyLog`: replay every durable entry into the state (a cluster of one, where durable
+   * means committed). A replica restores only its snapshot; the replication core applies the
+   * rest once it knows what is committed.
+   */
   static async open(
     dataDir: string,
-    options: { clusterId: string; nodeId: number; log: Logger },
+    options: { clusterId: string; nodeId: number; log: Logger; applyLog: boolean },
   ): Promise<NodeStorage> {
     const lock = await lockDataDir(dataDir);
     try {
@@ -88,19 +106,24 @@ export class NodeStorage {
         ...(snapshot ? { snapshot: { index: snapshot.index, epoch: snapshot.epoch, logStart: snapshot.logStart } } : {}),
       });
       report(opened.report, options.log);
-      if (opened.report.corruption) {
+      if (opened.report.corruption && options.applyLog) {
         throw new Error(`the log in ${dataDir} is corrupt before its last intact batch (${opened.report.corruption.reason}); `
           + "a single node cannot repair it from peers");
       }
       let lastTs = extra?.lastTs ?? 0;
       let lastIndex = snapshot?.index ?? 0;
       for (const entry of opened.entries) {
-        if (entry.kind === "cmd") applyCommand(state, entry.payload as Command, { index: entry.index, ts: entry.ts });
+        if (options.applyLog && entry.kind === "cmd") {
+          applyCommand(state, entry.payload as Command, { index: entry.index, ts: entry.ts });
+        }
         lastTs = Math.max(lastTs, entry.ts);
         lastIndex = entry.index;
       }
       const storage = new NodeStorage(dataDir, lock, meta, snapshots, opened.log, state, lastIndex, lastTs, options.log);
       storage.sinceSnapshot = opened.entries.length;
+      storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
+        snapshotEpoch: snapshot?.epoch ?? 0, corruption: opened.report.corruption !== undefined };
+      storage.selfSnapshots = options.applyLog;
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
       return storage;
     } catch (err) {
@@ -126,16 +149,28 @@ export class NodeStorage {
     return this.log.append(entries);
   }
 
+  /** Drops an uncommitted suffix (R2); durable when it resolves. */
+  truncateAfter(index: number): Promise<void> {
+    this.lastIndex = Math.min(this.lastIndex, index);
+    return this.log.truncateAfter(index);
+  }
+
   /** Applies one committed entry to the chat state; returns the command's outcome. */
   apply(entry: CmdEntry): CommandOutcome {
     const outcome = applyCommand(this.state, entry.payload, { index: entry.index, ts: entry.ts });
-    if (++this.sinceSnapshot >= snapshotEveryEntries) this.startSnapshot(entry.index, entry.epoch, entry.ts);
+    if (this.selfSnapshots && ++this.sinceSnapshot >= snapshotEveryEntries) {
+      void this.snapshot(entry.index, entry.epoch, entry.ts);
+    }
     return outcome;
   }
 
-  /** Takes a snapshot at `index` (the state must be applied exactly through it). */
-  startSnapshot(index: number, epoch: number, ts: number, replication?: unknown): void {
-    if (this.snapshotting || this.closed) return;
+  /**
+   * Takes a snapshot at `index` (the state must be applied exactly through it) and then
+   * compacts the log behind it. Resolves true once the snapshot is durable (false if one was
+   * already being written or the write failed).
+   */
+  snapshot(index: number, epoch: number, ts: number, replication?: unknown): Promise<boolean> {
+    if (this.snapshotting || this.closed) return Promise.resolve(false);
     this.sinceSnapshot = 0;
     const capture = captureSnapshot(this.state);
     const count = capture.messages.length;
@@ -146,15 +181,48 @@ export class NodeStorage {
       }
     }
     const started = Date.now();
-    this.snapshotting = this.snapshots.write({ index, epoch, header: extra }, chunks())
+    const done = this.snapshots.write({ index, epoch, header: extra }, chunks())
       .then(async () => {
         const removed = await this.log.compact(index - logRetainEntries);
         this.logger.info({ index, messages: count, ms: Date.now() - started, removedSegments: removed }, "snapshot taken");
+        return true;
       })
-      .catch((err: unknown) => this.logger.error({ err }, "snapshot failed; the log is kept"))
+      .catch((err: unknown) => {
+        this.logger.error({ err }, "snapshot failed; the log is kept");
+        return false;
+      })
       .finally(() => {
         this.snapshotting = undefined;
       });
+    this.snapshotting = done.then(() => undefined);
+    return done;
+  }
+
+  /** The latest durable snapshot as sent to a lagging peer, if it is the one at `index`. */
+  async readSnapshot(index: number): Promise<TransferredSnapshot | undefined> {
+    const loaded = await this.snapshots.loadLatest();
+    if (!loaded || loaded.index !== index) return undefined;
+    const extra = loaded.header as SnapshotExtra;
+    return { chat: extra.chat, lastTs: extra.lastTs, messages: loaded.records as Message[] };
+  }
+
+  /** Installs a snapshot from the primary (R19): durable snapshot first, then the log restarts. */
+  async install(index: number, epoch: number, data: TransferredSnapshot, retainLog: boolean,
+    replication: unknown): Promise<void> {
+    await this.snapshotting;
+    const state = restoreSnapshot(data.chat, data.messages);
+    const extra: SnapshotExtra = { chat: data.chat, lastTs: data.lastTs, replication };
+    const messages = data.messages;
+    function* chunks(): Generator<readonly unknown[]> {
+      for (let from = 0; from < messages.length; from += messagesPerChunk) {
+        yield messages.slice(from, from + messagesPerChunk);
+      }
+    }
+    await this.snapshots.write({ index, epoch, header: extra, installed: true }, chunks());
+    if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
+    this.state = state;
+    this.lastTs = Math.max(this.lastTs, data.lastTs);
+    if (!retainLog) this.lastIndex = index;
   }
 
   async close(): Promise<void> {
@@ -164,6 +232,13 @@ export class NodeStorage {
     await this.log.close();
     await this.lock.release();
   }
+}
+
+/** A state-machine snapshot as it travels to a lagging replica. */
+export interface TransferredSnapshot {
+  chat: SnapshotHeader;
+  lastTs: number;
+  messages: Message[];
 }
 
 function report(recovery: RecoveryReport, log: Logger): void {

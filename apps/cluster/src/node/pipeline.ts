@@ -44,6 +44,8 @@ export interface Pipeline {
   epoch(): number;
   commitIndex(): number;
   cluster(): ClusterView;
+  /** A linearizable read point (R24): resolves when the committed state may be read. */
+  readBarrier(): Promise<void>;
   /** Resolves with the command's outcome once committed and applied. */
   propose<C extends Command>(command: C): Promise<CommandOutcome<C["kind"]>>;
   on<E extends keyof PipelineEvents>(event: E, listener: PipelineEvents[E]): () => void;

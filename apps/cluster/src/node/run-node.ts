@@ -4,6 +4,7 @@ import { loadClusterConfig, ConfigError } from "../config.js";
 import { createLogger } from "../logger.js";
 import { NodeStorage } from "./node-storage.js";
 import { SingleNodePipeline } from "./single-node.js";
+import { ReplicatedPipeline } from "./replicated.js";
 import type { Pipeline } from "./pipeline.js";
 import { Subscriptions } from "./subscriptions.js";
 import { chatService } from "./chat-service.js";
@@ -34,12 +35,15 @@ export async function runNode(options: NodeOptions): Promise<number> {
   process.on("unhandledRejection", fatal("unhandled rejection"));
 
   const storage = await NodeStorage.open(options.dataDir, {
-    clusterId: config.clusterId, nodeId: self.id, log,
+    clusterId: config.clusterId, nodeId: self.id, log, applyLog: config.nodes.length === 1,
   });
-  if (config.nodes.length > 1) {
-    throw new ConfigError("clusters of more than one node need the replication core (not built yet)");
+  if (config.nodes.length === 1) {
+    pipeline = new SingleNodePipeline(storage, { id: self.id, address: self.address }, log);
+  } else {
+    const replicated = new ReplicatedPipeline(config, self, storage, log);
+    await replicated.start();
+    pipeline = replicated;
   }
-  pipeline = new SingleNodePipeline(storage, { id: self.id, address: self.address }, log);
   const subscriptions = new Subscriptions(pipeline);
   const liveness = await startLivenessListener(self.host, self.livenessPort, log);
   const client = await startClientServer(self.host, self.port, {

@@ -67,6 +67,11 @@ export class SingleNodePipeline implements Pipeline {
     };
   }
 
+  async readBarrier(): Promise<void> {
+    const reason = this.notServing();
+    if (reason) throw reason;
+  }
+
   async propose<C extends Command>(command: C): Promise<CommandOutcome<C["kind"]>> {
     const reason = this.notServing();
     if (reason) throw reason;

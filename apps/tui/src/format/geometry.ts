@@ -52,3 +52,9 @@ export function geometry(columns: number, rows: number, draft = ""): Geometry {
     composerWidth: columns,
   };
 }
+
+/** The first row shown so that the selection stays in view, centred when possible. */
+export function listWindow(count: number, selected: number, rows: number): number {
+  if (count <= rows) return 0;
+  return Math.max(0, Math.min(selected - Math.floor(rows / 2), count - rows));
+}

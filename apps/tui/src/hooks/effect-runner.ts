@@ -74,13 +74,15 @@ export class EffectRunner {
       case "send":
         this.client.send(e.to, e.text, { clientMsgId: e.clientMsgId }).then(
           (message) => this.safe({ type: "send-acked", clientMsgId: e.clientMsgId, message }),
-          (err: unknown) =>
+          (err: unknown) => {
             this.safe({
               type: "send-failed",
               clientMsgId: e.clientMsgId,
               error: describeError(err),
               retryable: retryable.has(errorKind(err) ?? "internal"),
-            })
+            });
+            this.maybeExpired(err);
+          }
         );
         return;
       case "mark-read":
@@ -113,6 +115,16 @@ export class EffectRunner {
         this.hooks.onQuit();
         return;
     }
+  }
+
+  /** A call refused for an expired session sends the person back to the login screen. */
+  private maybeExpired(err: unknown): void {
+    if (errorKind(err) !== "unauthenticated") return;
+    this.safe({
+      type: "logged-out",
+      notice: "session expired — log in again",
+      username: this.client.username,
+    });
   }
 
   private search(): void {

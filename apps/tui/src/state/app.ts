@@ -142,7 +142,7 @@ export function appStep(s: AppState, a: AppAction, env: StepEnv): Step<AppState>
     case "tick":
       return [{ ...s, nowMs: env.nowMs }, []];
     case "logged-out":
-      return toLogin(s, a.notice, a.username);
+      return screen.kind === "login" ? [s, []] : toLogin(s, a.notice, a.username);
     case "dialog-failed": {
       if (screen.kind !== "main") return [s, []];
       const d = screen.main.dialog;

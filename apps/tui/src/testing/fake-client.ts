@@ -305,6 +305,7 @@ export class FakeClient implements ChatClient {
     const me = this.me;
     const mine = (m: Message): boolean => m.from === me || m.to === me;
     const queue = this.chat.messages.filter((m) => mine(m) && m.seq > (options.afterSeq ?? 0));
+    let read = 0; // an index, not shift(): a replay may be 100,000 messages long
     let wake: (() => void) | undefined;
     const off = this.chat.onMessage((m) => {
       if (!mine(m)) return;
@@ -317,8 +318,9 @@ export class FakeClient implements ChatClient {
       try {
         for (;;) {
           if (options.signal?.aborted || client.closed) return;
-          const next = queue.shift();
+          const next = queue[read];
           if (next) {
+            read += 1;
             yield next;
             continue;
           }

@@ -41,7 +41,10 @@ export function clean(frame: string | undefined): string {
 export interface Rendered {
   frame(): string;
   write(...chunks: string[]): Promise<void>;
-  waitFor(what: string | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
+  waitFor(
+    what: string | RegExp | ((frame: string) => boolean),
+    timeoutMs?: number
+  ): Promise<string>;
   rerender(tree: ReactElement): void;
   unmount(): void;
 }
@@ -62,7 +65,12 @@ export function renderTui(tree: ReactElement): Rendered {
       }
     },
     async waitFor(what, timeoutMs = 3000) {
-      const ok = typeof what === "string" ? (f: string) => f.includes(what) : what;
+      const ok =
+        typeof what === "string"
+          ? (f: string) => f.includes(what)
+          : what instanceof RegExp
+          ? (f: string) => what.test(f)
+          : what;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const f = frame();

@@ -75,6 +75,7 @@ test("composer: text and Enter in one chunk sends; pasted lines are inserted, no
   await h.waitFor((fr) => /alice +│ fast typing/.test(fr));
   await h.write("line one\rline two\rline three");
   const f = await h.waitFor("> line one");
+  matchSnapshot(import.meta.url, "composer-pasted-lines", f.split("\n").slice(-6).join("\n"));
   assert.ok(f.includes("  line two") && f.includes("  line three"));
   assert.equal(h.chat.messages.filter((m) => m.text.startsWith("line")).length, 0);
   await h.write(keys.ctrl("u"));
@@ -117,7 +118,7 @@ test("delete account: type your username to confirm; Esc cancels; then back to l
 test("log out asks, then returns to the login screen with the name filled in", async () => {
   const h = await loggedIn();
   await h.write("L");
-  await h.waitFor("Log out alice?");
+  matchSnapshot(import.meta.url, "logout-dialog", await h.waitFor("Log out alice?"));
   await h.write("y");
   const f = await h.waitFor("logged out");
   assert.ok(f.includes("Username   alice"));
@@ -132,9 +133,11 @@ test("resize re-lays out; below 40×10 a single 'too small' line; q quits", asyn
   const small = await h.waitFor((fr) => fr.split("\n").length <= 14 && fr.includes("resize me"));
   matchSnapshot(import.meta.url, "main-60x15", small);
   h.resize(30, 8);
-  await h.waitFor("Terminal too small (need 40×10, have 30×8)");
+  const tiny = await h.waitFor("Terminal too small (need 40×10, have 30×8)");
+  assert.equal(tiny.split("\n").length, 1);
   h.resize(80, 24);
   await h.waitFor("resize me");
   await h.write("q");
   await h.waitFor(() => h.quits === 1);
 });
+

@@ -3,6 +3,7 @@
 // colour. Only the rows that fit are rendered.
 import { Box, Text } from "ink";
 import type { UserEntry } from "../client-port.js";
+import { listWindow } from "../format/geometry.js";
 import { fit, fitRight } from "../format/text.js";
 import type { LineState } from "../state/line-edit.js";
 import { fieldView } from "./text-field.js";
@@ -17,12 +18,6 @@ export interface UserListProps {
   filterFocused: boolean;
   width: number;
   height: number;
-}
-
-/** The first row shown so that the selection stays in view, centred when possible. */
-export function listWindow(count: number, selected: number, rows: number): number {
-  if (count <= rows) return 0;
-  return Math.max(0, Math.min(selected - Math.floor(rows / 2), count - rows));
 }
 
 function badge(n: number): string {

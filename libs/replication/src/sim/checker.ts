@@ -66,7 +66,12 @@ export class Checker {
   }
 
   /** inv. 10, 11: one durable vote per (storage, epoch); durable epoch never decreases. */
-  onDurableHardState(node: NodeId, storageId: string, epoch: number, votedFor: NodeId | null): void {
+  onDurableHardState(
+    node: NodeId,
+    storageId: string,
+    epoch: number,
+    votedFor: NodeId | null
+  ): void {
     const sk = `${node}/${storageId}`;
     if (epoch < (this.durableEpoch.get(sk) ?? 0)) this.fail(`n${node} durable epoch decreased`);
     this.durableEpoch.set(sk, epoch);
@@ -88,9 +93,14 @@ export class Checker {
     this.primaries.set(epoch, who);
     const r = n.replica!;
     const c = this.committed.get(this.maxCommitted);
-    if (c !== undefined && this.maxCommitted >= r.status().firstIndex &&
-        r.termAt(this.maxCommitted) !== c.epoch) {
-      this.fail(`leader completeness: n${n.id} primary of e${epoch} lacks committed ${this.maxCommitted}`);
+    if (
+      c !== undefined &&
+      this.maxCommitted >= r.status().firstIndex &&
+      r.termAt(this.maxCommitted) !== c.epoch
+    ) {
+      this.fail(
+        `leader completeness: n${n.id} primary of e${epoch} lacks committed ${this.maxCommitted}`
+      );
     }
   }
 
@@ -111,9 +121,14 @@ export class Checker {
       this.committedView = r.viewAt(st.commitIndex);
       this.checkViewHolds(all, `n${n.id} committed ${st.commitIndex}`);
     }
-    if (st.commitIndex > this.maxCommitted) this.fail(`n${n.id} commit ${st.commitIndex} beyond oracle`);
+    if (st.commitIndex > this.maxCommitted)
+      this.fail(`n${n.id} commit ${st.commitIndex} beyond oracle`);
     const c = this.committed.get(st.commitIndex);
-    if (c !== undefined && st.commitIndex >= st.firstIndex && r.termAt(st.commitIndex) !== c.epoch) {
+    if (
+      c !== undefined &&
+      st.commitIndex >= st.firstIndex &&
+      r.termAt(st.commitIndex) !== c.epoch
+    ) {
       this.fail(`n${n.id} holds a different entry at its commit index ${st.commitIndex}`);
     }
   }
@@ -130,7 +145,9 @@ export class Checker {
       const base = n.durable.snapshot?.meta.index ?? 0;
       if (base >= c) continue;
       if (imageTerm(n.durable, c) !== epoch) {
-        this.fail(`${why}: view member n${m.nodeId} does not durably hold committed ${c}/e${epoch}`);
+        this.fail(
+          `${why}: view member n${m.nodeId} does not durably hold committed ${c}/e${epoch}`
+        );
       }
     }
   }
@@ -158,7 +175,9 @@ export class Checker {
     this.reads++;
     if (role !== "primary") this.fail(`n${node} answered read ${requestId} while ${role}`);
     if (index < minIndex) {
-      this.fail(`stale read ${requestId} at n${node}: index ${index} < ${minIndex} acked before it`);
+      this.fail(
+        `stale read ${requestId} at n${node}: index ${index} < ${minIndex} acked before it`
+      );
     }
     if (index > this.maxCommitted) this.fail(`read ${requestId} at n${node} beyond commit`);
   }

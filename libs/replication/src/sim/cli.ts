@@ -11,7 +11,9 @@ function main(argv: readonly string[]): number {
   };
   const exclusionArg = arg("exclusion");
   if (exclusionArg !== undefined && exclusionArg !== "timed" && exclusionArg !== "hard") {
-    process.stderr.write("usage: sim [--seeds N] [--from N] [--seed N --trace] [--exclusion timed|hard]\n");
+    process.stderr.write(
+      "usage: sim [--seeds N] [--from N] [--seed N --trace] [--exclusion timed|hard]\n"
+    );
     return 2;
   }
   const exclusion = exclusionArg as ExclusionMode | undefined;
@@ -20,8 +22,10 @@ function main(argv: readonly string[]): number {
     const trace = argv.includes("--trace");
     const r = runSeed({ seed: Number(single), trace, ...(exclusion ? { exclusion } : {}) });
     if (trace) process.stdout.write(r.lines.join("\n") + "\n");
-    process.stdout.write(`seed=${r.seed} ${r.ok ? "ok" : `FAILED: ${r.violation}`} ` +
-      `(${r.exclusion}, ${r.steps} steps, ${r.acked} acked, ${r.virtualMs}ms virtual)\n`);
+    process.stdout.write(
+      `seed=${r.seed} ${r.ok ? "ok" : `FAILED: ${r.violation}`} ` +
+        `(${r.exclusion}, ${r.steps} steps, ${r.acked} acked, ${r.reads} reads, ${r.virtualMs}ms virtual)\n`
+    );
     return r.ok ? 0 : 1;
   }
   const seeds = Number(arg("seeds") ?? "1000");
@@ -34,12 +38,16 @@ function main(argv: readonly string[]): number {
     steps += r.steps;
     if (!r.ok) {
       failed++;
-      process.stdout.write(`seed=${seed} FAILED: ${r.violation}\n  replay: npm run sim -- --seed ${seed} --trace\n`);
+      process.stdout.write(
+        `seed=${seed} FAILED: ${r.violation}\n  replay: npm run sim -- --seed ${seed} --trace\n`
+      );
     }
   }
   const secs = (Date.now() - started) / 1000;
-  process.stdout.write(`${seeds} seeds, ${failed} failed, ${secs.toFixed(1)}s ` +
-    `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n`);
+  process.stdout.write(
+    `${seeds} seeds, ${failed} failed, ${secs.toFixed(1)}s ` +
+      `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n`
+  );
   return failed === 0 ? 0 : 1;
 }
 

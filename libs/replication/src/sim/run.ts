@@ -24,6 +24,7 @@ export interface RunResult {
   readonly exclusion: ExclusionMode;
   readonly steps: number;
   readonly acked: number;
+  readonly reads: number;
   readonly virtualMs: number;
 }
 
@@ -64,14 +65,18 @@ function drawSwarm(rng: Rng, exclusion: ExclusionMode | undefined): Swarm {
 }
 
 const PAUSE_BUCKETS_MS: readonly (readonly [number, number])[] = [
-  [5, 150], [150, 260], [600, 1100], [1100, 2500],
+  [5, 150],
+  [150, 260],
+  [600, 1100],
+  [1100, 2500],
 ];
 
 class Client {
   private seq = 0;
   /** The node that acked last: where the next command goes first (R22 follows the primary). */
   private lastGood: NodeId;
-  private current: { requestId: string; attempt: number; node: NodeId; read: boolean } | null = null;
+  private current: { requestId: string; attempt: number; node: NodeId; read: boolean } | null =
+    null;
   stopped = false;
   pending = 0;
 
@@ -79,7 +84,7 @@ class Client {
     private readonly world: World,
     private readonly rng: Rng,
     readonly id: number,
-    private readonly onInvoke: (requestId: string) => void,
+    private readonly onInvoke: (requestId: string) => void
   ) {
     this.lastGood = rng.int(0, world.nodes.length - 1);
   }
@@ -146,8 +151,14 @@ export function runSeed(opts: RunOptions): RunResult {
   const nemesis = root.fork("nemesis");
   const workload = root.fork("workload");
   const world = new World({
-    seed, nodeCount: 3, exclusion: swarm.exclusion, net: swarm.net, fsyncMsMin: 0,
-    fsyncMsMax: 4, snapshotInterval: swarm.snapshotInterval, localProbeFailureP: 0.01,
+    seed,
+    nodeCount: 3,
+    exclusion: swarm.exclusion,
+    net: swarm.net,
+    fsyncMsMin: 0,
+    fsyncMsMax: 4,
+    snapshotInterval: swarm.snapshotInterval,
+    localProbeFailureP: 0.01,
     trace: opts.trace ?? false,
   });
   const safetyMs = opts.safetyMs ?? 6000;
@@ -158,13 +169,22 @@ export function runSeed(opts: RunOptions): RunResult {
   const freshIds = new Set<string>();
   const clients: Client[] = [];
   for (let k = 0; k < swarm.clients; k++) {
-    clients.push(new Client(world, workload.fork(`client${k}`), k, (id) => {
-      if (world.nowMs >= healedAtMs) freshIds.add(id);
-    }));
+    clients.push(
+      new Client(world, workload.fork(`client${k}`), k, (id) => {
+        if (world.nowMs >= healedAtMs) freshIds.add(id);
+      })
+    );
   }
   const result = (violation: string | null): RunResult => ({
-    seed, ok: violation === null, violation, lines: world.lines, exclusion: swarm.exclusion,
-    steps: world.steps, acked: world.checker.acked.size, virtualMs: world.nowMs,
+    seed,
+    ok: violation === null,
+    violation,
+    lines: world.lines,
+    exclusion: swarm.exclusion,
+    steps: world.steps,
+    acked: world.checker.acked.size,
+    reads: world.checker.reads,
+    virtualMs: world.nowMs,
   });
   try {
     for (const n of world.nodes) world.start(n.id);
@@ -211,7 +231,8 @@ function scheduleFaults(world: World, rng: Rng, swarm: Swarm, untilMs: number): 
     if ((x -= swarm.crashW) < 0) {
       const down = world.nodes.length - up.length;
       const primary = up.find((n) => n.role === "primary");
-      const victim = primary !== undefined && rng.chance(0.5) ? primary : up.length > 0 ? rng.pick(up) : null;
+      const victim =
+        primary !== undefined && rng.chance(0.5) ? primary : up.length > 0 ? rng.pick(up) : null;
       if (down < 2 && victim !== null) {
         world.crash(victim.id, rng.chance(swarm.machineCrashP));
         const back = world.nowMs + rng.pick([rng.int(10, 300), rng.int(300, 3000)]);
@@ -256,8 +277,10 @@ function converged(world: World): boolean {
   const p = st.find((s) => s.role === "primary")!;
   if (p.commitIndex !== p.lastIndex) return false;
   if (p.view.members.length !== world.nodes.length) return false;
-  return st.every((s) => s.appliedIndex === p.lastIndex && s.lastIndex === p.lastIndex) &&
-    world.nodes.every((n) => n.sm.digest === world.nodes[0]!.sm.digest);
+  return (
+    st.every((s) => s.appliedIndex === p.lastIndex && s.lastIndex === p.lastIndex) &&
+    world.nodes.every((n) => n.sm.digest === world.nodes[0]!.sm.digest)
+  );
 }
 
 /** §5.1 #1, #2 at the end: every acked command is applied, once, on every replica. */
@@ -272,11 +295,17 @@ function checkFinal(world: World): void {
 }
 
 export function describeNodes(world: World): string {
-  return world.nodes.map((n) => {
-    if (n.replica === null) return `n${n.id}:down`;
-    const s = n.replica.status();
-    return `n${n.id}:${s.role} e${s.epoch} commit=${s.commitIndex} last=${s.lastIndex}/e${s.lastEpoch} ` +
-      `view={${s.view.members.map((m) => m.nodeId).join(",")}}@${s.view.id.epoch}.${s.view.id.index}` +
-      (s.role === "recovering" || s.role === "joining" ? ` (${s.waitReason})` : "");
-  }).join(" | ");
+  return world.nodes
+    .map((n) => {
+      if (n.replica === null) return `n${n.id}:down`;
+      const s = n.replica.status();
+      return (
+        `n${n.id}:${s.role} e${s.epoch} commit=${s.commitIndex} last=${s.lastIndex}/e${s.lastEpoch} ` +
+        `view={${s.view.members.map((m) => m.nodeId).join(",")}}@${s.view.id.epoch}.${
+          s.view.id.index
+        }` +
+        (s.role === "recovering" || s.role === "joining" ? ` (${s.waitReason})` : "")
+      );
+    })
+    .join(" | ");
 }

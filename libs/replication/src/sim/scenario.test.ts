@@ -9,12 +9,18 @@ import { formatScenario, parseScenario, ScenarioRunner } from "./scenario.js";
 const dir = fileURLToPath(new URL("../../testdata/", import.meta.url));
 const rewrite = process.env["REWRITE"] === "1";
 
-for (const name of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+for (const name of readdirSync(dir)
+  .filter((f) => f.endsWith(".txt"))
+  .sort()) {
   test(`scenario ${name}`, () => {
     const path = `${dir}${name}`;
     const { blocks, preamble } = parseScenario(readFileSync(path, "utf8"));
     const runner = new ScenarioRunner();
-    const results = blocks.map((b) => ({ command: b.command, output: runner.run(b.command), block: b }));
+    const results = blocks.map((b) => ({
+      command: b.command,
+      output: runner.run(b.command),
+      block: b,
+    }));
     if (rewrite) {
       writeFileSync(path, formatScenario(preamble, results));
       return;

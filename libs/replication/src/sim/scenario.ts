@@ -43,7 +43,8 @@ export function parseScenario(text: string): { blocks: Block[]; preamble: string
     const start = i;
     const command = l.trim();
     i++;
-    if (lines[i]?.trim() !== "----") throw new Error(`line ${start + 1}: expected ---- after command`);
+    if (lines[i]?.trim() !== "----")
+      throw new Error(`line ${start + 1}: expected ---- after command`);
     i++;
     const out: string[] = [];
     while (i < lines.length && lines[i]!.trim() !== "") out.push(lines[i++]!);
@@ -52,7 +53,10 @@ export function parseScenario(text: string): { blocks: Block[]; preamble: string
   return { blocks, preamble: preamble.join("\n") };
 }
 
-export function formatScenario(preamble: string, blocks: readonly { command: string; output: string }[]): string {
+export function formatScenario(
+  preamble: string,
+  blocks: readonly { command: string; output: string }[]
+): string {
   const parts = blocks.map((b) => `${b.command}\n----\n${b.output}${b.output === "" ? "" : "\n"}`);
   return (preamble.trim() === "" ? "" : `${preamble.trimEnd()}\n\n`) + parts.join("\n");
 }
@@ -96,10 +100,15 @@ export class ScenarioRunner {
         const opt = (name: string): string | undefined =>
           rest.find((r) => r.startsWith(`${name}=`))?.slice(name.length + 1);
         const world = new World({
-          seed: Number(opt("seed") ?? "1"), nodeCount: n(0),
-          exclusion: (opt("exclusion") ?? "timed") as ExclusionMode, net: NET_CALM,
-          fsyncMsMin: 1, fsyncMsMax: 1, snapshotInterval: Number(opt("snapshot") ?? "10000"),
-          localProbeFailureP: 0, trace: false,
+          seed: Number(opt("seed") ?? "1"),
+          nodeCount: n(0),
+          exclusion: (opt("exclusion") ?? "timed") as ExclusionMode,
+          net: NET_CALM,
+          fsyncMsMin: 1,
+          fsyncMsMax: 1,
+          snapshotInterval: Number(opt("snapshot") ?? "10000"),
+          localProbeFailureP: 0,
+          trace: false,
         });
         world.checker.throwOnViolation = !rest.includes("record-violations");
         world.onNote = (line) => this.note(line);

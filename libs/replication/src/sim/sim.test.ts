@@ -12,7 +12,8 @@ test(`simulator: ${seeds} seeds from ${from} pass safety and liveness`, () => {
   const failures: string[] = [];
   for (let seed = from; seed < from + seeds; seed++) {
     const r = runSeed({ seed });
-    if (!r.ok) failures.push(`seed=${seed}: ${r.violation} (replay: npm run sim -- --seed ${seed} --trace)`);
+    if (!r.ok)
+      failures.push(`seed=${seed}: ${r.violation} (replay: npm run sim -- --seed ${seed} --trace)`);
   }
   assert.deepEqual(failures, []);
 });

@@ -31,7 +31,7 @@ export function cloneImage(d: DiskImage): DiskImage {
 
 export function imageLastIndex(d: DiskImage): number {
   const last = d.entries[d.entries.length - 1];
-  return last !== undefined ? last.index : (d.snapshot?.meta.index ?? 0);
+  return last !== undefined ? last.index : d.snapshot?.meta.index ?? 0;
 }
 
 /** Epoch of entry i in the image, or undefined if not held (snapshot base counts). */
@@ -63,7 +63,8 @@ export function applyOp(d: DiskImage, op: DiskOp): void {
       return;
     case "install":
     case "save-snapshot": {
-      const keep = op.kind === "install" && !op.retain ? [] : d.entries.filter((e) => e.index > op.meta.index);
+      const keep =
+        op.kind === "install" && !op.retain ? [] : d.entries.filter((e) => e.index > op.meta.index);
       d.snapshot = { meta: op.meta, data: op.data };
       d.entries = keep;
       d.commitHint = Math.max(d.commitHint, op.meta.index);

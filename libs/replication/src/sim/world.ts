@@ -7,7 +7,15 @@
 import { describeAction, describeEvent } from "../describe.js";
 import { TIMING_DEFAULT } from "../limits.js";
 import { Replica } from "../replica.js";
-import type { Action, Event, ExclusionMode, Message, NodeId, ReplyOutcome, Role } from "../types.js";
+import type {
+  Action,
+  Event,
+  ExclusionMode,
+  Message,
+  NodeId,
+  ReplyOutcome,
+  Role,
+} from "../types.js";
 import { Checker, type CheckedNode, Violation } from "./checker.js";
 import { EventQueue } from "./heap.js";
 import { Rng } from "./prng.js";
@@ -39,7 +47,13 @@ export interface WorldConfig {
 }
 
 export const NET_CALM: NetConfig = {
-  delayMsMin: 1, delayMsMax: 1, slowP: 0, slowMsMax: 0, dropP: 0, dupP: 0, reorderP: 0,
+  delayMsMin: 1,
+  delayMsMax: 1,
+  slowP: 0,
+  slowMsMax: 0,
+  dropP: 0,
+  dupP: 0,
+  reorderP: 0,
 };
 
 export class SimNode implements CheckedNode {
@@ -97,7 +111,8 @@ export class World {
     this.diskRng = root.fork("storage");
     const coreRoot = root.fork("core");
     for (let id = 0; id < cfg.nodeCount; id++) {
-      const phase = cfg.trace || cfg.net.delayMsMax > 1 ? coreRoot.int(0, TIMING_DEFAULT.tickMs - 1) : 0;
+      const phase =
+        cfg.trace || cfg.net.delayMsMax > 1 ? coreRoot.int(0, TIMING_DEFAULT.tickMs - 1) : 0;
       this.nodes.push(new SimNode(id, `d${id}.0`, coreRoot.fork(`node${id}`), phase));
     }
   }
@@ -141,13 +156,20 @@ export class World {
     const snapshot = d.snapshot?.meta;
     n.replica = new Replica(
       {
-        nodeId: id, members: this.nodes.map((x) => ({ nodeId: x.id })), exclusion: this.cfg.exclusion,
-        random: () => n.coreRng.next(), snapshotIntervalEntries: this.cfg.snapshotInterval,
+        nodeId: id,
+        members: this.nodes.map((x) => ({ nodeId: x.id })),
+        exclusion: this.cfg.exclusion,
+        random: () => n.coreRng.next(),
+        snapshotIntervalEntries: this.cfg.snapshotInterval,
       },
       {
-        storageId: n.storageId, epoch: d.epoch, votedFor: d.votedFor, entries: d.entries,
-        commitHint: d.commitHint, ...(snapshot !== undefined ? { snapshot } : {}),
-      },
+        storageId: n.storageId,
+        epoch: d.epoch,
+        votedFor: d.votedFor,
+        entries: d.entries,
+        commitHint: d.commitHint,
+        ...(snapshot !== undefined ? { snapshot } : {}),
+      }
     );
     this.note(`n${id} start`);
     const gen = n.gen;
@@ -234,9 +256,14 @@ export class World {
       return;
     }
     this.steps++;
-    if (this.cfg.trace && ev.kind !== "tick") this.lines.push(`t=${this.nowMs} n${n.id} ${describeEvent(ev)}`);
+    if (this.cfg.trace && ev.kind !== "tick")
+      this.lines.push(`t=${this.nowMs} n${n.id} ${describeEvent(ev)}`);
     for (const a of actions) {
-      if (this.cfg.trace && a.kind !== "probe" && !(a.kind === "send" && (a.msg.kind === "ping" || a.msg.kind === "pong"))) {
+      if (
+        this.cfg.trace &&
+        a.kind !== "probe" &&
+        !(a.kind === "send" && (a.msg.kind === "ping" || a.msg.kind === "pong"))
+      ) {
         this.lines.push(`t=${this.nowMs} n${n.id}   > ${describeAction(a)}`);
       }
       this.exec(n, a);
@@ -255,7 +282,8 @@ export class World {
     if (!n.up) return false;
     const gen = n.gen;
     this.schedule(this.nowMs + delayMs, () =>
-      this.deliver(n, gen, () => ({ kind: "read", nowMs: this.nowMs, requestId })));
+      this.deliver(n, gen, () => ({ kind: "read", nowMs: this.nowMs, requestId }))
+    );
     return true;
   }
 
@@ -264,7 +292,8 @@ export class World {
     if (!n.up) return false;
     const gen = n.gen;
     this.schedule(this.nowMs + delayMs, () =>
-      this.deliver(n, gen, () => ({ kind: "propose", nowMs: this.nowMs, requestId, payload })));
+      this.deliver(n, gen, () => ({ kind: "propose", nowMs: this.nowMs, requestId, payload }))
+    );
     return true;
   }
 
@@ -276,9 +305,18 @@ export class World {
       case "persist-entries": {
         const first = a.entries[0];
         if (first !== undefined) {
-          this.checker.onWrite(n.id, a.entries, imageTerm(n.storage.written, first.index - 1) ?? -1);
+          this.checker.onWrite(
+            n.id,
+            a.entries,
+            imageTerm(n.storage.written, first.index - 1) ?? -1
+          );
         }
-        this.write(n, { kind: "entries", entries: a.entries, commitHint: a.commitHint, token: a.token });
+        this.write(n, {
+          kind: "entries",
+          entries: a.entries,
+          commitHint: a.commitHint,
+          token: a.token,
+        });
         return;
       }
       case "persist-truncate":
@@ -290,7 +328,13 @@ export class World {
       case "install-snapshot": {
         const data = a.data as ToySnapshot;
         n.sm.restore(data);
-        this.write(n, { kind: "install", meta: a.snapshot, data, retain: a.retainLog, token: a.token });
+        this.write(n, {
+          kind: "install",
+          meta: a.snapshot,
+          data,
+          retain: a.retainLog,
+          token: a.token,
+        });
         return;
       }
       case "send":
@@ -324,8 +368,10 @@ export class World {
           const floor = this.readFloors.get(a.requestId) ?? 0;
           this.checker.onReadOk(n.id, role, a.requestId, a.outcome.index, floor);
         }
-        this.note(`n${n.id} reply ${a.requestId} ${a.outcome.kind}` +
-          (a.outcome.kind === "ok" || a.outcome.kind === "read-ok" ? ` ${a.outcome.index}` : ""));
+        this.note(
+          `n${n.id} reply ${a.requestId} ${a.outcome.kind}` +
+            (a.outcome.kind === "ok" || a.outcome.kind === "read-ok" ? ` ${a.outcome.index}` : "")
+        );
         const h = this.replyHandlers.get(a.requestId);
         const outcome = a.outcome;
         if (h !== undefined) this.schedule(this.nowMs + 1, () => h(n.id, outcome));
@@ -333,13 +379,22 @@ export class World {
       }
       case "role":
         n.role = a.role;
-        this.note(`n${n.id} ${a.role} e${a.epoch}` + (a.primaryId !== null && a.role !== "primary" ? ` primary=n${a.primaryId}` : "") +
-          ` view={${a.view.members.map((m) => `n${m.nodeId}`).join(",")}} (${a.reason})`);
+        this.note(
+          `n${n.id} ${a.role} e${a.epoch}` +
+            (a.primaryId !== null && a.role !== "primary" ? ` primary=n${a.primaryId}` : "") +
+            ` view={${a.view.members.map((m) => `n${m.nodeId}`).join(",")}} (${a.reason})`
+        );
         this.checker.onRole(n, a.role, a.epoch);
         return;
       case "compact": {
-        if (n.sm.index !== a.throughIndex) this.checker.fail(`n${n.id} compact at ${a.throughIndex} but applied ${n.sm.index}`);
-        this.write(n, { kind: "save-snapshot", meta: a.snapshot, data: n.sm.snapshot(), token: null });
+        if (n.sm.index !== a.throughIndex)
+          this.checker.fail(`n${n.id} compact at ${a.throughIndex} but applied ${n.sm.index}`);
+        this.write(n, {
+          kind: "save-snapshot",
+          meta: a.snapshot,
+          data: n.sm.snapshot(),
+          token: null,
+        });
         return;
       }
     }
@@ -358,7 +413,8 @@ export class World {
       const ops = n.storage.completeFsync(g);
       if (ops === null) return;
       for (const op of ops) {
-        if (op.kind === "hard") this.checker.onDurableHardState(n.id, n.storageId, op.epoch, op.votedFor);
+        if (op.kind === "hard")
+          this.checker.onDurableHardState(n.id, n.storageId, op.epoch, op.votedFor);
       }
       this.checker.checkViewHolds(this.nodes, `fsync of n${n.id}`);
       for (const op of ops) {
@@ -396,7 +452,8 @@ export class World {
       this.deliver(dest, gen, () => ({ kind: "message", nowMs: this.nowMs, msg }));
     };
     this.schedule(at, fire);
-    if (net.dupP > 0 && rng.chance(net.dupP)) this.schedule(at + rng.int(0, net.delayMsMax * 3), fire);
+    if (net.dupP > 0 && rng.chance(net.dupP))
+      this.schedule(at + rng.int(0, net.delayMsMax * 3), fire);
   }
 
   /** A fresh TCP connect to the peer's liveness port: refused iff its process is gone (R7). */
@@ -404,13 +461,26 @@ export class World {
     const gen = n.gen;
     const dest = this.nodes[peer]!;
     if (this.cfg.localProbeFailureP > 0 && this.netRng.chance(this.cfg.localProbeFailureP)) {
-      this.schedule(this.nowMs + 1, () => this.deliver(n, gen, () =>
-        ({ kind: "probe-result", nowMs: this.nowMs, peer, nonce, outcome: "local-failure" })));
+      this.schedule(this.nowMs + 1, () =>
+        this.deliver(n, gen, () => ({
+          kind: "probe-result",
+          nowMs: this.nowMs,
+          peer,
+          nonce,
+          outcome: "local-failure",
+        }))
+      );
       return;
     }
     this.schedule(this.nowMs + 1, () => {
       if (dest.up) return;
-      this.deliver(n, gen, () => ({ kind: "probe-result", nowMs: this.nowMs, peer, nonce, outcome: "refused" }));
+      this.deliver(n, gen, () => ({
+        kind: "probe-result",
+        nowMs: this.nowMs,
+        peer,
+        nonce,
+        outcome: "refused",
+      }));
     });
   }
 }

@@ -1,0 +1,503 @@
+// The pipeline of a replicated node: the pure replication core (libs/replication) wired to the
+// disk (NodeStorage), the network (ReplicaTransport, liveness probes) and a timer. Every event
+// goes through `step`, which runs the core and then executes its actions in order:
+// persist before you speak (acks and votes leave the core only after `persisted`), apply
+// committed entries, answer proposals and reads, follow role changes.
+import { randomBytes } from "node:crypto";
+import {
+  Replica,
+  type Action,
+  type Event,
+  type Message as CoreMessage,
+  type NodeId,
+  type ReplyOutcome,
+  type Role as CoreRole,
+  type SnapshotMeta,
+  type View,
+} from "@chat-tui/replication";
+import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
+import type { ClusterConfig, NodeAddress } from "../config.js";
+import type { Logger } from "../logger.js";
+import { NotServingError } from "./errors.js";
+import { LogClock, monotonicMs } from "./log-clock.js";
+import { probeLiveness } from "./liveness-probe.js";
+import {
+  appliedMessages,
+  sessionsChanged,
+  type CmdEntry,
+  type NodeStorage,
+  type StoredEntry,
+  type TransferredSnapshot,
+} from "./node-storage.js";
+import { Listeners, type ClusterView, type NodeView, type Pipeline, type PipelineEvents, type Role } from "./pipeline.js";
+import { ReplicaTransport } from "./replica-transport.js";
+
+/** Committed entries between snapshots (the core hints `compact`). */
+const snapshotIntervalEntries = 100_000;
+/** Per-probe deadline T_probe = D_max (§7.3). */
+const probeTimeoutMs = 500;
+/** How long a peer's last word counts as its role for ClusterService. */
+const peerFreshMs = 1_500;
+/** How often the commit hint reaches meta.json (only a hint, R0). */
+const commitHintEveryMs = 1_000;
+
+interface Waiter {
+  resolve(outcome: CommandOutcome | undefined): void;
+  reject(error: Error): void;
+  /** For proposals: the applied outcome, once known. */
+  outcome?: CommandOutcome;
+  /** Resolve once the state is applied through this index. */
+  index?: number;
+}
+
+interface PeerInfo {
+  role: CoreRole | "down" | "unknown";
+  epoch: number;
+  lastIndex: number;
+  heardAtMs: number;
+}
+
+export class ReplicatedPipeline implements Pipeline {
+  private readonly core: Replica;
+  private readonly listeners = new Listeners();
+  private readonly clock: LogClock;
+  private readonly transport: ReplicaTransport;
+  private readonly peers = new Map<NodeId, PeerInfo>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly inflight = new Map<string, Promise<CommandOutcome>>();
+  private readonly logOps = new Set<Promise<void>>();
+  private barrier: Promise<void> = Promise.resolve();
+  private metaChain: Promise<void> = Promise.resolve();
+  private role: CoreRole = "recovering";
+  private coreEpoch: number;
+  private primaryId: NodeId | null = null;
+  /** A primary serves clients once its barrier committed (a read through the core says so). */
+  private ready = false;
+  private appliedIndex: number;
+  private commitHint = 0;
+  private hintWritten = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private readCounter = 0;
+
+  constructor(
+    private readonly config: ClusterConfig,
+    private readonly self: NodeAddress,
+    private readonly storage: NodeStorage,
+    private readonly log: Logger,
+  ) {
+    const recovered = storage.recovered;
+    if (!recovered) throw new Error("storage was already handed to a pipeline");
+    storage.recovered = undefined;
+    const meta = storage.meta.data;
+    const entries = recovered.entries;
+    const lastEpoch = entries.at(-1)?.epoch ?? recovered.snapshotEpoch;
+    const epoch = Math.max(meta.epoch, lastEpoch);
+    const snapshot = recovered.snapshotExtra?.replication as SnapshotMeta | undefined;
+    this.core = new Replica({
+      nodeId: self.id,
+      members: config.nodes.map((n) => ({ nodeId: n.id })),
+      exclusion: "timed",
+      random: seededRandom(),
+      snapshotIntervalEntries,
+    }, {
+      storageId: meta.storageId,
+      epoch,
+      votedFor: meta.votedFor[String(epoch)] ?? null,
+      ...(snapshot ? { snapshot } : {}),
+      entries: entries as never,
+      commitHint: meta.commitHint,
+    });
+    this.coreEpoch = epoch;
+    this.appliedIndex = recovered.snapshotIndex;
+    this.clock = new LogClock(storage.lastTs);
+    for (const node of config.nodes) {
+      if (node.id !== self.id) this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
+    }
+    this.transport = new ReplicaTransport({
+      self,
+      peers: config.nodes.filter((n) => n.id !== self.id),
+      secret: config.secret,
+      log,
+      onMessage: (from, payload) => this.onPeerMessage(from, payload),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.transport.start();
+    this.step({ kind: "tick", nowMs: monotonicMs() });
+    // The guard's resolution (R8). The tick runs after I/O already queued (setImmediate), so
+    // a socket callback that arrived during a pause is seen before the timer decides (R7).
+    const tick = setInterval(() => setImmediate(() => this.step({ kind: "tick", nowMs: monotonicMs() })), 10);
+    const hint = setInterval(() => this.writeCommitHint(), commitHintEveryMs);
+    this.timers.push(tick, hint);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Pipeline (what the RPC layer sees).
+
+  get state(): ChatState {
+    return this.storage.state;
+  }
+
+  notServing(): NotServingError | undefined {
+    if (this.closed) return new NotServingError("node is shutting down", undefined);
+    if (this.role === "primary" && this.ready) return undefined;
+    const hint = this.primaryId !== null && this.primaryId !== this.self.id ? this.addressOf(this.primaryId) : undefined;
+    const why = this.role === "primary" ? "the primary is starting its epoch" : `this node is ${this.role}, not the primary`;
+    return new NotServingError(why, hint);
+  }
+
+  logTimeNow(): number {
+    return Math.max(this.clock.now(), this.storage.lastTs);
+  }
+
+  epoch(): number {
+    return this.coreEpoch;
+  }
+
+  commitIndex(): number {
+    return this.core.status().commitIndex;
+  }
+
+  cluster(): ClusterView {
+    const status = this.core.status();
+    const members = new Set(status.view.members.map((m) => m.nodeId));
+    const now = monotonicMs();
+    const nodes: NodeView[] = this.config.nodes.map((node) => {
+      if (node.id === this.self.id) {
+        return {
+          id: node.id, address: node.address, role: this.closed ? "down" : status.role, epoch: status.epoch,
+          commitIndex: status.commitIndex, lastIndex: status.lastIndex, inView: members.has(node.id),
+        };
+      }
+      const peer = this.peers.get(node.id)!;
+      const fresh = now - peer.heardAtMs < peerFreshMs;
+      const role: Role = peer.role === "down" ? "down" : fresh && peer.role !== "unknown" ? peer.role : "down";
+      return {
+        id: node.id, address: node.address, role, epoch: peer.epoch,
+        commitIndex: Math.min(peer.lastIndex, status.commitIndex), lastIndex: peer.lastIndex,
+        inView: members.has(node.id),
+      };
+    });
+    return { epoch: status.epoch, primaryId: status.primaryId ?? -1, reporterId: this.self.id, nodes };
+  }
+
+  propose<C extends Command>(command: C): Promise<CommandOutcome<C["kind"]>> {
+    const reason = this.notServing();
+    if (reason) return Promise.reject(reason);
+    // R21: a retry racing its first attempt on this primary joins it instead of appending twice.
+    const joined = this.inflight.get(command.requestId);
+    if (joined) return joined as Promise<CommandOutcome<C["kind"]>>;
+    const done = this.wait(command.requestId).then((outcome) => outcome as CommandOutcome);
+    this.inflight.set(command.requestId, done);
+    void done.finally(() => this.inflight.delete(command.requestId)).catch(() => undefined);
+    this.step({ kind: "propose", nowMs: monotonicMs(), requestId: command.requestId, payload: command });
+    return done as Promise<CommandOutcome<C["kind"]>>;
+  }
+
+  /** A linearizable read point (R24): resolves once the state may be read. */
+  async readBarrier(): Promise<void> {
+    const reason = this.notServing();
+    if (reason) throw reason;
+    const requestId = `read-${++this.readCounter}`;
+    const done = this.wait(requestId);
+    this.step({ kind: "read", nowMs: monotonicMs(), requestId });
+    await done;
+  }
+
+  on<E extends keyof PipelineEvents>(event: E, listener: PipelineEvents[E]): () => void {
+    return this.listeners.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.forEach(clearInterval);
+    this.setReady(false);
+    for (const [, waiter] of this.waiters) waiter.reject(new NotServingError("node is shutting down", undefined));
+    this.waiters.clear();
+    this.transport.close();
+    await Promise.allSettled([...this.logOps, this.barrier, this.metaChain]);
+    await this.storage.close();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The host loop.
+
+  private wait(requestId: string): Promise<CommandOutcome | undefined> {
+    return new Promise((resolve, reject) => this.waiters.set(requestId, { resolve, reject }));
+  }
+
+  private step(event: Event): void {
+    if (this.closed) return;
+    let actions: Action[];
+    try {
+      actions = this.core.step(event);
+    } catch (err) {
+      // A broken invariant is a bug: crash-stop rather than act on a state we cannot trust.
+      this.log.fatal({ err, event: event.kind }, "replication core assertion failed; exiting");
+      process.exit(1);
+    }
+    const replies: { requestId: string; outcome: ReplyOutcome }[] = [];
+    for (const action of actions) {
+      if (action.kind === "reply") replies.push(action);
+      else this.execute(action);
+    }
+    // Replies come after the whole batch, so an `apply` in the same batch has run.
+    for (const reply of replies) this.answer(reply.requestId, reply.outcome);
+  }
+
+  private execute(action: Exclude<Action, { kind: "reply" }>): void {
+    switch (action.kind) {
+      case "persist-entries": {
+        const entries = action.entries as unknown as StoredEntry[];
+        this.commitHint = Math.max(this.commitHint, action.commitHint);
+        this.logOp(() => this.storage.append(entries), action.token);
+        return;
+      }
+      case "persist-truncate":
+        this.logOp(() => this.storage.truncateAfter(action.afterIndex), action.token);
+        return;
+      case "persist-hard-state": {
+        const patch = {
+          epoch: action.epoch,
+          ...(action.votedFor !== null ? { votedFor: { [String(action.epoch)]: action.votedFor } } : {}),
+        };
+        this.serialOp(() => this.updateMeta(patch), action.token);
+        return;
+      }
+      case "install-snapshot": {
+        const { snapshot, retainLog } = action;
+        this.serialOp(async () => {
+          await this.storage.install(snapshot.index, snapshot.epoch, action.data as TransferredSnapshot,
+            retainLog, snapshot);
+          this.appliedIndex = snapshot.index;
+          this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
+        }, action.token);
+        return;
+      }
+      case "send":
+        this.transport.send(action.to, JSON.stringify(action.msg), channelOf(action.msg));
+        return;
+      case "send-snapshot":
+        void this.sendSnapshot(action.to, action.msg);
+        return;
+      case "probe":
+        void probeLiveness(this.addressOfPeer(action.peer).host, this.addressOfPeer(action.peer).livenessPort,
+          probeTimeoutMs).then((outcome) => {
+          if (outcome === "refused") this.markDown(action.peer);
+          // A connect that succeeded proves nothing (a SIGSTOPped process accepts); the
+          // core learns liveness from the pong to the ping sent with this probe.
+          if (outcome !== "ok") this.step({ kind: "probe-result", nowMs: monotonicMs(), peer: action.peer, nonce: action.nonce, outcome });
+        });
+        return;
+      case "apply":
+        this.applyEntries(action.entries as unknown as StoredEntry[], action.throughIndex);
+        return;
+      case "role":
+        this.onRole(action.role, action.epoch, action.primaryId, action.view, action.reason);
+        return;
+      case "compact": {
+        const { throughIndex, snapshot } = action;
+        void this.storage.snapshot(throughIndex, snapshot.epoch, snapshot.ts, snapshot).then((ok) => {
+          if (ok) this.step({ kind: "snapshot-ready", nowMs: monotonicMs(), index: throughIndex });
+        });
+        return;
+      }
+      default: {
+        const never: never = action;
+        throw new Error(`unknown action ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Log writes run in order, after any hard-state write issued before them. */
+  private logOp(run: () => Promise<void>, token: number): void {
+    const op = this.barrier.then(run);
+    this.logOps.add(op);
+    op.then(() => {
+      this.logOps.delete(op);
+      this.step({ kind: "persisted", nowMs: monotonicMs(), token });
+    }, (err: unknown) => this.storageFailed(err));
+  }
+
+  /** Hard state and snapshot installs wait for every earlier write, and later writes wait for them. */
+  private serialOp(run: () => Promise<void>, token: number): void {
+    const op = Promise.all([this.barrier, ...this.logOps]).then(run);
+    this.barrier = op.catch(() => undefined);
+    op.then(() => this.step({ kind: "persisted", nowMs: monotonicMs(), token }),
+      (err: unknown) => this.storageFailed(err));
+  }
+
+  private updateMeta(patch: Parameters<NodeStorage["meta"]["update"]>[0]): Promise<void> {
+    const next = this.metaChain.then(() => this.storage.meta.update(patch));
+    this.metaChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private writeCommitHint(): void {
+    if (this.commitHint <= this.hintWritten || this.closed) return;
+    const hint = this.commitHint;
+    this.updateMeta({ commitHint: hint }).then(() => {
+      this.hintWritten = Math.max(this.hintWritten, hint);
+    }, (err: unknown) => this.storageFailed(err));
+  }
+
+  private storageFailed(err: unknown): never {
+    // S2: a write or fsync error is a crash; never retry.
+    this.log.fatal({ err }, "storage write failed; exiting");
+    process.exit(1);
+  }
+
+  private applyEntries(entries: StoredEntry[], throughIndex: number): void {
+    for (const entry of entries) {
+      if (entry.kind !== "cmd") continue;
+      const outcome = this.storage.apply(entry as CmdEntry);
+      const requestId = (entry as { requestId?: string }).requestId;
+      const waiter = requestId === undefined ? undefined : this.waiters.get(requestId);
+      if (waiter) waiter.outcome = outcome;
+      this.listeners.emit("applied", appliedMessages(entry, outcome), sessionsChanged(entry));
+    }
+    this.appliedIndex = Math.max(this.appliedIndex, throughIndex);
+    const last = entries.at(-1);
+    if (last) this.clock.rebase(Math.max(this.clock.now(), last.ts));
+    for (const [requestId, waiter] of this.waiters) {
+      if (waiter.index !== undefined && waiter.index <= this.appliedIndex) this.settle(requestId, waiter);
+    }
+    this.listeners.emit("clusterChanged", this.cluster());
+  }
+
+  private answer(requestId: string, outcome: ReplyOutcome): void {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) return;
+    switch (outcome.kind) {
+      case "ok":
+      case "read-ok":
+        waiter.index = outcome.index;
+        if (outcome.index <= this.appliedIndex) this.settle(requestId, waiter);
+        return;
+      case "not-primary":
+        this.waiters.delete(requestId);
+        waiter.reject(new NotServingError("this node is no longer the primary",
+          outcome.hintNodeId !== null && outcome.hintNodeId !== this.self.id ? this.addressOf(outcome.hintNodeId) : undefined));
+        return;
+      case "busy":
+        this.waiters.delete(requestId);
+        waiter.resolve({ ok: false, error: { kind: "resource-exhausted", message: "the primary is overloaded; retry" } });
+        return;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unknown reply ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private settle(requestId: string, waiter: Waiter): void {
+    this.waiters.delete(requestId);
+    waiter.resolve(waiter.outcome);
+  }
+
+  private onRole(role: CoreRole, epoch: number, primaryId: NodeId | null, view: View, reason: string): void {
+    const was = this.role;
+    this.role = role;
+    this.coreEpoch = epoch;
+    this.primaryId = primaryId;
+    if (role !== was || reason !== "") this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
+    if (role !== "primary") this.setReady(false);
+    else if (was !== "primary") this.awaitBarrier();
+    this.listeners.emit("clusterChanged", this.cluster());
+  }
+
+  /** A new primary serves once a read through the core passes: its barrier has committed. */
+  private awaitBarrier(): void {
+    const requestId = `barrier-${++this.readCounter}`;
+    this.wait(requestId).then(() => {
+      if (this.role === "primary") this.setReady(true);
+    }, () => undefined);
+    this.step({ kind: "read", nowMs: monotonicMs(), requestId });
+  }
+
+  private setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    if (!ready) {
+      // R22: on step-down, pending client calls fail with UNAVAILABLE (and the hint).
+      for (const [requestId, waiter] of this.waiters) {
+        if (requestId.startsWith("barrier-")) continue;
+        this.waiters.delete(requestId);
+        waiter.reject(this.notServing() ?? new NotServingError("no longer the primary", undefined));
+      }
+    }
+    this.log.info({ serving: ready }, ready ? "serving clients" : "not serving clients");
+    this.listeners.emit("servingChanged", ready);
+  }
+
+  private onPeerMessage(from: number, payload: Buffer): void {
+    let msg: CoreMessage;
+    try {
+      msg = JSON.parse(payload.toString("utf8")) as CoreMessage;
+    } catch {
+      this.log.warn({ from }, "dropped an unreadable replica message");
+      return;
+    }
+    if (msg.from !== from || !this.peers.has(from)) {
+      this.log.warn({ from, claimed: msg.from }, "dropped a replica message from an unknown sender");
+      return;
+    }
+    const peer = this.peers.get(from)!;
+    peer.role = msg.status;
+    peer.epoch = msg.epoch;
+    peer.heardAtMs = monotonicMs();
+    if (msg.kind === "pong") peer.lastIndex = msg.lastIndex;
+    if (msg.kind === "append-reply" && msg.success) peer.lastIndex = Math.max(peer.lastIndex, msg.matchIndex);
+    this.step({ kind: "message", nowMs: monotonicMs(), msg });
+  }
+
+  private markDown(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (!peer || peer.role === "down") return;
+    peer.role = "down";
+    this.listeners.emit("clusterChanged", this.cluster());
+  }
+
+  private async sendSnapshot(to: NodeId, msg: CoreMessage): Promise<void> {
+    if (msg.kind !== "install-snapshot") return;
+    const data = await this.storage.readSnapshot(msg.snapshot.index);
+    if (!data) return; // a newer snapshot replaced it; the core asks again
+    this.transport.send(to, JSON.stringify({ ...msg, data }), "data");
+  }
+
+  private addressOfPeer(id: NodeId): NodeAddress {
+    const node = this.config.nodes.find((n) => n.id === id);
+    if (!node) throw new Error(`unknown node ${id}`);
+    return node;
+  }
+
+  private addressOf(id: NodeId): string {
+    return this.addressOfPeer(id).address;
+  }
+}
+
+function channelOf(msg: CoreMessage): "control" | "data" {
+  return msg.kind === "append" || msg.kind === "install-snapshot" ? "data" : "control";
+}
+
+function describe(view: View): string {
+  return `(${view.id.epoch},${view.id.index})[${view.members.map((m) => m.nodeId).join(",")}]`;
+}
+
+/** The core's PRNG (sessions, incarnations, jitter), seeded from the OS once per process. */
+function seededRandom(): () => number {
+  const bytes = randomBytes(4096);
+  let offset = 0;
+  return () => {
+    if (offset + 4 > bytes.length) {
+      randomBytes(bytes.length).copy(bytes);
+      offset = 0;
+    }
+    const value = bytes.readUInt32LE(offset) / 2 ** 32;
+    offset += 4;
+    return value;
+  };
+}
