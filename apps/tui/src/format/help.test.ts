@@ -30,7 +30,10 @@ test("user list window keeps the selection visible", () => {
 });
 
 test("status line counts the offline retry down", () => {
-  const c = { ...healthyCluster(), connection: { kind: "offline" as const, retryInMs: 5000, reason: "x" } };
+  const c = {
+    ...healthyCluster(),
+    connection: { kind: "offline" as const, retryInMs: 5000, reason: "x" },
+  };
   assert.match(statusLine("alice", c, 80, 0), /retrying in 5 s$/);
   assert.match(statusLine("alice", c, 80, 3100), /retrying in 2 s$/);
 });

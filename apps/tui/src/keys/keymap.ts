@@ -6,6 +6,7 @@ import type { KeyEvent } from "./parse-keys.js";
 export type Scope =
   | "global"
   | "login"
+  | "login-mode"
   | "edit"
   | "nav"
   | "users"
@@ -61,6 +62,7 @@ export interface Binding {
 export const scopeTitles: Record<Scope, string> = {
   global: "Anywhere",
   login: "Login screen",
+  "login-mode": "Login screen, on the mode row",
   edit: "Editing text (composer, filter, fields)",
   nav: "User list and thread (when not typing)",
   users: "User list",
@@ -78,6 +80,12 @@ export const keymap: readonly Binding[] = [
   { scope: "login", action: "focus-prev", keys: ["shift+tab", "up"], help: "previous field" },
   { scope: "login", action: "toggle-mode", keys: ["ctrl+t"], help: "log in ⇄ create account" },
   { scope: "login", action: "submit", keys: ["enter"], help: "log in / create account" },
+  {
+    scope: "login-mode",
+    action: "toggle-mode",
+    keys: [" ", "left", "right"],
+    help: "switch log in / create account",
+  },
   { scope: "edit", action: "edit-left", keys: ["left", "ctrl+b"], help: "cursor left" },
   { scope: "edit", action: "edit-right", keys: ["right", "ctrl+f"], help: "cursor right" },
   { scope: "edit", action: "edit-home", keys: ["ctrl+a", "home"], help: "start of line" },

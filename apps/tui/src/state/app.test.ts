@@ -251,9 +251,30 @@ test("reaching the top of a long thread asks for the page before the oldest load
 
 test("a large replay (100,000 events in one batch) is merged quickly", () => {
   const s = loggedIn();
-  const many = Array.from({ length: 100_000 }, (_, i) => msg(i + 1, i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob"));
+  const many = Array.from({ length: 100_000 }, (_, i) =>
+    msg(i + 1, i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob")
+  );
   const started = performance.now();
   const [next] = run(s, { type: "messages-received", messages: many });
   assert.equal(main(next).conversations.bob?.messages.length, 100_000);
   assert.ok(performance.now() - started < 1000);
+});
+
+test("login: on the mode row, Space or arrows switch log in ⇄ create account", () => {
+  const s0 = initialApp(healthyCluster(), { columns: 80, rows: 24 });
+  const [s1] = run(s0, ...keys("login", "\t\t "));
+  assert.equal(s1.screen.kind === "login" && s1.screen.login.mode, "register");
+  const [s2] = run(s1, ...keys("login", "\x1b[D"));
+  assert.equal(s2.screen.kind === "login" && s2.screen.login.mode, "login");
+});
+
+test("offline countdown: ticks advance the clock the status bar counts from", () => {
+  const offline: ClusterState = {
+    ...healthyCluster(),
+    connection: { kind: "offline", retryInMs: 2000, reason: "no primary" },
+  };
+  const [s] = run(loggedIn(), { type: "cluster-changed", cluster: offline });
+  assert.equal(s.clusterSinceMs, t0);
+  const later = appStep(s, { type: "tick" }, { ...env, nowMs: t0 + 1500 })[0];
+  assert.equal(later.nowMs - later.clusterSinceMs, 1500);
 });

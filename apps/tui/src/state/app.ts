@@ -58,8 +58,11 @@ function loginKey(s: AppState, login: LoginState, ev: KeyEvent): Step<AppState> 
     ...s,
     screen: { kind: "login", login: l, notice: undefined },
   });
-  if (ev.kind !== "key") return [put(loginReducer(login, { type: "insert", text: ev.text })), []];
-  const action = actionFor(["login", "edit"], ev);
+  const onMode = login.field === "mode";
+  if (ev.kind !== "key" && !onMode) {
+    return [put(loginReducer(login, { type: "insert", text: ev.text })), []];
+  }
+  const action = actionFor(onMode ? ["login-mode", "login"] : ["login", "edit"], ev);
   if (action === undefined) return [s, []];
   if (action !== "submit") return [put(loginReducer(login, { type: "key", action })), []];
   if (login.busy) return [s, []];

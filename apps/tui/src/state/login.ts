@@ -62,16 +62,13 @@ export function loginReducer(s: LoginState, a: LoginAction): LoginState {
   switch (a.type) {
     case "insert":
       if (s.busy) return s;
-      if (s.field === "mode") return a.text === " " ? toggle(s) : s;
+      if (s.field === "mode") return s;
       return editField(s, (l) => insertText(l, a.text.replace(/\n/g, "")));
     case "key":
       if (s.busy) return s;
       if (a.action === "focus-next") return moveField(s, 1);
       if (a.action === "focus-prev") return moveField(s, -1);
       if (a.action === "toggle-mode") return toggle(s);
-      if (s.field === "mode" && (a.action === "edit-left" || a.action === "edit-right")) {
-        return toggle(s);
-      }
       return editField(s, (l) => editLine(l, a.action));
     case "submitted":
       return { ...s, busy: true, error: undefined };

@@ -140,4 +140,3 @@ test("resize re-lays out; below 40×10 a single 'too small' line; q quits", asyn
   await h.write("q");
   await h.waitFor(() => h.quits === 1);
 });
-

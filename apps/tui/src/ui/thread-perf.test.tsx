@@ -12,7 +12,11 @@ afterEach(() => h?.dispose());
 test("100,000 messages: open, page up and back to the newest stay fast", async () => {
   const chat = seedChat();
   for (let i = 0; i < 100_000; i += 1) {
-    chat.post(i % 2 ? "bob" : "alice", i % 2 ? "alice" : "bob", `message ${i} ${"word ".repeat(i % 9)}`);
+    chat.post(
+      i % 2 ? "bob" : "alice",
+      i % 2 ? "alice" : "bob",
+      `message ${i} ${"word ".repeat(i % 9)}`
+    );
   }
   h = startHarness(chat);
   await h.waitFor("Username");

@@ -44,6 +44,7 @@ export class Checker {
   /** When false (CE9 out-of-model runs) violations are recorded instead of thrown. */
   throwOnViolation = true;
   readonly violations: string[] = [];
+  private readonly lastRole = new Map<NodeId, Role>();
 
   fail(what: string): void {
     if (!this.violations.includes(what) && this.violations.length < 100) this.violations.push(what);
@@ -86,6 +87,12 @@ export class Checker {
 
   /** inv. 9 and 13 at the moment a node becomes primary. */
   onRole(n: CheckedNode, role: Role, epoch: number): void {
+    // inv. 18: a node becomes primary only from a candidacy (recovering never returns by itself).
+    const last = this.lastRole.get(n.id);
+    this.lastRole.set(n.id, role);
+    if (role === "primary" && last !== "candidate") {
+      this.fail(`n${n.id} became primary of e${epoch} from ${last ?? "nothing"}`);
+    }
     if (role !== "primary") return;
     const who = `n${n.id}/${n.storageId}`;
     const prior = this.primaries.get(epoch);

@@ -1,0 +1,159 @@
+// Real-process faults on a 3-node cluster (REPLICATION.md §6.5, issue 3): kill -9 of the
+// primary under load, two crashes in either order, a paused primary, a total failure, a torn
+// last record. Every loop is bounded; every process is killed at the end.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { appendFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "@chat-tui/client";
+import { TestCluster } from "../src/testing/harness.js";
+import { Workload } from "./workload.js";
+
+async function withCluster(body: (c: TestCluster) => Promise<void>): Promise<void> {
+  const cluster = await TestCluster.start(3);
+  try {
+    await body(cluster);
+  } catch (err) {
+    console.error(cluster.logs(25));
+    throw err;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Waits until every node answers and reports itself in the view with the same last index. */
+async function converged(c: TestCluster, ids: number[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const rows = await Promise.all(ids.map(async (id) => {
+      try {
+        const s = await c.status(id);
+        const self = s.nodes.find((n) => n.id === id)!;
+        return { id, role: self.role, inView: self.inView, last: Number(self.lastIndex), commit: Number(self.commitIndex) };
+      } catch {
+        return undefined;
+      }
+    }));
+    last = JSON.stringify(rows);
+    const ok = rows.every((r) => r && r.inView && (r.role === "primary" || r.role === "backup"))
+      && new Set(rows.map((r) => r!.last)).size === 1;
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`no convergence: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("kill -9 of the primary under load: a backup takes over, nothing acknowledged is lost", async () => {
+  await withCluster(async (c) => {
+    const w = await Workload.start(c.addresses, 3, "k1");
+    await w.progress(30);
+    const { primaryId } = await c.waitForPrimary();
+    await c.signal(primaryId, "SIGKILL");
+    await w.progress(30);
+    const after = await c.waitForPrimary();
+    assert.notEqual(after.primaryId, primaryId);
+    const report = await w.stopAndCheck();
+    console.log(`kill -9 primary: ${JSON.stringify(report)}`);
+  });
+});
+
+test("kill -9 two nodes in either order: the survivor serves alone; both rejoin after restart", async () => {
+  for (const order of ["primary-first", "backup-first"] as const) {
+    await withCluster(async (c) => {
+      const w = await Workload.start(c.addresses, 2, `k2${order[0]}`);
+      await w.progress(20);
+      const { primaryId } = await c.waitForPrimary();
+      const backups = [0, 1, 2].filter((id) => id !== primaryId);
+      const victims = order === "primary-first" ? [primaryId, backups[0]!] : [backups[0]!, primaryId];
+      for (const victim of victims) {
+        await c.signal(victim, "SIGKILL");
+        await w.progress(10);
+      }
+      const survivor = [0, 1, 2].find((id) => !victims.includes(id))!;
+      const alone = await c.waitForPrimary();
+      assert.equal(alone.primaryId, survivor);
+      for (const victim of victims) c.startNode(victim);
+      await w.progress(10);
+      const report = await w.stopAndCheck();
+      await converged(c, [0, 1, 2]);
+      console.log(`${order}: ${JSON.stringify(report)}`);
+    });
+  }
+});
+
+test("SIGSTOP of the primary beyond the election timeout: it is fenced and rejoins", async () => {
+  await withCluster(async (c) => {
+    const w = await Workload.start(c.addresses, 2, "st");
+    await w.progress(20);
+    const { primaryId, epoch } = await c.waitForPrimary();
+    await c.signal(primaryId, "SIGSTOP");
+    await w.progress(20); // others elected a new primary and serve
+    const during = await c.waitForPrimary();
+    assert.notEqual(during.primaryId, primaryId);
+    assert.ok(during.epoch > epoch);
+    await c.signal(primaryId, "SIGCONT");
+    await w.progress(20);
+    const report = await w.stopAndCheck();
+    await converged(c, [0, 1, 2]);
+    const resumed = await c.status(primaryId);
+    const self = resumed.nodes.find((n) => n.id === primaryId)!;
+    assert.equal(self.role, "backup", "the paused primary came back as a backup");
+    assert.ok(self.epoch > epoch, "and follows the newer epoch");
+    console.log(`SIGSTOP primary: ${JSON.stringify(report)}`);
+  });
+});
+
+test("kill -9 of all three, restart: nothing acknowledged is lost; a stale node waits for the last", async () => {
+  await withCluster(async (c) => {
+    const alice = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+    const bob = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+    try {
+      await alice.register("alice", "password1");
+      await bob.register("bob", "password1");
+      const { primaryId } = await c.waitForPrimary();
+      const early = [0, 1, 2].find((id) => id !== primaryId)!;
+      await c.signal(early, "SIGKILL"); // crashes early: misses what follows
+      const acked: string[] = [];
+      for (let i = 0; i < 30; i++) acked.push((await alice.send("bob", `late ${i}`)).text);
+      for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
+
+      // Only the early node returns: it must not serve with its stale log (R18 waits).
+      c.startNode(early);
+      await new Promise((r) => setTimeout(r, 2_500));
+      const lonely = await c.status(early);
+      assert.notEqual(lonely.nodes.find((n) => n.id === early)!.role, "primary", "a stale node became primary");
+
+      for (const id of [0, 1, 2]) if (id !== early) c.startNode(id);
+      await c.waitForPrimary(20_000);
+      const history = await bob.history("alice", { limit: 100 });
+      const texts = new Set(history.map((m) => m.text));
+      for (const text of acked) assert.ok(texts.has(text), `lost "${text}" across a total failure`);
+      await converged(c, [0, 1, 2]);
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+});
+
+test("a torn last record: the node cuts it off, recovers and catches up", async () => {
+  await withCluster(async (c) => {
+    const w = await Workload.start(c.addresses, 1, "tt");
+    await w.progress(20);
+    const { primaryId } = await c.waitForPrimary();
+    const victim = [0, 1, 2].find((id) => id !== primaryId)!;
+    await c.signal(victim, "SIGKILL");
+    const walDir = join(c.node(victim).dataDir, "wal");
+    const segment = readdirSync(walDir).filter((f) => f.endsWith(".jsonl")).sort().at(-1)!;
+    const before = statSync(join(walDir, segment)).size;
+    appendFileSync(join(walDir, segment), '1a2b3c4d {"index":999999,"epoch":1,"ts":1,"kind":"cmd","pay');
+    c.startNode(victim);
+    await w.progress(20);
+    const report = await w.stopAndCheck();
+    await converged(c, [0, 1, 2]);
+    assert.ok(readdirSync(walDir).some((f) => f.endsWith(".broken")), "the torn tail was kept as *.broken");
+    assert.ok(before > 0);
+    console.log(`torn tail: ${JSON.stringify(report)}`);
+  });
+});
