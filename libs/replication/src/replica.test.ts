@@ -296,3 +296,52 @@ test("CE24: a voter holds general SILENT against its candidate only T_exclude af
   assert.ok(candidateAt !== null, "the voter eventually stands");
   assert.ok(candidateAt - votedAt >= 1000, `stood ${candidateAt - votedAt}ms after voting`);
 });
+
+test("R2: duplicated and reordered appends never truncate; matchIndex = prev + entries", () => {
+  const y = replica(2, { epoch: 1, entries: [barrier1], commitHint: 1 });
+  y.step({ kind: "tick", nowMs: 0 });
+  const e = (index: number): LogEntry => ({
+    index,
+    epoch: 1,
+    ts: index,
+    kind: "cmd",
+    requestId: `r${index}`,
+  });
+  const append = (prevIndex: number, entries: LogEntry[], nowMs: number): Action[] =>
+    y.step({
+      kind: "message",
+      nowMs,
+      msg: {
+        ...header(0, 1, { epoch: 1, index: 1 }, "s0"),
+        status: "primary",
+        kind: "append",
+        prevIndex,
+        prevEpoch: 1,
+        entries,
+        commit: 1,
+        round: 1,
+      },
+    });
+  const flush = (actions: Action[], nowMs: number): Message[] => {
+    const out = sends(actions);
+    for (const a of actions) {
+      if (a.kind.startsWith("persist"))
+        out.push(
+          ...sends(y.step({ kind: "persisted", nowMs, token: (a as { token: number }).token }))
+        );
+    }
+    return out;
+  };
+  flush(append(1, [e(2), e(3), e(4)], 1), 1);
+  assert.equal(y.status().lastIndex, 4);
+  // A reordered, shorter copy arrives late: no truncation; the ack covers only its own range.
+  const late = flush(append(1, [e(2)], 2), 2);
+  assert.equal(y.status().lastIndex, 4);
+  const ack = late.find((x) => x.kind === "append-reply");
+  assert.ok(ack && ack.kind === "append-reply" && ack.success && ack.matchIndex === 2);
+  assert.equal(
+    flush(append(1, [e(2), e(3), e(4)], 3), 3).some((x) => x.kind === "append-reply"),
+    true
+  );
+  assert.equal(y.status().lastIndex, 4);
+});

@@ -8,7 +8,6 @@ import {
   ENTRIES_PER_APPEND_MAX,
   ENTRIES_PER_SHIP_MAX,
   MEMBERS_MAX,
-  PROBES_OUTSTANDING_MAX,
   PROPOSALS_PENDING_MAX,
   RECOVERY_ANSWER_AGE_MS,
   SNAPSHOT_INTERVAL_ENTRIES,
@@ -18,6 +17,7 @@ import {
   type Timing,
   timingIsSafe,
 } from "./limits.js";
+import { NEVER, type PeerState, Peers } from "./evidence.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
 import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
 import {
@@ -33,6 +33,7 @@ import {
   type Member,
   type Message,
   type NodeId,
+  type ProbeOutcome,
   type ReplyOutcome,
   type Role,
   type SnapshotMeta,
@@ -48,35 +49,6 @@ export interface ReplicaConfig {
   /** Seeded PRNG in [0, 1): sessions, incarnation, stagger and election jitter. */
   readonly random: () => number;
   readonly snapshotIntervalEntries?: number;
-}
-
-interface Answer extends LogInfo {
-  readonly atMs: number;
-}
-
-interface PeerState {
-  /** Last fresh contact of any kind (a pong counts at its probe's send time). */
-  contactMs: number;
-  /** Last fresh message in which this peer reported itself primary of `primaryEpoch`. */
-  primaryContactMs: number;
-  /** Every process of this peer known alive before this time is gone (DEAD, R7). */
-  deadMs: number;
-  /** Highest epoch this peer said it no longer acts as primary in (STEPPED-DOWN, R7). */
-  steppedDownEpoch: number;
-  incarnations: string[];
-  storageId: string | null;
-  session: string | null;
-  status: Role | null;
-  statusEpoch: number;
-  /** Send times of recent probes that did not fail locally. */
-  probeSentMs: number[];
-  answer: Answer | null;
-}
-
-interface Outstanding {
-  readonly peer: NodeId;
-  readonly sentMs: number;
-  readonly pauseEpoch: number;
 }
 
 interface Candidacy {
@@ -123,8 +95,6 @@ interface PendingPersist {
   readonly lastIndexAfter: number | null;
 }
 
-const NEVER = -Infinity;
-
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type PersistBody = DistributiveOmit<
   Extract<Action, { kind: "persist-entries" | "persist-truncate" | "persist-hard-state" }>,
@@ -167,9 +137,7 @@ export class Replica {
   private readonly pendingPersist: PendingPersist[] = [];
   private readonly afterPersist: { token: number; build: () => void }[] = [];
 
-  private readonly peers = new Map<NodeId, PeerState>();
-  private readonly outstanding = new Map<string, Outstanding>();
-  private probeCounter = 0;
+  private readonly peers: Peers;
   private nextHeartbeatMs = 0;
 
   private followSinceMs = 0;
@@ -204,7 +172,7 @@ export class Replica {
     this.appliedIndex = base.index;
     this.durableLastIndex = this.log.lastIndex();
     this.maxEpochSeen = this.epoch;
-    for (const id of this.peerIds) this.peers.set(id, newPeerState());
+    this.peers = new Peers(this.peerIds, this.incarnation, this.t, this.exclusion);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -466,18 +434,8 @@ export class Replica {
     }
   }
 
-  private onProbeResult(nonce: string, outcome: "refused" | "timeout" | "local-failure"): void {
-    const o = this.outstanding.get(nonce);
-    if (o === undefined) return;
-    this.outstanding.delete(nonce);
-    const p = this.peer(o.peer);
-    if (outcome === "refused") {
-      p.deadMs = Math.max(p.deadMs, o.sentMs);
-    } else if (outcome === "local-failure") {
-      // R7: a probe that was never sent does not count toward a silence window.
-      const k = p.probeSentMs.indexOf(o.sentMs);
-      if (k >= 0) p.probeSentMs.splice(k, 1);
-    }
+  private onProbeResult(nonce: string, outcome: ProbeOutcome): void {
+    this.peers.probeResult(nonce, outcome);
   }
 
   private onPropose(requestId: string, payload: unknown): void {
@@ -581,27 +539,8 @@ export class Replica {
 
   /** R7 bookkeeping common to every message: identity, incarnation, hard evidence, epochs. */
   private notePeer(msg: Message): void {
-    const p = this.peer(msg.from);
     this.maxEpochSeen = Math.max(this.maxEpochSeen, msg.epoch);
-    p.storageId = msg.storageId;
-    p.session = msg.session;
-    p.status = msg.status;
-    p.statusEpoch = msg.epoch;
-    if (!p.incarnations.includes(msg.incarnation)) {
-      if (p.incarnations.length > 0) p.deadMs = Math.max(p.deadMs, this.nowMs);
-      p.incarnations.push(msg.incarnation);
-      if (p.incarnations.length > 8) p.incarnations.shift();
-    }
-    if (msg.status === "recovering" || msg.status === "joining") {
-      p.steppedDownEpoch = Math.max(p.steppedDownEpoch, msg.epoch);
-    }
-    if (msg.kind === "stepped-down") {
-      p.steppedDownEpoch = Math.max(p.steppedDownEpoch, msg.steppedEpoch);
-    }
-    if (msg.kind !== "pong") {
-      p.contactMs = this.nowMs;
-      if (this.reportsPrimary(msg)) p.primaryContactMs = this.nowMs;
-    }
+    this.peers.note(msg, this.nowMs, this.reportsPrimary(msg));
     // R16 / inv. 16: a primary never acts after seeing a higher epoch; a follower that sees a
     // primary of a newer epoch is no longer synchronized.
     if (msg.epoch > this.epoch) {
@@ -633,24 +572,7 @@ export class Replica {
 
   /** R7 fresh replies: echo a probe sent after our latest pause; count once, at send time. */
   private onPong(msg: Message & { kind: "pong" }): void {
-    const o = this.outstanding.get(msg.nonce);
-    if (o === undefined || o.peer !== msg.from) return;
-    this.outstanding.delete(msg.nonce);
-    if (o.pauseEpoch !== this.pauseEpoch || msg.pauseEpoch !== this.pauseEpoch) return;
-    const p = this.peer(msg.from);
-    p.contactMs = Math.max(p.contactMs, o.sentMs);
-    if (this.reportsPrimary(msg)) p.primaryContactMs = Math.max(p.primaryContactMs, o.sentMs);
-    p.answer = {
-      atMs: o.sentMs,
-      nodeId: msg.from,
-      storageId: msg.storageId,
-      status: msg.status,
-      epoch: msg.epoch,
-      lastIndex: msg.lastIndex,
-      lastEpoch: msg.lastEpoch,
-      latestView: msg.latestView,
-      vote: msg.vote,
-    };
+    this.peers.pong(msg, this.pauseEpoch, this.reportsPrimary(msg));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1134,12 +1056,27 @@ export class Replica {
       cand.granted.set(msg.from, { storageId: msg.storageId, session: msg.session });
     } else if (msg.reason === "ship" && !cand.recovery && msg.suffix !== undefined) {
       this.applyShipped(cand, msg.from, msg.suffix, msg.suffixPrevEpoch ?? -1);
+    } else if (msg.reason === "voted" && msg.status === "candidate" && msg.epoch === cand.epoch) {
+      this.onSplitVote(cand, msg.from);
     } else if (msg.reason === "newer view") {
       const fromOldPrimary =
         msg.from === cand.oldPrimary && (msg.status === "recovering" || msg.status === "joining");
       // R15: a stepped-down primary's refusal is evidence first; otherwise we are not in sync.
       if (!fromOldPrimary) this.becomeRecovering(`n${msg.from} holds a newer view`);
     }
+  }
+
+  /**
+   * Liveness only: two fast-path candidates of one epoch refuse each other and would wait for
+   * their election timeouts (> T_exclude). The lower node id stands again at once in a higher
+   * epoch; the other gives up and holds off long enough to grant that vote.
+   */
+  private onSplitVote(cand: Candidacy, rival: NodeId): void {
+    if (cand.recovery || this.role !== "candidate") return;
+    const yields = this.nodeId > rival;
+    this.abandonCandidacy(yields ? `split vote with n${rival}: yielding` : `split vote with n${rival}`);
+    if ((this.role as Role) !== "backup") return;
+    this.electionDueMs = yields ? this.nowMs + 4 * this.t.staggerMsMax : this.nowMs;
   }
 
   /** CE22: append a voter's suffix with R2's matching rules, fsync, re-check currency, re-ask. */
@@ -1168,18 +1105,9 @@ export class Replica {
     return p.deadMs >= since || (id === this.primaryId && p.steppedDownEpoch >= this.primaryEpoch);
   }
 
-  /** R7 SILENT: nothing fresh for T_exclude, probes sent and overdue, no self-pause inside. */
+  /** R7 SILENT (timed mode only): see `Peers.silent`. */
   private silent(id: NodeId, since: number, primaryContact: boolean): boolean {
-    if (this.exclusion === "hard") return false;
-    const p = this.peer(id);
-    const t0 = Math.max(
-      since,
-      this.pauseChangedAtMs,
-      primaryContact ? p.primaryContactMs : p.contactMs
-    );
-    if (this.nowMs - t0 < this.t.excludeMs) return false;
-    const overdueMs = this.nowMs - this.t.roundTripMaxMs;
-    return p.probeSentMs.some((s) => s >= t0 && s <= overdueMs);
+    return this.peers.silent(id, since, primaryContact, this.nowMs, this.pauseChangedAtMs);
   }
 
   /** R13: evidence against the primary we follow (or the candidate we voted for). */
@@ -1272,11 +1200,7 @@ export class Replica {
   /** R17(b)/R18: with fresh answers from all of V* and nobody current, the LAST rule decides. */
   private recoveringDuties(): void {
     const freshSinceMs = Math.max(this.pauseChangedAtMs, this.nowMs - RECOVERY_ANSWER_AGE_MS);
-    const answers: LogInfo[] = [];
-    for (const id of this.peerIds) {
-      const a = this.peer(id).answer;
-      if (a !== null && a.atMs >= freshSinceMs) answers.push(a);
-    }
+    const answers: LogInfo[] = this.peers.freshAnswers(freshSinceMs);
     const self: LogInfo = {
       nodeId: this.nodeId,
       storageId: this.storageId,
@@ -1339,15 +1263,9 @@ export class Replica {
   }
 
   private probeAll(): void {
-    for (const [nonce, o] of this.outstanding) {
-      if (o.sentMs < this.nowMs - 2 * this.t.excludeMs) this.outstanding.delete(nonce);
-    }
+    this.peers.expire(this.nowMs);
     for (const id of this.peerIds) {
-      const nonce = this.newNonce();
-      this.outstanding.set(nonce, { peer: id, sentMs: this.nowMs, pauseEpoch: this.pauseEpoch });
-      const p = this.peer(id);
-      p.probeSentMs.push(this.nowMs);
-      if (p.probeSentMs.length > PROBES_OUTSTANDING_MAX) p.probeSentMs.shift();
+      const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
       this.out.push({ kind: "probe", peer: id, nonce });
       this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
     }
@@ -1404,13 +1322,11 @@ export class Replica {
   }
 
   private peer(id: NodeId): PeerState {
-    const p = this.peers.get(id);
-    assert(p !== undefined, `n${id} is a member`);
-    return p;
+    return this.peers.get(id);
   }
 
   private newNonce(): string {
-    return `${this.incarnation}.${++this.probeCounter}`;
+    return this.peers.newNonce();
   }
 
   private randomId(prefix: string): string {
@@ -1454,20 +1370,4 @@ export class Replica {
         assertNever(this.role);
     }
   }
-}
-
-function newPeerState(): PeerState {
-  return {
-    contactMs: NEVER,
-    primaryContactMs: NEVER,
-    deadMs: NEVER,
-    steppedDownEpoch: -1,
-    incarnations: [],
-    storageId: null,
-    session: null,
-    status: null,
-    statusEpoch: -1,
-    probeSentMs: [],
-    answer: null,
-  };
 }

@@ -2,6 +2,7 @@
 // connection as the SDK reports it. Shortened step by step to fit narrow terminals.
 import type { ClusterState, ConnectionState, NodeState } from "../client-port.js";
 import { fit, widthOf } from "./text.js";
+import { assertNever } from "../assert-never.js";
 
 /** `elapsedMs`: time since the SDK reported this state (the offline countdown runs down). */
 export function connectionText(c: ConnectionState, cluster: ClusterState, elapsedMs = 0): string {
@@ -18,10 +19,17 @@ export function connectionText(c: ConnectionState, cluster: ClusterState, elapse
       return `offline — retrying in ${Math.max(1, Math.ceil((c.retryInMs - elapsedMs) / 1000))} s`;
     case "closed":
       return "closed";
+    default:
+      return assertNever(c);
   }
 }
 
-export const nodeUp = (n: NodeState): boolean => n.reachable && n.role !== "down";
+/**
+ * Up unless the cluster says down, or this client cannot reach it and the primary's view
+ * leaves it out. (The SDK reports `reachable: false` for nodes it has not called yet, so
+ * reachability alone would show healthy backups as down right after start.)
+ */
+export const nodeUp = (n: NodeState): boolean => n.role !== "down" && (n.reachable || n.inView);
 
 function nodeText(n: NodeState, short: boolean): string {
   if (!nodeUp(n)) return short ? `${n.id}:DOWN` : `n${n.id} DOWN`;

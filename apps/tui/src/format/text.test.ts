@@ -33,3 +33,16 @@ test("draftLayout: rows and cursor position, with a window around the cursor", (
   assert.equal(long.rows.length, 2);
   assert.equal(long.cursorRow, 1);
 });
+
+test("wrapText matches wrap-ansi (the reference) whenever no word is longer than a line", async () => {
+  const { default: wrapAnsi } = await import("wrap-ansi");
+  const words = ["a", "bb", "hello", "世界", "👋", "x", "end.", "mixed中文"];
+  for (let i = 0; i < 1500; i += 1) {
+    const n = 1 + (i % 12);
+    const s = Array.from({ length: n }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(" ");
+    for (const w of [9, 13, 20]) {
+      const ours = wrapText(s, w).join("\n");
+      assert.equal(ours, wrapAnsi(s, w, { hard: true, trim: true, wordWrap: true }), `${s} @${w}`);
+    }
+  }
+});

@@ -1,14 +1,17 @@
 // Performs the effects the state machine asks for, against the ChatClient, and reports each
 // outcome back as an action. It owns the only timers and the one events() loop of a login.
-import type { ChatClient, Message } from "../client-port.js";
+import type { ChatClient, Message, UserEntry } from "../client-port.js";
 import { describeError, errorKind } from "../format/errors.js";
 import type { AppAction } from "../state/app.js";
 import { historyPageMessages } from "../state/conversations.js";
 import type { Effect } from "../state/effects.js";
+import { assertNever } from "../assert-never.js";
 
 export const searchDebounceMs = 120;
 export const usersRefreshMs = 5_000;
 export const usersPerPageMax = 500;
+/** The user list holds at most this many names; a filter narrows it. */
+export const usersMax = 5_000;
 export const eventsRetryMs = 1_000;
 
 export interface RunnerHooks {
@@ -32,7 +35,17 @@ export class EffectRunner {
   ) {}
 
   perform = (effects: Effect[]): void => {
-    for (const e of effects) this.run(e);
+    for (const e of effects) {
+      try {
+        this.run(e);
+      } catch (err) {
+        // A client method that throws instead of rejecting must not stop the other effects.
+        this.safe({
+          type: "notice",
+          notice: { text: `${e.kind}: ${describeError(err)}`, tone: "error" },
+        });
+      }
+    }
   };
 
   private safe(a: AppAction): void {
@@ -41,17 +54,11 @@ export class EffectRunner {
 
   private run(e: Effect): void {
     switch (e.kind) {
-      case "login": {
-        const call =
-          e.mode === "register"
-            ? this.client.register(e.username, e.password)
-            : this.client.login(e.username, e.password);
-        call.then(
-          (session) => this.safe({ type: "login-ok", session }),
-          (err: unknown) => this.safe({ type: "login-failed", error: describeError(err) })
-        );
+      case "login":
+      case "logout":
+      case "delete-account":
+        this.account(e);
         return;
-      }
       case "start-events":
         this.startEvents();
         return;
@@ -72,41 +79,10 @@ export class EffectRunner {
         );
         return;
       case "send":
-        this.client.send(e.to, e.text, { clientMsgId: e.clientMsgId }).then(
-          (message) => this.safe({ type: "send-acked", clientMsgId: e.clientMsgId, message }),
-          (err: unknown) => {
-            this.safe({
-              type: "send-failed",
-              clientMsgId: e.clientMsgId,
-              error: describeError(err),
-              retryable: retryable.has(errorKind(err) ?? "internal"),
-            });
-            this.maybeExpired(err);
-          }
-        );
+        this.send(e);
         return;
       case "mark-read":
         this.client.markRead(e.peer, e.upToSeq).catch(() => undefined); // next view marks again
-        return;
-      case "logout": {
-        const me = this.client.username;
-        this.client.logout().then(
-          () => this.safe({ type: "logged-out", notice: "logged out", username: me }),
-          (err: unknown) =>
-            this.safe({ type: "dialog-failed", error: `log out failed: ${describeError(err)}` })
-        );
-        return;
-      }
-      case "delete-account":
-        this.client.deleteAccount(e.confirmUsername).then(
-          () =>
-            this.safe({
-              type: "logged-out",
-              notice: `account ${e.confirmUsername} deleted`,
-              username: undefined,
-            }),
-          (err: unknown) => this.safe({ type: "dialog-failed", error: describeError(err) })
-        );
         return;
       case "bell":
         this.hooks.onBell?.();
@@ -114,7 +90,69 @@ export class EffectRunner {
       case "quit":
         this.hooks.onQuit();
         return;
+      default:
+        assertNever(e);
     }
+  }
+
+  /** Log in / register, log out, delete the account: each ends on a screen change. */
+  private account(e: Extract<Effect, { kind: "login" | "logout" | "delete-account" }>): void {
+    switch (e.kind) {
+      case "login": {
+        const call =
+          e.mode === "register"
+            ? this.client.register(e.username, e.password)
+            : this.client.login(e.username, e.password);
+        call.then(
+          (session) => this.safe({ type: "login-ok", session }),
+          (err: unknown) => this.safe({ type: "login-failed", error: describeError(err) })
+        );
+        return;
+      }
+      case "logout": {
+        // Stop the stream first: once the token is revoked it would fail as "unauthenticated".
+        this.stopEvents();
+        const me = this.client.username;
+        this.client.logout().then(
+          () => this.safe({ type: "logged-out", notice: "logged out", username: me }),
+          (err: unknown) => {
+            this.startEvents(); // still logged in: resume live updates (duplicates merge by seq)
+            this.safe({ type: "dialog-failed", error: `log out failed: ${describeError(err)}` });
+          }
+        );
+        return;
+      }
+      case "delete-account":
+        this.stopEvents();
+        this.client.deleteAccount(e.confirmUsername).then(
+          () =>
+            this.safe({
+              type: "logged-out",
+              notice: `account ${e.confirmUsername} deleted`,
+              username: undefined,
+            }),
+          (err: unknown) => {
+            this.startEvents();
+            this.safe({ type: "dialog-failed", error: describeError(err) });
+          }
+        );
+        return;
+    }
+  }
+
+  private send(e: Extract<Effect, { kind: "send" }>): void {
+    this.client.send(e.to, e.text, { clientMsgId: e.clientMsgId }).then(
+      (message) => this.safe({ type: "send-acked", clientMsgId: e.clientMsgId, message }),
+      (err: unknown) => {
+        this.safe({
+          type: "send-failed",
+          clientMsgId: e.clientMsgId,
+          error: describeError(err),
+          retryable: retryable.has(errorKind(err) ?? "internal"),
+        });
+        this.maybeExpired(err);
+      }
+    );
   }
 
   /** A call refused for an expired session sends the person back to the login screen. */
@@ -127,15 +165,26 @@ export class EffectRunner {
     });
   }
 
+  /** Fetches the users matching the current pattern, page by page, up to usersMax. */
   private search(): void {
     const pattern = this.pattern;
-    this.client.listUsers(pattern || undefined, { limit: usersPerPageMax }).then(
-      ({ users }) => this.safe({ type: "users-loaded", pattern, users }),
-      (err: unknown) =>
-        this.safe({
-          type: "notice",
-          notice: { text: `user list: ${describeError(err)}`, tone: "error" },
-        })
+    void (async () => {
+      const users: UserEntry[] = [];
+      let pageToken = "";
+      do {
+        const page = await this.client.listUsers(pattern || undefined, {
+          limit: usersPerPageMax,
+          pageToken: pageToken || undefined,
+        });
+        users.push(...page.users);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "" && users.length < usersMax && pattern === this.pattern);
+      if (pattern === this.pattern) this.safe({ type: "users-loaded", pattern, users });
+    })().catch((err: unknown) =>
+      this.safe({
+        type: "notice",
+        notice: { text: `user list: ${describeError(err)}`, tone: "error" },
+      })
     );
   }
 

@@ -18,6 +18,7 @@ test("multi-line chunks are a paste, never a send", () => {
   assert.deepEqual(names(parseKeys("one\rtwo\rthree\r")), ["paste:one\ntwo\nthree"]);
   assert.deepEqual(names(parseKeys("a\nb")), ["paste:a\nb"]);
   assert.deepEqual(names(parseKeys("\r\r")), ["enter", "enter"], "Enter pressed twice quickly");
+  assert.deepEqual(names(parseKeys("a*\r\r")), ["text:a*", "enter", "enter"]);
 });
 
 test("escape sequences: arrows, pages, home/end, delete, shift+tab, F1", () => {

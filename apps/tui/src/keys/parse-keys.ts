@@ -126,7 +126,7 @@ function decodeEscape(s: string): { ev: KeyEvent | undefined; length: number } {
   if (ch === "\r" || ch === "\n") return { ev: key("enter", { meta: true }), length };
   if (ch === "\x7f" || ch === "\b") return { ev: key("backspace", { meta: true }), length };
   if (cp < 32) return { ev: undefined, length };
-  return { ev: key("char", { meta: true }, ch.toLowerCase()), length };
+  return { ev: key("char", { meta: true }, ch), length };
 }
 
 function controlChar(c: string): KeyEvent | undefined {
@@ -140,9 +140,10 @@ function controlChar(c: string): KeyEvent | undefined {
 
 /** One plain (escape-free) run: typed characters, control keys, or a paste. */
 function decodeRun(run: string): KeyEvent[] {
-  // Text with a line break before its end is a paste; line breaks alone are Enter presses.
-  const body = run.replace(/(\r\n|\r|\n)$/, "");
-  if (/[\r\n]/.test(body) && /[^\r\n]/.test(body)) {
+  // A line break with text after it means pasted lines; line breaks only at the end are
+  // Enter presses ("a*\r\r": type, Enter, Enter — fast typing or a laggy link).
+  const body = run.replace(/[\r\n]+$/, "");
+  if (/[\r\n]/.test(body)) {
     return [{ kind: "paste", text: normaliseNewlines(body) }];
   }
   const out: KeyEvent[] = [];

@@ -278,3 +278,9 @@ test("offline countdown: ticks advance the clock the status bar counts from", ()
   const later = appStep(s, { type: "tick" }, { ...env, nowMs: t0 + 1500 })[0];
   assert.equal(later.nowMs - later.clusterSinceMs, 1500);
 });
+
+test("Esc and a key read in one chunk (\\x1b/) act as Esc, then the key", () => {
+  const [s] = run(loggedIn(), ...keys("users", "\r"), ...keys("composer", "\x1b?"));
+  assert.equal(main(s).focus, "thread");
+  assert.equal(main(s).dialog.kind, "help");
+});

@@ -108,7 +108,7 @@ export function appStep(s: AppState, a: AppAction, env: StepEnv): Step<AppState>
       }
       if (screen.kind === "login")
         return a.target === "login" ? loginKey(s, screen.login, a.ev) : [s, []];
-      if (a.target === "login") return [s, []];
+      // Keys typed on the login screen that arrive after the switch (type-ahead) go to main.
       return onMain(s, mainKey(screen.main, a.ev, env));
     case "login-ok": {
       if (screen.kind !== "login") return [s, []];

@@ -57,6 +57,14 @@ const typing = (s: MainState): boolean =>
  * the next pane's hook only subscribes after React commits.
  */
 export function mainKey(s: MainState, ev: KeyEvent, env: StepEnv): Step<MainState> {
+  if (ev.kind === "key" && ev.meta && ev.name === "char" && !actionFor(scopesOf(s), ev)) {
+    // ESC then a key read in one chunk looks like Alt+key: when Alt+key means nothing here,
+    // it was Esc followed by the key (Esc then "/" quickly = leave the composer, filter).
+    const esc: KeyEvent = { kind: "key", name: "escape", ctrl: false, meta: false, shift: false };
+    const [s1, e1] = mainKey(s, esc, env);
+    const [s2, e2] = mainKey(s1, { kind: "text", text: ev.char ?? "" }, env);
+    return [s2, [...e1, ...e2]];
+  }
   if (ev.kind === "paste") return typing(s) ? insert(s, ev.text) : [s, []];
   if (ev.kind === "text") {
     // Navigation keys typed in one chunk ("jj", "/ab") act one at a time; once a key opens

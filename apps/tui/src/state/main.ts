@@ -18,6 +18,7 @@ import {
 } from "./conversations.js";
 import type { Effect, Step } from "./effects.js";
 import { emptyLine, type LineState } from "./line-edit.js";
+import { assertNever } from "../assert-never.js";
 
 export type Pane = "users" | "filter" | "thread" | "composer";
 
@@ -245,6 +246,8 @@ export function mainData(s: MainState, a: MainAction): Step<MainState> {
       return [{ ...s, size: { columns: a.columns, rows: a.rows } }, []];
     case "notice":
       return [{ ...s, notice: a.notice }, []];
+    default:
+      return assertNever(a);
   }
 }
 

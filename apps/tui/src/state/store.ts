@@ -34,8 +34,8 @@ export function createStore<S, A>(
           const [next, effects] = step(state, queue.shift() as A, env());
           const changed = next !== state;
           state = next;
-          if (effects.length > 0) perform(effects);
           if (changed) for (const l of listeners) l();
+          if (effects.length > 0) perform(effects);
         }
       } finally {
         running = false;

@@ -28,14 +28,18 @@ test(
       await tui.waitFor("Welcome, alice.");
       await tui.type("/", "a*");
       await tui.waitFor((s) => s.includes("/ a*") && s.includes("albert") && !s.includes("carol"));
-      await tui.type("\x1b", "/", "b*");
+      await tui.type("\x1b");
+      await tui.waitFor("/ filter users");
+      await tui.type("/", "b*");
       await tui.waitFor((s) => s.includes("/ b*") && s.includes("bob") && !s.includes("anna"));
       await tui.type("\r", "\r");
       await tui.waitFor("bob · offline");
       await tui.type("hello bob 👋 你好\r"); // text and Enter in one chunk, as over ssh
       await tui.waitFor(/alice +│ hello bob 👋 你好/);
       await tui.waitFor("bob heard: hello bob 👋 你好");
-      await tui.type("\x1b", "?");
+      await tui.type("\x1b");
+      await tui.waitFor("press i (or Tab) to write to bob");
+      await tui.type("?");
       await tui.waitFor("Keys — Esc or ? closes");
       await tui.type("\x1b");
       await tui.waitFor("/ b*");

@@ -66,6 +66,28 @@ export class Checker {
     }
   }
 
+  /** inv. 17 for a view entry a primary appends: one change, proposer stays, adds serialized. */
+  onViewAppend(node: NodeId, prev: View, next: LogEntry, viewUncommittedBefore: boolean): void {
+    const members = next.members ?? [];
+    const key = (m: { nodeId: number; storageId: string; session: string }): string =>
+      `${m.nodeId}/${m.storageId}/${m.session}`;
+    const before = new Set(prev.members.map(key));
+    const after = new Set(members.map(key));
+    const added = members.filter((m) => !before.has(key(m)));
+    const removed = prev.members.filter((m) => !after.has(key(m)));
+    const refresh =
+      added.length === 1 && removed.length === 1 && added[0]!.nodeId === removed[0]!.nodeId;
+    const add = added.length === 1 && removed.length === 0;
+    const removal = added.length === 0 && removed.length === 1;
+    if (!refresh && !add && !removal)
+      this.fail(`n${node} view entry ${next.index} is not a single change`);
+    if (!members.some((m) => m.nodeId === node))
+      this.fail(`n${node} left its own view at ${next.index}`);
+    if ((add || refresh) && viewUncommittedBefore) {
+      this.fail(`n${node} appended an add at ${next.index} with a view entry uncommitted`);
+    }
+  }
+
   /** inv. 10, 11: one durable vote per (storage, epoch); durable epoch never decreases. */
   onDurableHardState(
     node: NodeId,

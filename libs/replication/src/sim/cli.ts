@@ -1,5 +1,6 @@
-// Simulator CLI: `npm run sim -- --seeds 20000 [--from N] [--exclusion timed|hard]` runs many
-// seeds and prints every failing seed; `--seed N --trace` replays one seed exactly with a trace.
+// Simulator CLI: `npm run sim -- --seeds 20000 [--from N] [--exclusion timed|hard]
+// [--total-failure]` runs many seeds and prints every failing seed with its replay command;
+// `--seed N --trace` replays one seed exactly, printing the full step trace.
 
 import { runSeed } from "./run.js";
 import type { ExclusionMode } from "../types.js";
@@ -12,15 +13,22 @@ function main(argv: readonly string[]): number {
   const exclusionArg = arg("exclusion");
   if (exclusionArg !== undefined && exclusionArg !== "timed" && exclusionArg !== "hard") {
     process.stderr.write(
-      "usage: sim [--seeds N] [--from N] [--seed N --trace] [--exclusion timed|hard]\n"
+      "usage: sim [--seeds N] [--from N] [--seed N --trace] [--exclusion timed|hard]" +
+        " [--total-failure]\n"
     );
     return 2;
   }
   const exclusion = exclusionArg as ExclusionMode | undefined;
+  const totalFailure = argv.includes("--total-failure");
   const single = arg("seed");
   if (single !== undefined) {
     const trace = argv.includes("--trace");
-    const r = runSeed({ seed: Number(single), trace, ...(exclusion ? { exclusion } : {}) });
+    const r = runSeed({
+      seed: Number(single),
+      trace,
+      totalFailure,
+      ...(exclusion ? { exclusion } : {}),
+    });
     if (trace) process.stdout.write(r.lines.join("\n") + "\n");
     process.stdout.write(
       `seed=${r.seed} ${r.ok ? "ok" : `FAILED: ${r.violation}`} ` +
@@ -33,13 +41,18 @@ function main(argv: readonly string[]): number {
   const started = Date.now();
   let failed = 0;
   let steps = 0;
+  const gaps: number[] = [];
   for (let seed = from; seed < from + seeds; seed++) {
-    const r = runSeed({ seed, ...(exclusion ? { exclusion } : {}) });
+    const r = runSeed({ seed, totalFailure, ...(exclusion ? { exclusion } : {}) });
     steps += r.steps;
+    gaps.push(...r.failoverGapsMs);
     if (!r.ok) {
       failed++;
+      const flags =
+        (totalFailure ? " --total-failure" : "") + (exclusion ? ` --exclusion ${exclusion}` : "");
       process.stdout.write(
-        `seed=${seed} FAILED: ${r.violation}\n  replay: npm run sim -- --seed ${seed} --trace\n`
+        `seed=${seed} FAILED: ${r.violation}\n` +
+          `  replay: npm run sim -- --seed ${seed}${flags} --trace\n`
       );
     }
   }
@@ -48,6 +61,14 @@ function main(argv: readonly string[]): number {
     `${seeds} seeds, ${failed} failed, ${secs.toFixed(1)}s ` +
       `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n`
   );
+  if (gaps.length > 0) {
+    gaps.sort((a, b) => a - b);
+    const q = (p: number): number => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))]!;
+    process.stdout.write(
+      `primary killed (others healthy) → next ack: n=${gaps.length} median=${q(0.5)}ms ` +
+        `p90=${q(0.9)}ms p99=${q(0.99)}ms (virtual time, includes client retry delays)\n`
+    );
+  }
   return failed === 0 ? 0 : 1;
 }
 

@@ -14,6 +14,8 @@ export interface RunOptions {
   readonly safetyMs?: number;
   readonly livenessMs?: number;
   readonly exclusion?: ExclusionMode;
+  /** Allow all nodes down at once (total failure, R18) — beyond the default fault budget. */
+  readonly totalFailure?: boolean;
 }
 
 export interface RunResult {
@@ -26,6 +28,8 @@ export interface RunResult {
   readonly acked: number;
   readonly reads: number;
   readonly virtualMs: number;
+  /** Primary killed (others healthy) → next client ack, per occurrence in the safety phase. */
+  readonly failoverGapsMs: readonly number[];
 }
 
 interface Swarm {
@@ -185,13 +189,15 @@ export function runSeed(opts: RunOptions): RunResult {
     acked: world.checker.acked.size,
     reads: world.checker.reads,
     virtualMs: world.nowMs,
+    failoverGapsMs: world.failoverGapsMs,
   });
   try {
     for (const n of world.nodes) world.start(n.id);
     world.schedule(100, () => clients.forEach((c) => c.next()));
-    scheduleFaults(world, nemesis, swarm, safetyMs);
+    scheduleFaults(world, nemesis, swarm, safetyMs, opts.totalFailure === true ? 3 : 2);
     world.runUntil(safetyMs);
     // Liveness phase: heal everything, all up, then require convergence.
+    world.failoverFromMs = null;
     world.note("heal");
     healedAtMs = world.nowMs;
     world.blocked.clear();
@@ -221,7 +227,13 @@ export function runSeed(opts: RunOptions): RunResult {
   }
 }
 
-function scheduleFaults(world: World, rng: Rng, swarm: Swarm, untilMs: number): void {
+function scheduleFaults(
+  world: World,
+  rng: Rng,
+  swarm: Swarm,
+  untilMs: number,
+  downMax: number
+): void {
   const total = swarm.crashW + swarm.pauseW + swarm.resetW + swarm.stallW;
   if (total === 0) return;
   const fault = (): void => {
@@ -233,7 +245,10 @@ function scheduleFaults(world: World, rng: Rng, swarm: Swarm, untilMs: number): 
       const primary = up.find((n) => n.role === "primary");
       const victim =
         primary !== undefined && rng.chance(0.5) ? primary : up.length > 0 ? rng.pick(up) : null;
-      if (down < 2 && victim !== null) {
+      if (down < downMax && victim !== null) {
+        const healthy = up.filter((n) => n !== victim && !n.paused).length === 2;
+        if (victim.role === "primary" && healthy) world.failoverFromMs ??= world.nowMs;
+        else world.failoverFromMs = null;
         world.crash(victim.id, rng.chance(swarm.machineCrashP));
         const back = world.nowMs + rng.pick([rng.int(10, 300), rng.int(300, 3000)]);
         world.schedule(back, () => {

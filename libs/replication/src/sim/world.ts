@@ -103,6 +103,9 @@ export class World {
   private readonly connGen = new Map<string, number>();
   private readonly lastDeliverMs = new Map<string, number>();
   steps = 0;
+  /** Failover measurement: set when the primary is killed with both others healthy. */
+  failoverFromMs: number | null = null;
+  readonly failoverGapsMs: number[] = [];
 
   constructor(cfg: WorldConfig) {
     this.cfg = cfg;
@@ -311,6 +314,14 @@ export class World {
             imageTerm(n.storage.written, first.index - 1) ?? -1
           );
         }
+        if (n.role === "primary" && n.replica !== null) {
+          const r = n.replica;
+          for (const e of a.entries) {
+            if (e.kind !== "view") continue;
+            const prev = r.viewAt(e.index - 1);
+            this.checker.onViewAppend(n.id, prev, e, prev.id.index > r.status().commitIndex);
+          }
+        }
         this.write(n, {
           kind: "entries",
           entries: a.entries,
@@ -363,6 +374,10 @@ export class World {
         if (a.outcome.kind === "ok") {
           this.checker.afterStep(n, this.nodes);
           this.checker.onClientOk(n.id, role, a.requestId, a.outcome.index);
+          if (this.failoverFromMs !== null) {
+            this.failoverGapsMs.push(this.nowMs - this.failoverFromMs);
+            this.failoverFromMs = null;
+          }
         } else if (a.outcome.kind === "read-ok") {
           this.checker.afterStep(n, this.nodes);
           const floor = this.readFloors.get(a.requestId) ?? 0;

@@ -1,0 +1,242 @@
+// `chat-bench run`: floors of this machine, then throughput/latency, failover gaps and restart
+// times of a real 3-node cluster, in one run, with issue 6's targets as ratios beside them.
+import os from "node:os";
+import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
+import { AckClock, closedLoop, openLoop, registerPair, type LevelResult, type Pair } from "./load.js";
+import { ProcCluster } from "./proc-cluster.js";
+import { sleep, spread, type Spread } from "./stats.js";
+
+export interface BenchOptions {
+  cluster: string[] | undefined;
+  durationMs: number;
+  levels: number[];
+  failoverTrials: number;
+  skipFailover: boolean;
+  skipRestart: boolean;
+  restartMessages: number;
+  restartFillMs: number;
+  cpuProfDir: string | undefined;
+  log: (line: string) => void;
+}
+
+export interface RestartResult {
+  messagesRequested: number;
+  /** Messages acknowledged by the fill (N). */
+  messages: number;
+  /** Log entries on every node at the restart (messages, accounts, views, barriers). */
+  logEntries: number;
+  fillMs: number;
+  /** kill -9 of a backup with N messages → it answers GetStatus again (log loaded, serving). */
+  nodeServeMs: number;
+  /** … → it is back in the view as a backup (caught up). */
+  nodeRejoinMs: number;
+  /** kill -9 of all three → a primary is elected and a send is acknowledged. */
+  coldStartMs: number;
+}
+
+export interface BenchReport {
+  machine: { cores: number; cpu: string; node: string; platform: string; loadAverage: number[] };
+  floors: { fsync: FsyncFloor; grpcEcho: EchoFloor };
+  levels: LevelResult[];
+  halfLoad: (LevelResult & { ratePerSec: number }) | undefined;
+  failover: { killGapsMs: number[]; kill: Spread; sigstopGapMs: number | undefined } | undefined;
+  restart: RestartResult | undefined;
+  targets: Target[];
+  notes: string[];
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  target: string;
+  pass: boolean | undefined;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const notes: string[] = [];
+  o.log("floors: fsync of a 100-byte append, loopback gRPC echo at 64 in flight");
+  const fsync = measureFsync(Math.min(3_000, Math.max(300, o.durationMs)));
+  const grpcEcho = await measureGrpcEcho(Math.min(5_000, Math.max(300, o.durationMs)));
+  const own = o.cluster === undefined;
+  const cluster = own
+    ? await ProcCluster.start(o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {})
+    : undefined;
+  const addresses = o.cluster ?? cluster!.addresses;
+  try {
+    const levels: LevelResult[] = [];
+    let halfLoad: BenchReport["halfLoad"];
+    const pair = await registerPair(addresses, "load");
+    try {
+      await closedLoop(pair, 8, Math.min(1_000, o.durationMs)); // warm up
+      for (const inFlight of o.levels) {
+        o.log(`load: ${inFlight} in flight for ${o.durationMs} ms`);
+        levels.push(await closedLoop(pair, inFlight, o.durationMs));
+      }
+      const top = levels.find((l) => l.inFlight === 64) ?? levels.at(-1);
+      if (top && top.sendsPerSec > 0) {
+        o.log(`load: half of ${Math.round(top.sendsPerSec)} sends/s, open loop`);
+        halfLoad = await openLoop(pair, top.sendsPerSec / 2, o.durationMs);
+      }
+    } finally {
+      pair.close();
+    }
+    let failover: BenchReport["failover"];
+    let restart: RestartResult | undefined;
+    if (!own) notes.push("--cluster: kill and restart measurements skipped (not our processes)");
+    if (own && !o.skipFailover) failover = await measureFailover(cluster!, o);
+    if (own && !o.skipRestart) restart = await measureRestart(cluster!, o, notes);
+    const report: BenchReport = {
+      machine: {
+        cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+      floors: { fsync, grpcEcho }, levels, halfLoad, failover, restart, targets: [], notes,
+    };
+    report.targets = targets(report);
+    return report;
+  } finally {
+    if (cluster) {
+      if (o.cpuProfDir) for (const id of cluster.ids) await cluster.terminate(id); // writes the profiles
+      await cluster.shutdown();
+    }
+  }
+}
+
+/** kill -9 the primary under 16 in flight, `trials` times; then one SIGSTOP of the primary. */
+async function measureFailover(c: ProcCluster, o: BenchOptions): Promise<NonNullable<BenchReport["failover"]>> {
+  const pair = await registerPair(c.addresses, "fo", 250);
+  const clock = new AckClock(pair, 16);
+  const gaps: number[] = [];
+  let sigstopGapMs: number | undefined;
+  try {
+    await clock.firstAckAfter(performance.now(), 10_000);
+    for (let trial = 0; trial < o.failoverTrials; trial++) {
+      const primary = await c.waitForPrimary();
+      await sleep(300); // steady load before the fault
+      const t0 = performance.now();
+      await c.kill(primary);
+      const exited = performance.now();
+      const ack = await clock.firstAckAfter(exited, 15_000);
+      gaps.push(ack === undefined ? Number.POSITIVE_INFINITY : ack - t0);
+      o.log(`failover ${trial + 1}/${o.failoverTrials}: kill -9 node ${primary} → next ack ${gapText(ack, t0)}`);
+      c.startNode(primary);
+      await c.waitConverged(30_000);
+    }
+    const primary = await c.waitForPrimary();
+    await sleep(300);
+    const t0 = performance.now();
+    c.pause(primary);
+    const ack = await clock.firstAckAfter(t0 + 1, 15_000);
+    sigstopGapMs = ack === undefined ? undefined : ack - t0;
+    o.log(`failover SIGSTOP node ${primary} → next ack ${gapText(ack, t0)}`);
+    c.resume(primary);
+    await c.waitConverged(30_000);
+  } finally {
+    await clock.stop();
+    pair.close();
+  }
+  return { killGapsMs: gaps, kill: spread(gaps), sigstopGapMs };
+}
+
+function gapText(ack: number | undefined, t0: number): string {
+  return ack === undefined ? "none within 15 s" : `${(ack - t0).toFixed(1)} ms`;
+}
+
+/** Fills the log to N messages (bounded by time), then restarts one node and the whole cluster. */
+async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
+  const pairs: Pair[] = [];
+  for (let i = 0; i < 2; i++) pairs.push(await registerPair(c.addresses, `fill${i}`));
+  const fillStart = performance.now();
+  let sent = 0;
+  try {
+    o.log(`restart: filling to ${o.restartMessages} messages (at most ${Math.round(o.restartFillMs / 1000)} s)`);
+    let lastLog = performance.now();
+    while (sent < o.restartMessages && performance.now() - fillStart < o.restartFillMs) {
+      const chunkMs = Math.min(2_000, o.restartFillMs - (performance.now() - fillStart));
+      const results = await Promise.all(pairs.map((p) => closedLoop(p, 64, Math.max(50, chunkMs))));
+      sent += results.reduce((a, r) => a + r.acked, 0);
+      if (performance.now() - lastLog > 10_000) {
+        o.log(`restart: ${sent} messages so far`);
+        lastLog = performance.now();
+      }
+    }
+  } finally {
+    for (const p of pairs) p.close();
+  }
+  const fillMs = performance.now() - fillStart;
+  const selves = await c.waitConverged(60_000);
+  const logEntries = selves[0]!.lastIndex;
+  if (sent < o.restartMessages) {
+    notes.push(`restart: filled ${sent} of ${o.restartMessages} messages in ${Math.round(fillMs / 1000)} s ` +
+      `(bounded by --restart-fill-ms); the restart figures are for ${sent} messages`);
+  }
+  const primary = await c.waitForPrimary();
+  const victim = c.ids.find((id) => id !== primary)!;
+  await c.kill(victim);
+  const t0 = performance.now();
+  c.startNode(victim);
+  const serveAt = await until(async () => (await c.self(victim, 500)) !== undefined, 60_000);
+  const rejoinAt = await until(async () => {
+    const s = await c.self(victim, 500);
+    return s !== undefined && s.inView && s.role === "backup";
+  }, 60_000);
+  o.log(`restart: node ${victim} with ${logEntries} log entries answers in ${(serveAt - t0).toFixed(0)} ms, ` +
+    `back in the view in ${(rejoinAt - t0).toFixed(0)} ms`);
+  await c.waitConverged(60_000);
+  const probe = await registerPair(c.addresses, "cold");
+  try {
+    for (const id of c.ids) await c.kill(id);
+    const t1 = performance.now();
+    for (const id of c.ids) c.startNode(id);
+    await probe.sender.send(probe.to, "cold start probe"); // the SDK retries until a primary acks
+    const coldStartMs = performance.now() - t1;
+    o.log(`restart: whole cluster cold start → first ack in ${coldStartMs.toFixed(0)} ms`);
+    return { messagesRequested: o.restartMessages, messages: sent, logEntries, fillMs,
+      nodeServeMs: serveAt - t0, nodeRejoinMs: rejoinAt - t0, coldStartMs };
+  } finally {
+    probe.close();
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return performance.now();
+    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+function targets(r: BenchReport): Target[] {
+  const out: Target[] = [];
+  const top = r.levels.find((l) => l.inFlight === 64);
+  if (top) {
+    const ratio = top.sendsPerSec / r.floors.grpcEcho.reqPerSec;
+    out.push({ name: "sends/s at 64 in flight ÷ gRPC echo floor", measured: ratio.toFixed(2), target: "≥ 0.60",
+      pass: ratio >= 0.6 });
+  }
+  if (r.halfLoad) {
+    out.push({ name: "p99 at half load", measured: `${r.halfLoad.p99Ms.toFixed(1)} ms`, target: "≤ 10 ms",
+      pass: r.halfLoad.p99Ms <= 10 });
+  }
+  if (r.failover) {
+    const { kill } = r.failover;
+    out.push({ name: "failover gap after kill -9, median", measured: `${kill.median.toFixed(0)} ms`,
+      target: "≤ 150 ms", pass: kill.median <= 150 });
+    out.push({ name: `failover gap after kill -9, max of ${kill.n} (p99 proxy)`, measured: `${kill.max.toFixed(0)} ms`,
+      target: "≤ 500 ms", pass: kill.max <= 500 });
+    const s = r.failover.sigstopGapMs;
+    out.push({ name: "failover gap after SIGSTOP", measured: s === undefined ? "none" : `${s.toFixed(0)} ms`,
+      target: "≤ 1500 ms", pass: s !== undefined && s <= 1500 });
+  }
+  if (r.restart) {
+    const full = r.restart.messages >= 1_000_000;
+    out.push({ name: `restart of one node with ${r.restart.messages} messages`,
+      measured: `${r.restart.nodeServeMs.toFixed(0)} ms`, target: "< 3000 ms (at 1M)",
+      pass: full || r.restart.nodeServeMs >= 3000 ? r.restart.nodeServeMs < 3000 : undefined });
+    out.push({ name: `cold start of the cluster with ${r.restart.messages} messages`,
+      measured: `${r.restart.coldStartMs.toFixed(0)} ms`, target: "< 5000 ms (at 1M, REPLICATION.md §7.3)",
+      pass: full || r.restart.coldStartMs >= 5000 ? r.restart.coldStartMs < 5000 : undefined });
+  }
+  return out;
+}

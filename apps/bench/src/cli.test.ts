@@ -1,0 +1,63 @@
+// Smoke tests of the `chat-bench` CLI: help, usage errors, a tiny bench run with its JSON
+// report, and `check` on a hand-made history.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "./cli.js";
+import type { BenchReport } from "./bench.js";
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (...a: unknown[]) => void out.push(a.join(" "));
+  console.error = (...a: unknown[]) => void err.push(a.join(" "));
+  try {
+    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test("--help prints the usage; bad flags are usage errors (exit 2)", async () => {
+  const help = await capture(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /chat-bench nemesis/);
+  assert.equal((await capture(["nemesis", "--help"])).code, 0);
+  assert.equal((await capture(["--duration-ms", "abc"])).code, 2);
+  assert.equal((await capture(["frobnicate"])).code, 2);
+  assert.equal((await capture(["nemesis", "--clients", "1"])).code, 2);
+});
+
+test("a tiny bench run prints a JSON report with every section it ran", async () => {
+  const run = await capture(["--duration-ms", "300", "--levels", "1,4", "--skip-failover", "--skip-restart", "--json"]);
+  assert.equal(run.code, 0, run.err);
+  const report = JSON.parse(run.out) as BenchReport;
+  assert.deepEqual(report.levels.map((l) => l.inFlight), [1, 4]);
+  for (const l of report.levels) assert.ok(l.acked > 0, `no ack at ${l.inFlight} in flight`);
+  assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
+  assert.ok(report.floors.grpcEcho.reqPerSec > 0);
+  assert.ok(report.machine.cores >= 1);
+  assert.equal(report.failover, undefined);
+  assert.ok(report.targets.length >= 1);
+});
+
+test("check re-reads a history file and exits 1 on a violation", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chat-bench-check-"));
+  try {
+    const file = join(dir, "history.jsonl");
+    writeFileSync(file, [
+      { kind: "invoke", t: 0, client: "a", key: "a-1", to: "b", text: "a#1" },
+      { kind: "ok", t: 1, client: "a", key: "a-1", seq: 1 },
+      { kind: "final-read", t: 2, client: "b", messages: [] },
+    ].map((r) => JSON.stringify(r)).join("\n"));
+    const result = await capture(["check", file]);
+    assert.equal(result.code, 1);
+    assert.match(result.out, /lost/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,92 @@
+// The floors of this machine, measured in the same run as the cluster so that targets are
+// ratios: a 100-byte append + fdatasync on a temp file, and a loopback gRPC echo round trip.
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { quantile } from "./stats.js";
+
+export interface FsyncFloor {
+  appends: number;
+  medianMs: number;
+  p99Ms: number;
+  /** Back-to-back appends+fdatasync per second (one writer, no batching). */
+  fsyncsPerSecMax: number;
+}
+
+/** Appends 100 bytes and fdatasyncs, `count` times or for `durationMs`, whichever ends first. */
+export function measureFsync(durationMs: number, countMax = 20_000): FsyncFloor {
+  const dir = mkdtempSync(join(tmpdir(), "chat-bench-fsync-"));
+  const fd = openSync(join(dir, "append.log"), "a");
+  const record = Buffer.alloc(100, 0x61);
+  record[99] = 0x0a;
+  const samples: number[] = [];
+  try {
+    const start = performance.now();
+    while (samples.length < countMax && performance.now() - start < durationMs) {
+      const t0 = performance.now();
+      writeSync(fd, record);
+      fdatasyncSync(fd);
+      samples.push(performance.now() - t0);
+    }
+    const elapsedS = (performance.now() - start) / 1000;
+    return { appends: samples.length, medianMs: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99),
+      fsyncsPerSecMax: samples.length / elapsedS };
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const identity = (b: Buffer): Buffer => b;
+const echoService: grpc.ServiceDefinition = {
+  echo: {
+    path: "/bench.Echo/Echo", requestStream: false, responseStream: false,
+    requestSerialize: identity, requestDeserialize: identity,
+    responseSerialize: identity, responseDeserialize: identity,
+  },
+};
+
+export interface EchoFloor {
+  inFlight: number;
+  requests: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** A tiny echo server on 127.0.0.1 and a client keeping `inFlight` unary calls busy. */
+export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promise<EchoFloor> {
+  const server = new grpc.Server();
+  server.addService(echoService, {
+    echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const Client = grpc.makeGenericClientConstructor(echoService, "Echo");
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    echo(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<Buffer>): void;
+  };
+  const payload = Buffer.alloc(100, 0x62);
+  const call = () => new Promise<void>((resolve, reject) =>
+    client.echo(payload, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (e) => (e ? reject(e) : resolve())));
+  try {
+    for (let i = 0; i < 200; i++) await call(); // warm up the connection and the JIT
+    const latencies: number[] = [];
+    const start = performance.now();
+    const end = start + durationMs;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await call();
+        latencies.push(performance.now() - t0);
+      }
+    }));
+    const elapsedS = (performance.now() - start) / 1000;
+    return { inFlight, requests: latencies.length, reqPerSec: latencies.length / elapsedS,
+      p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+}

@@ -1,0 +1,151 @@
+// Load generators over the real SDK: a closed loop keeping N sends in flight, an open loop at
+// a fixed rate, and an ack clock that the failover trials read. Every loop ends by time.
+import { randomBytes } from "node:crypto";
+import { ChatError, connect, type ChatClient } from "@chat-tui/client";
+import { quantile, sleep } from "./stats.js";
+
+/** A 100-byte text (ASCII), unique per call so a reader can tell sends apart. */
+export function text100(n: number): string {
+  const head = `bench-${n}-`;
+  return head + "x".repeat(100 - head.length);
+}
+
+/** Register, tolerating a slow machine: retried on `unavailable`, a login if it committed before. */
+export async function registerOrLogin(client: ChatClient, name: string, password = "nemesis-password"): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.register(name, password);
+      return;
+    } catch (err) {
+      if (err instanceof ChatError && err.kind === "username-taken") return void (await client.login(name, password));
+      if (!(err instanceof ChatError && err.kind === "unavailable") || attempt >= 5) throw err;
+    }
+  }
+}
+
+export interface Pair {
+  sender: ChatClient;
+  to: string;
+  close(): void;
+}
+
+/** Registers a sender and a recipient with unique names and returns the sender. */
+export async function registerPair(cluster: string[], tag: string, attemptTimeoutMs?: number): Promise<Pair> {
+  const suffix = randomBytes(3).toString("hex");
+  const options = { cluster, deadlineMs: 60_000, ...(attemptTimeoutMs ? { attemptTimeoutMs } : {}) };
+  const sender = connect(options);
+  const recipient = connect(options);
+  await registerOrLogin(sender, `${tag}-s-${suffix}`, "bench-password");
+  await registerOrLogin(recipient, `${tag}-r-${suffix}`, "bench-password");
+  const to = recipient.username!;
+  recipient.close();
+  return { sender, to, close: () => sender.close() };
+}
+
+export interface LevelResult {
+  inFlight: number;
+  durationMs: number;
+  acked: number;
+  failed: number;
+  sendsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
+let counter = 0;
+
+function summarize(inFlight: number, latencies: number[], failed: number, elapsedMs: number): LevelResult {
+  return {
+    inFlight, durationMs: elapsedMs, acked: latencies.length, failed,
+    sendsPerSec: latencies.length / (elapsedMs / 1000),
+    p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), p999Ms: quantile(latencies, 0.999),
+  };
+}
+
+/** Keeps `inFlight` sends outstanding for `durationMs`; latency of each acknowledged send. */
+export async function closedLoop(pair: Pair, inFlight: number, durationMs: number): Promise<LevelResult> {
+  const latencies: number[] = [];
+  let failed = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        await pair.sender.send(pair.to, text100(counter++));
+        latencies.push(performance.now() - t0);
+      } catch {
+        failed++;
+      }
+    }
+  }));
+  return summarize(inFlight, latencies, failed, performance.now() - start);
+}
+
+/** Starts sends at `ratePerSec` (open loop, at most `outstandingMax` at once) for `durationMs`. */
+export async function openLoop(pair: Pair, ratePerSec: number, durationMs: number, outstandingMax = 256):
+  Promise<LevelResult & { ratePerSec: number }> {
+  const latencies: number[] = [];
+  let failed = 0;
+  let outstanding = 0;
+  let issued = 0;
+  const pending = new Set<Promise<void>>();
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    const due = Math.floor(((performance.now() - start) / 1000) * ratePerSec);
+    while (issued < due && outstanding < outstandingMax) {
+      issued++;
+      outstanding++;
+      const t0 = performance.now();
+      const p = pair.sender.send(pair.to, text100(counter++))
+        .then(() => { latencies.push(performance.now() - t0); }, () => { failed++; })
+        .finally(() => { outstanding--; pending.delete(p); });
+      pending.add(p);
+    }
+    await sleep(1);
+  }
+  await Promise.all(pending);
+  return { ...summarize(outstanding, latencies, failed, performance.now() - start), ratePerSec };
+}
+
+/** A background closed loop that records the time of every ack, for failover trials. */
+export class AckClock {
+  readonly ackTimes: number[] = [];
+  private running = true;
+  private readonly loops: Promise<void>[];
+  failed = 0;
+
+  constructor(private readonly pair: Pair, inFlight: number) {
+    this.loops = Array.from({ length: inFlight }, () => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    for (let i = 0; this.running && i < 10_000_000; i++) {
+      try {
+        await this.pair.sender.send(this.pair.to, text100(counter++));
+        this.ackTimes.push(performance.now());
+      } catch {
+        this.failed++;
+        await sleep(5);
+      }
+    }
+  }
+
+  /** The first ack at or after `t` (performance.now() ms), waiting up to `timeoutMs`. */
+  async firstAckAfter(t: number, timeoutMs: number): Promise<number | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      for (let i = this.ackTimes.length - 1; i >= 0 && this.ackTimes[i]! >= t; i--) {
+        if (i === 0 || this.ackTimes[i - 1]! < t) return this.ackTimes[i];
+      }
+      if (performance.now() > deadline) return undefined;
+      await sleep(2);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+}

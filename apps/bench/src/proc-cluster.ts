@@ -1,0 +1,285 @@
+// Real `chat-cluster node` processes for the bench, the nemesis and the tests: 127.0.0.1 only,
+// ephemeral ports, one temp root with the cluster.json, data dirs and logs. Every process it
+// starts is killed (SIGCONT, then SIGKILL) by `shutdown()` and, as a last resort, on exit.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { ClusterService, GetStatusRequestSchema, clientFor, create, type ClusterStatus } from "@chat-tui/proto";
+import { sleep } from "./stats.js";
+
+/** The node executable, from src/ (tests through tsx) and dist/ alike. */
+const clusterBin = fileURLToPath(new URL("../../../bin/chat-cluster.js", import.meta.url));
+const ClusterClient = clientFor(ClusterService);
+/** How often wait loops poll the nodes. */
+const pollMs = 50;
+
+export interface ProcNode {
+  id: number;
+  address: string;
+  dataDir: string;
+  logFile: string;
+  child: ChildProcess | undefined;
+  paused: boolean;
+}
+
+export interface NodeSelf {
+  id: number;
+  role: string;
+  epoch: number;
+  commitIndex: number;
+  lastIndex: number;
+  inView: boolean;
+  primaryId: number;
+}
+
+/** Ports the OS says are free now (bound to port 0 on 127.0.0.1, read, released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () =>
+    new Promise<net.Server>((resolve, reject) => {
+      const s = net.createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => resolve(s));
+    })));
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+const live = new Set<ProcCluster>();
+process.once("exit", () => {
+  for (const c of live) c.killAllSync();
+});
+
+export interface StartOptions {
+  size?: number;
+  /** Keep the root (data, logs) after shutdown; default: a temp dir removed at the end. */
+  root?: string;
+  /** Extra node flags for the nodes (e.g. `--cpu-prof`, not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+  wait?: boolean;
+}
+
+export class ProcCluster {
+  private readonly statusClients = new Map<string, InstanceType<typeof ClusterClient>>();
+  keep = false;
+
+  private constructor(
+    readonly root: string,
+    readonly configPath: string,
+    readonly nodes: ProcNode[],
+    private readonly nodeArgs: string[],
+  ) {}
+
+  static async start(options: StartOptions = {}): Promise<ProcCluster> {
+    const size = options.size ?? 3;
+    const root = options.root ?? mkdtempSync(join(tmpdir(), "chat-bench-"));
+    mkdirSync(root, { recursive: true });
+    const ports = await freePorts(size * 3);
+    const nodes = Array.from({ length: size }, (_, id) => ({
+      id, address: `127.0.0.1:${ports[id * 3]}`, replicaPort: ports[id * 3 + 1], livenessPort: ports[id * 3 + 2],
+    }));
+    const configPath = join(root, "cluster.json");
+    writeFileSync(configPath, JSON.stringify({
+      clusterId: "bench", secret: randomBytes(18).toString("base64url"), nodes,
+    }), { mode: 0o600 });
+    const cluster = new ProcCluster(root, configPath, nodes.map((n) => ({
+      id: n.id, address: n.address, dataDir: join(root, `node-${n.id}`), logFile: join(root, `node-${n.id}.log`),
+      child: undefined, paused: false,
+    })), options.nodeArgs ?? []);
+    cluster.keep = options.root !== undefined;
+    live.add(cluster);
+    for (const node of cluster.nodes) cluster.startNode(node.id);
+    if (options.wait !== false) await cluster.waitForPrimary();
+    return cluster;
+  }
+
+  get addresses(): string[] {
+    return this.nodes.map((n) => n.address);
+  }
+
+  get ids(): number[] {
+    return this.nodes.map((n) => n.id);
+  }
+
+  node(id: number): ProcNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (!node) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  isUp(id: number): boolean {
+    const child = this.node(id).child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  startNode(id: number): void {
+    const node = this.node(id);
+    if (this.isUp(id)) throw new Error(`node ${id} is running`);
+    mkdirSync(node.dataDir, { recursive: true, mode: 0o700 });
+    const out = openSync(node.logFile, "a");
+    const env: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: "8" };
+    try {
+      node.child = spawn(process.execPath,
+        [...this.nodeArgs, clusterBin, "node", "--id", String(id), "--config", this.configPath,
+          "--data-dir", node.dataDir],
+        { stdio: ["ignore", out, out], env });
+      node.paused = false;
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  /** kill -9 and wait until the process is gone. */
+  async kill(id: number): Promise<void> {
+    const node = this.node(id);
+    const child = node.child;
+    if (!child || !this.isUp(id)) return;
+    const gone = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await gone;
+    node.paused = false;
+  }
+
+  /** Graceful stop (SIGTERM, SIGKILL after `graceMs`): lets a node flush its exit (e.g. --cpu-prof). */
+  async terminate(id: number, graceMs = 5_000): Promise<void> {
+    const child = this.node(id).child;
+    if (!child || !this.isUp(id)) return;
+    const gone = new Promise((r) => child.once("exit", r));
+    child.kill("SIGCONT");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  pause(id: number): void {
+    if (!this.isUp(id)) return;
+    this.node(id).child!.kill("SIGSTOP");
+    this.node(id).paused = true;
+  }
+
+  resume(id: number): void {
+    if (!this.isUp(id)) return;
+    this.node(id).child!.kill("SIGCONT");
+    this.node(id).paused = false;
+  }
+
+  private statusClient(address: string): InstanceType<typeof ClusterClient> {
+    let client = this.statusClients.get(address);
+    if (!client) {
+      client = new ClusterClient(address, grpc.credentials.createInsecure(), {
+        "grpc.initial_reconnect_backoff_ms": 20, "grpc.max_reconnect_backoff_ms": 200,
+      });
+      this.statusClients.set(address, client);
+    }
+    return client;
+  }
+
+  status(id: number, deadlineMs = 700): Promise<ClusterStatus> {
+    return statusOf(this.statusClient(this.node(id).address), deadlineMs);
+  }
+
+  /** What node `id` says of itself, or undefined when it does not answer. */
+  async self(id: number, deadlineMs = 700): Promise<NodeSelf | undefined> {
+    try {
+      return selfOf(await this.status(id, deadlineMs));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The id of a primary that itself reports being primary, or undefined. */
+  async findPrimary(): Promise<number | undefined> {
+    const selves = await Promise.all(this.ids.filter((id) => this.isUp(id) && !this.node(id).paused)
+      .map((id) => this.self(id)));
+    return selves.find((s) => s && s.role === "primary" && s.primaryId === s.id)?.id;
+  }
+
+  async waitForPrimary(timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const id = await this.findPrimary();
+      if (id !== undefined) return id;
+      if (Date.now() > deadline) throw new Error(`no primary after ${timeoutMs} ms\n${this.logs()}`);
+      await sleep(pollMs);
+    }
+  }
+
+  /** Until every node answers, is in the view as primary or backup, with one last index. */
+  async waitConverged(timeoutMs = 30_000): Promise<NodeSelf[]> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = "";
+    for (;;) {
+      const selves = await Promise.all(this.ids.map((id) => this.self(id)));
+      seen = JSON.stringify(selves);
+      const ok = selves.every((s) => s && s.inView && (s.role === "primary" || s.role === "backup"))
+        && new Set(selves.map((s) => s!.lastIndex)).size === 1
+        && new Set(selves.map((s) => s!.commitIndex)).size === 1
+        && selves.filter((s) => s!.role === "primary").length === 1;
+      if (ok) return selves as NodeSelf[];
+      if (Date.now() > deadline) throw new Error(`no convergence after ${timeoutMs} ms: ${seen}`);
+      await sleep(pollMs * 2);
+    }
+  }
+
+  logs(lines = 15): string {
+    return this.nodes.map((n) => {
+      let text = "(no log)";
+      try {
+        text = readFileSync(n.logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      } catch {
+        // a node that never started has no log
+      }
+      return `--- node ${n.id} ---\n${text}`;
+    }).join("\n");
+  }
+
+  /** SIGCONT + SIGKILL every node synchronously (the exit hook); removes nothing. */
+  killAllSync(): void {
+    for (const node of this.nodes) {
+      if (!node.child || node.child.exitCode !== null || node.child.signalCode !== null) continue;
+      node.child.kill("SIGCONT");
+      node.child.kill("SIGKILL");
+    }
+    if (!this.keep) rmSync(this.root, { recursive: true, force: true });
+  }
+
+  async shutdown(): Promise<void> {
+    for (const c of this.statusClients.values()) c.close();
+    this.statusClients.clear();
+    for (const node of this.nodes) {
+      node.child?.kill("SIGCONT");
+      await this.kill(node.id);
+    }
+    live.delete(this);
+    if (!this.keep) rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export function selfOf(s: ClusterStatus): NodeSelf | undefined {
+  const me = s.nodes.find((n) => n.id === s.reporterId);
+  if (!me) return undefined;
+  return { id: me.id, role: me.role, epoch: Number(me.epoch), commitIndex: Number(me.commitIndex),
+    lastIndex: Number(me.lastIndex), inView: me.inView, primaryId: s.primaryId };
+}
+
+function statusOf(client: InstanceType<typeof ClusterClient>, deadlineMs: number): Promise<ClusterStatus> {
+  return new Promise<ClusterStatus>((resolve, reject) =>
+    client.getStatus(create(GetStatusRequestSchema), new grpc.Metadata(), { deadline: Date.now() + deadlineMs },
+      (err, res) => (err || !res ? reject(err ?? new Error("empty reply")) : resolve(res))));
+}
+
+/** GetStatus of one address with a throwaway channel (for `--cluster` runs). */
+export async function statusAt(address: string, deadlineMs = 700): Promise<ClusterStatus> {
+  const client = new ClusterClient(address, grpc.credentials.createInsecure());
+  try {
+    return await statusOf(client, deadlineMs);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,61 @@
+// Renders a BenchReport as the text table `chat-bench` prints (the JSON form is the report).
+import type { BenchReport } from "./bench.js";
+import { table } from "./stats.js";
+
+const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "-" : `${v.toFixed(2)} ms`);
+const int = (v: number): string => Math.round(v).toLocaleString("en-US");
+const verdict = (pass: boolean | undefined): string => (pass === undefined ? "n/a" : pass ? "PASS" : "miss");
+
+export function renderReport(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(`machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}, ` +
+    `load average at the end ${r.machine.loadAverage.join(" ")}`);
+  out.push("");
+  out.push(table([
+    ["floor", "figure", "detail"],
+    ["fsync (100-byte append + fdatasync)", `${int(r.floors.fsync.fsyncsPerSecMax)} fsyncs/s`,
+      `median ${ms(r.floors.fsync.medianMs)}, p99 ${ms(r.floors.fsync.p99Ms)}, ${r.floors.fsync.appends} appends`],
+    ["gRPC echo, loopback, 64 in flight", `${int(r.floors.grpcEcho.reqPerSec)} req/s`,
+      `p50 ${ms(r.floors.grpcEcho.p50Ms)}, p99 ${ms(r.floors.grpcEcho.p99Ms)}`],
+  ]));
+  out.push("");
+  const echo = r.floors.grpcEcho.reqPerSec;
+  const fsync = r.floors.fsync.fsyncsPerSecMax;
+  const rows = [["in flight", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync"]];
+  for (const l of r.levels) {
+    rows.push([String(l.inFlight), int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms), ms(l.p999Ms), String(l.acked),
+      String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2)]);
+  }
+  if (r.halfLoad) {
+    const h = r.halfLoad;
+    rows.push([`open ${int(h.ratePerSec)}/s`, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
+      String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2)]);
+  }
+  out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing)");
+  out.push(table(rows));
+  if (r.failover) {
+    const f = r.failover;
+    out.push("");
+    out.push(table([
+      ["failover at 16 in flight", "min", "median", "max", "trials"],
+      ["kill -9 primary → next ack", ms(f.kill.min), ms(f.kill.median), ms(f.kill.max), String(f.kill.n)],
+      ["SIGSTOP primary → next ack", ms(f.sigstopGapMs), "", "", "1"],
+    ]));
+  }
+  if (r.restart) {
+    const s = r.restart;
+    out.push("");
+    out.push(table([
+      [`restart (N = ${int(s.messages)} messages, ${int(s.logEntries)} log entries)`, "time"],
+      ["one node (kill -9) → answers again", ms(s.nodeServeMs)],
+      ["one node (kill -9) → back in the view", ms(s.nodeRejoinMs)],
+      ["whole cluster (kill -9 ×3) → first ack", ms(s.coldStartMs)],
+    ]));
+  }
+  out.push("");
+  out.push("targets (issue 6; informational)");
+  out.push(table([["target", "measured", "wanted", ""],
+    ...r.targets.map((t) => [t.name, t.measured, t.target, verdict(t.pass)])]));
+  for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join("\n");
+}

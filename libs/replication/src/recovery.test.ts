@@ -1,0 +1,51 @@
+// Property tests of R18 planning (fast-check): a plan to stand always names a holder of N*,
+// requires every member of V* to have answered with its storage, and picks a fresh epoch.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
+import type { View } from "./types.js";
+
+const viewArb: fc.Arbitrary<View> = fc
+  .record({
+    epoch: fc.nat(4),
+    index: fc.nat(20),
+    ids: fc.subarray([0, 1, 2], { minLength: 1 }),
+  })
+  .map(({ epoch, index, ids }) => ({
+    id: { epoch, index },
+    members: ids.map((nodeId) => ({ nodeId, storageId: `d${nodeId}`, session: "s" })),
+  }));
+
+const infoArb = (nodeId: number): fc.Arbitrary<LogInfo> =>
+  fc.record({
+    nodeId: fc.constant(nodeId),
+    storageId: fc.constantFrom(`d${nodeId}`, `d${nodeId}`, `x${nodeId}`),
+    status: fc.constantFrom("recovering" as const, "joining" as const),
+    epoch: fc.nat(6),
+    lastIndex: fc.nat(20),
+    lastEpoch: fc.nat(4),
+    latestView: viewArb,
+    vote: fc.record({ epoch: fc.nat(6), votedFor: fc.constantFrom(null, 0, 1, 2) }),
+  });
+
+test("R18 plan: stand only with all of V* answered and a holder of N* as candidate", () => {
+  fc.assert(
+    fc.property(infoArb(0), fc.option(infoArb(1)), fc.option(infoArb(2)), (self, a1, a2) => {
+      const answers = [a1, a2].filter((a): a is LogInfo => a !== null);
+      const plan = planRecovery(self, answers);
+      if (plan.kind === "wait") return;
+      const all = [self, ...answers];
+      const best = all.reduce((x, y) => (compareLogs(y, x) > 0 ? y : x));
+      const cand = all.find((a) => a.nodeId === plan.candidate)!;
+      assert.equal(compareLogs(cand, best), 0);
+      for (const m of plan.vStar.members) {
+        const r = all.find((a) => a.nodeId === m.nodeId);
+        assert.ok(r !== undefined && r.storageId === m.storageId);
+      }
+      for (const a of all) assert.ok(plan.epoch > Math.max(a.epoch, a.vote.epoch, a.lastEpoch));
+    }),
+    { numRuns: 500 },
+  );
+});
