@@ -186,9 +186,15 @@ export class ReplicatedPipeline implements Pipeline {
   propose<C extends Command>(command: C): Promise<CommandOutcome<C["kind"]>> {
     const reason = this.notServing();
     if (reason) return Promise.reject(reason);
-    // R21: a retry racing its first attempt on this primary joins it instead of appending twice.
-    const joined = this.inflight.get(command.requestId);
-    if (joined) return joined as Promise<CommandOutcome<C["kind"]>>;
+    // R21: a retry racing its first attempt on this primary waits for it, then goes through
+    // the log as a duplicate: apply replays the first outcome (and, for Register/Login, gives
+    // the retry's own token a session — joining the first attempt would hand back a token
+    // that was never committed).
+    const first = this.inflight.get(command.requestId);
+    if (first) {
+      const retry = (): Promise<CommandOutcome<C["kind"]>> => this.propose(command);
+      return first.then(retry, retry);
+    }
     const done = this.wait(command.requestId).then((outcome) => outcome as CommandOutcome);
     this.inflight.set(command.requestId, done);
     void done.finally(() => this.inflight.delete(command.requestId)).catch(() => undefined);
