@@ -1,7 +1,7 @@
 // `chat-cluster status`: one table of what every node says of itself (live with --watch).
 import { existsSync } from "node:fs";
 import { loadClusterConfig } from "../config.js";
-import { paths, readPid } from "./local.js";
+import { alive, paths, readPid } from "./local.js";
 import { renderTable, surveyCluster } from "./status-client.js";
 
 export interface StatusOptions {
@@ -19,7 +19,10 @@ function addressesOf(options: StatusOptions): { addresses: string[]; pids?: Map<
   const config = loadClusterConfig(p.config);
   return {
     addresses: config.nodes.map((n) => n.address),
-    pids: new Map(config.nodes.map((n) => [n.address, readPid(p.pidFile(n.id))])),
+    pids: new Map(config.nodes.map((n) => {
+      const pid = readPid(p.pidFile(n.id));
+      return [n.address, pid !== undefined && alive(pid) ? pid : undefined];
+    })),
   };
 }
 
