@@ -16,6 +16,7 @@ import {
 } from "@chat-tui/proto";
 import {
   authenticate,
+  chatError,
   findAccount,
   history,
   isKnownRequest,
@@ -27,7 +28,7 @@ import {
 import type { Pipeline } from "./pipeline.js";
 import { toStatus } from "./errors.js";
 import { bearerToken, hashPassword, hashToken, mintToken, verifyPassword } from "./credentials.js";
-import { requestIdOf, safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
+import { safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
 import { checked } from "./validated.js";
 import type { Subscriptions } from "./subscriptions.js";
 import type { Logger } from "../logger.js";
@@ -41,7 +42,7 @@ export interface ChatServiceDeps {
 }
 
 function fail(kind: ChatError["kind"], message: string): never {
-  throw { kind, message } satisfies ChatError;
+  throw chatError(kind, message);
 }
 
 export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): ServiceImpl<
@@ -93,10 +94,11 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
   const mutatingCaller = (call: Call, id: string): { tokenHash: string } =>
     isKnownRequest(pipeline.state, id) ? { tokenHash: tokenHashOf(call) } : caller(call);
 
+  /** The client's `chat-request-id` (kept across its retries, R21), or a fresh one. */
   const requestId = (call: Call): string => {
-    const parsed = requestIdOf(call.metadata.get("chat-request-id"));
-    if (!parsed.ok) throw invalidArgumentError("chat-request-id must be 1-64 of A-Z a-z 0-9 . _ : -");
-    return parsed.id ?? randomUUID();
+    const [value] = call.metadata.get("chat-request-id");
+    if (value === undefined) return randomUUID();
+    return checked.requestId(typeof value === "string" ? value : "");
   };
 
   const hasRequestId = (call: Call): boolean => call.metadata.get("chat-request-id").length > 0;
@@ -230,5 +232,5 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
 }
 
 function invalidArgumentError(message: string): ChatError {
-  return { kind: "invalid-argument", message };
+  return chatError("invalid-argument", message);
 }

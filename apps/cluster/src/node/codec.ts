@@ -33,13 +33,3 @@ export function toAuthResponse(
 export function safeNumber(value: bigint): number | undefined {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
 }
-
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** The `chat-request-id` metadata value: kept when well-formed, else undefined (→ error). */
-export function requestIdOf(values: unknown[]): { ok: true; id: string | undefined } | { ok: false } {
-  if (values.length === 0) return { ok: true, id: undefined };
-  const value = values[0];
-  if (typeof value !== "string" || !requestIdPattern.test(value)) return { ok: false };
-  return { ok: true, id: value };
-}

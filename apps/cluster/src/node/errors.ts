@@ -1,7 +1,7 @@
 // Typed errors at the RPC boundary: every chat error kind has exactly one gRPC status, and a
 // node that cannot serve says where the primary is (trailing metadata `chat-primary`).
 import * as grpc from "@grpc/grpc-js";
-import type { ChatError } from "@chat-tui/chat-state";
+import { isChatError, type ChatError } from "@chat-tui/chat-state";
 
 const statusOf = {
   "invalid-argument": grpc.status.INVALID_ARGUMENT,
@@ -36,10 +36,6 @@ export function notServingStatus(error: NotServingError): Partial<grpc.StatusObj
   return { code: grpc.status.UNAVAILABLE, details: `${error.reason}${where}`, metadata };
 }
 
-export function invalidArgument(message: string): Partial<grpc.StatusObject> {
-  return { code: grpc.status.INVALID_ARGUMENT, details: message };
-}
-
 export function resourceExhausted(message: string): Partial<grpc.StatusObject> {
   return { code: grpc.status.RESOURCE_EXHAUSTED, details: message };
 }
@@ -52,7 +48,3 @@ export function toStatus(err: unknown, log: (err: unknown) => void): Partial<grp
   return { code: grpc.status.INTERNAL, details: "internal error; the node logged it" };
 }
 
-export function isChatError(value: unknown): value is ChatError {
-  return typeof value === "object" && value !== null && "kind" in value && "message" in value
-    && typeof (value as ChatError).kind === "string" && (value as ChatError).kind in statusOf;
-}

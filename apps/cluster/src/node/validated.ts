@@ -3,6 +3,7 @@ import {
   normalizeUsername,
   validateClientMsgId,
   validatePassword,
+  validateRequestId,
   validateText,
 } from "@chat-tui/chat-state";
 
@@ -19,6 +20,11 @@ export const checked = {
   },
   text(raw: string): string {
     const error = validateText(raw);
+    if (error) throw error;
+    return raw;
+  },
+  requestId(raw: string): string {
+    const error = validateRequestId(raw);
     if (error) throw error;
     return raw;
   },
