@@ -30,8 +30,9 @@ export interface PipelineEvents {
   applied(messages: readonly Message[], sessionsChanged: boolean): void;
   /** This node stopped or started serving clients: open streams must end. */
   servingChanged(serving: boolean): void;
-  /** Anything in the cluster view changed (role, epoch, commit index, membership). */
-  clusterChanged(view: ClusterView): void;
+  /** Anything in the cluster view changed (role, epoch, commit index, membership); read it
+   * with `cluster()` (not computed here: this fires on every commit). */
+  clusterChanged(): void;
 }
 
 export interface Pipeline {

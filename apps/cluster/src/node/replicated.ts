@@ -371,7 +371,7 @@ export class ReplicatedPipeline implements Pipeline {
     for (const [requestId, waiter] of this.waiters) {
       if (waiter.index !== undefined && waiter.index <= this.appliedIndex) this.settle(requestId, waiter);
     }
-    this.listeners.emit("clusterChanged", this.cluster());
+    this.listeners.emit("clusterChanged");
   }
 
   private answer(requestId: string, outcome: ReplyOutcome): void {
@@ -409,10 +409,10 @@ export class ReplicatedPipeline implements Pipeline {
     this.role = role;
     this.coreEpoch = epoch;
     this.primaryId = primaryId;
-    if (role !== was || reason !== "") this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
+    this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
     if (role !== "primary") this.setReady(false);
     else if (was !== "primary") this.awaitBarrier();
-    this.listeners.emit("clusterChanged", this.cluster());
+    this.listeners.emit("clusterChanged");
   }
 
   /** A new primary serves once a read through the core passes: its barrier has committed. */
@@ -464,7 +464,7 @@ export class ReplicatedPipeline implements Pipeline {
     const peer = this.peers.get(id);
     if (!peer || peer.role === "down") return;
     peer.role = "down";
-    this.listeners.emit("clusterChanged", this.cluster());
+    this.listeners.emit("clusterChanged");
   }
 
   private async sendSnapshot(to: NodeId, msg: CoreMessage): Promise<void> {

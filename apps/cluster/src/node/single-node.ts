@@ -101,7 +101,7 @@ export class SingleNodePipeline implements Pipeline {
     const outcome = this.storage.apply(entry);
     this.applied = entry.index;
     this.listeners.emit("applied", appliedMessages(entry, outcome), sessionsChanged(entry));
-    this.listeners.emit("clusterChanged", this.cluster());
+    this.listeners.emit("clusterChanged");
     return outcome;
   }
 

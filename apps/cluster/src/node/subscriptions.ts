@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Event, type SubscribeRequest } from "@chat-tui/proto";
-import { authenticate, eventsAfter } from "@chat-tui/chat-state";
+import { authenticate, eventsAfter, type Message } from "@chat-tui/chat-state";
 import type { Pipeline } from "./pipeline.js";
 import { notServingStatus, resourceExhausted } from "./errors.js";
 import { toWireMessage } from "./codec.js";
@@ -34,7 +34,7 @@ export class Subscriptions {
     this.heartbeat = setInterval(() => this.beat(), streamHeartbeatMs);
     this.heartbeat.unref();
     this.unsubscribe = [
-      pipeline.on("applied", (_messages, sessionsChanged) => this.wake(sessionsChanged)),
+      pipeline.on("applied", (messages, sessionsChanged) => this.wake(messages, sessionsChanged)),
       pipeline.on("servingChanged", (serving) => {
         if (!serving) this.endAll();
       }),
@@ -76,10 +76,14 @@ export class Subscriptions {
     else this.online.set(sub.username, count);
   }
 
-  private wake(sessionsChanged: boolean): void {
+  /** Pumps the streams of the users a commit concerns (every stream re-checks its session
+   * when sessions may have ended). */
+  private wake(messages: readonly Message[], sessionsChanged: boolean): void {
+    if (messages.length === 0 && !sessionsChanged) return;
+    const concerned = new Set(messages.flatMap((m) => [m.from, m.to]));
     for (const sub of this.subscribers) {
       if (sessionsChanged && !this.stillAuthenticated(sub)) continue;
-      this.pump(sub);
+      if (concerned.has(sub.username)) this.pump(sub);
     }
   }
 
