@@ -3,7 +3,7 @@
 // last record. Every loop is bounded; every process is killed at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readdirSync, statSync } from "node:fs";
+import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@chat-tui/client";
 import { TestCluster } from "../src/testing/harness.js";
@@ -145,14 +145,12 @@ test("a torn last record: the node cuts it off, recovers and catches up", async 
     await c.signal(victim, "SIGKILL");
     const walDir = join(c.node(victim).dataDir, "wal");
     const segment = readdirSync(walDir).filter((f) => f.endsWith(".jsonl")).sort().at(-1)!;
-    const before = statSync(join(walDir, segment)).size;
     appendFileSync(join(walDir, segment), '1a2b3c4d {"index":999999,"epoch":1,"ts":1,"kind":"cmd","pay');
     c.startNode(victim);
     await w.progress(20);
     const report = await w.stopAndCheck();
     await converged(c, [0, 1, 2]);
     assert.ok(readdirSync(walDir).some((f) => f.endsWith(".broken")), "the torn tail was kept as *.broken");
-    assert.ok(before > 0);
     console.log(`torn tail: ${JSON.stringify(report)}`);
   });
 });

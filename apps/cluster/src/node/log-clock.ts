@@ -15,9 +15,9 @@ export class LogClock {
 
   /** The ts for a new entry: now, but never below an entry already in the log. */
   stamp(floorTs: number): number {
-    const ts = Math.max(this.now(), floorTs);
-    if (ts > this.now()) this.rebase(ts);
-    return ts;
+    const now = this.now();
+    if (floorTs > now) this.rebase(floorTs);
+    return Math.max(now, floorTs);
   }
 
   rebase(ts: number): void {
