@@ -6,13 +6,18 @@ import { ConfigError } from "./config.js";
 export const usage = `chat-cluster — the replicated chat cluster
 
 Usage:
-  chat-cluster up [--nodes 3] [--base-port 50051] [--data-dir .chat-data] [--foreground]
+  chat-cluster up [--nodes 3] [--base-port 50051] [--data-dir .chat-data] [--foreground] [--tls]
       Start a local cluster (nodes as background processes with pid files and logs in the
       data dir), wait until a primary is elected, print each node's address and role.
+      --tls creates a local CA and node certificates in DATA-DIR/tls (kept for later runs):
+      client ports serve TLS, replica ports require mutual TLS.
   chat-cluster down [--data-dir .chat-data]
       Stop the nodes \`up\` started: SIGTERM, then SIGKILL after 5 s.
-  chat-cluster status [--cluster host:port,...] [--data-dir .chat-data] [--watch]
+  chat-cluster status [--cluster host:port,...] [--data-dir .chat-data] [--watch] [--tls-ca FILE]
       A table of the nodes, their roles, epochs and log positions (live with --watch).
+  chat-cluster certs --config cluster.json [--out DIR]
+      Create a CA (once) and a certificate for every node of cluster.json in DIR (default
+      tls/ beside the file) and add the TLS paths to cluster.json (multi-machine TLS).
   chat-cluster node --id N --config cluster.json [--data-dir DIR]
       Run one node in the foreground (one per machine for a multi-machine cluster).
 
@@ -23,6 +28,7 @@ Options:
 Environment:
   CHAT_LOG_LEVEL   node log level (info by default; debug, warn, silent…)
   CHAT_CLUSTER     default for --cluster (host:port,host:port,...)
+  CHAT_TLS_CA      default for --tls-ca
 
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
@@ -30,9 +36,11 @@ class UsageError extends Error {}
 
 const commands = {
   up: { "nodes": { type: "string" }, "base-port": { type: "string" }, "data-dir": { type: "string" },
-    "foreground": { type: "boolean" } },
+    "foreground": { type: "boolean" }, "tls": { type: "boolean" } },
   down: { "data-dir": { type: "string" } },
-  status: { "cluster": { type: "string" }, "data-dir": { type: "string" }, "watch": { type: "boolean" } },
+  status: { "cluster": { type: "string" }, "data-dir": { type: "string" }, "watch": { type: "boolean" },
+    "tls-ca": { type: "string" } },
+  certs: { "config": { type: "string" }, "out": { type: "string" } },
   node: { "id": { type: "string" }, "config": { type: "string" }, "data-dir": { type: "string" } },
 } satisfies Record<string, ParseArgsConfig["options"]>;
 
@@ -99,6 +107,7 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
         basePort: integer(v["base-port"] as string | undefined, "base-port", 50051, 1024, 65000),
         dataDir,
         foreground: v.foreground === true,
+        tls: v.tls === true ? true : undefined,
       });
     }
     case "down": {
@@ -111,7 +120,13 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
         cluster: (v.cluster as string | undefined) ?? process.env.CHAT_CLUSTER,
         dataDir,
         watch: v.watch === true,
+        tlsCa: (v["tls-ca"] as string | undefined) ?? process.env.CHAT_TLS_CA,
       });
+    }
+    case "certs": {
+      if (v.config === undefined) throw new UsageError("--config cluster.json is required");
+      const { certs } = await import("./launcher/certs-command.js");
+      return certs({ configPath: v.config as string, outDir: v.out as string | undefined });
     }
     case "node": {
       if (v.config === undefined) throw new UsageError("--config cluster.json is required");

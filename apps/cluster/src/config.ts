@@ -1,6 +1,8 @@
 // The cluster file (`cluster.json`): every node's id and client address, the shared secret,
-// and the ports derived from each address. Nodes on several machines share one such file.
-import { readFileSync } from "node:fs";
+// the ports derived from each address and, optionally, TLS files. Nodes on several machines
+// share one such file. It holds the secret, so it must not be readable by others (0600).
+import { readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 
 export interface NodeAddress {
   id: number;
@@ -12,12 +14,25 @@ export interface NodeAddress {
   replicaPort: number;
   /** Plain TCP listener whose refused connect proves the process is gone (R7). */
   livenessPort: number;
+  /** TLS files of this node (absolute paths); only the node's own cert and key must exist on its machine. */
+  tls?: NodeTls;
+}
+
+export interface NodeTls {
+  /** PEM certificate chain presented on the client port and to peers (mutual TLS). */
+  cert: string;
+  /** PEM private key of `cert` (a secret file: mode 0600). */
+  key: string;
+  /** PEM CA that signed every node's certificate: clients trust it, peers must chain to it. */
+  ca: string;
 }
 
 export interface ClusterConfig {
   clusterId: string;
   secret: string;
   nodes: NodeAddress[];
+  /** True when every node has TLS files: client ports serve TLS, replica ports require mTLS. */
+  tls: boolean;
 }
 
 export const replicaPortOffset = 100;
@@ -28,7 +43,10 @@ interface RawNode {
   address?: unknown;
   replicaPort?: unknown;
   livenessPort?: unknown;
+  tls?: unknown;
 }
+
+type RawTls = { cert?: unknown; key?: unknown; ca?: unknown } | undefined;
 
 export class ConfigError extends Error {}
 
@@ -66,8 +84,20 @@ export function nodeAddress(raw: RawNode, index: number): NodeAddress {
   };
 }
 
-export function parseClusterConfig(text: string, source: string): ClusterConfig {
-  let raw: { clusterId?: unknown; secret?: unknown; nodes?: unknown };
+/** A node's TLS files: its own `tls` block, with `ca` defaulting to the top-level one. */
+function nodeTls(node: RawTls, top: RawTls, id: number, baseDir: string): NodeTls | undefined {
+  if (node === undefined && top === undefined) return undefined;
+  const file = (value: unknown, what: string): string => {
+    if (typeof value !== "string" || value === "") {
+      throw new ConfigError(`node ${id}: tls.${what} must name a PEM file (TLS is on for this cluster)`);
+    }
+    return resolve(baseDir, value);
+  };
+  return { cert: file(node?.cert, "cert"), key: file(node?.key, "key"), ca: file(node?.ca ?? top?.ca, "ca") };
+}
+
+export function parseClusterConfig(text: string, source: string, baseDir = dirname(source)): ClusterConfig {
+  let raw: { clusterId?: unknown; secret?: unknown; nodes?: unknown; tls?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch (err) {
@@ -76,14 +106,22 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (!Array.isArray(raw.nodes) || raw.nodes.length === 0 || raw.nodes.length > 5) {
     throw new ConfigError(`${source}: "nodes" must list 1 to 5 nodes`);
   }
-  const nodes = (raw.nodes as RawNode[]).map(nodeAddress);
+  const rawNodes = raw.nodes as RawNode[];
+  const nodes = rawNodes.map(nodeAddress);
+  const anyTls = raw.tls !== undefined || rawNodes.some((n) => n.tls !== undefined);
+  if (anyTls) {
+    // All or nothing: a cluster where some nodes speak TLS and others plain text cannot talk.
+    nodes.forEach((n, i) => {
+      n.tls = nodeTls((rawNodes[i]!.tls ?? {}) as RawTls, (raw.tls ?? {}) as RawTls, n.id, baseDir);
+    });
+  }
   const ids = new Set(nodes.map((n) => n.id));
   if (ids.size !== nodes.length) throw new ConfigError(`${source}: node ids must be unique`);
   if (typeof raw.secret !== "string" || raw.secret.length < 16) {
     throw new ConfigError(`${source}: "secret" must be a string of at least 16 characters`);
   }
   const clusterId = typeof raw.clusterId === "string" ? raw.clusterId : "chat";
-  return { clusterId, secret: raw.secret, nodes };
+  return { clusterId, secret: raw.secret, nodes, tls: anyTls };
 }
 
 export function loadClusterConfig(path: string): ClusterConfig {
@@ -96,8 +134,33 @@ export function loadClusterConfig(path: string): ClusterConfig {
   return parseClusterConfig(text, path);
 }
 
-/** The JSON form written by `chat-cluster up` and documented in the README. */
-export function renderClusterConfig(config: ClusterConfig): string {
-  const nodes = config.nodes.map((n) => ({ id: n.id, address: n.address }));
-  return `${JSON.stringify({ clusterId: config.clusterId, secret: config.secret, nodes }, null, 2)}\n`;
+/**
+ * The JSON form written by `chat-cluster up` and documented in the README; TLS paths are
+ * written relative to `baseDir` (the file's folder) so the folder can be copied elsewhere.
+ */
+export function renderClusterConfig(config: ClusterConfig, baseDir: string): string {
+  const path = (file: string): string => (isAbsolute(file) ? relative(baseDir, file) : file);
+  const ca = config.nodes[0]?.tls?.ca;
+  const tlsOf = (t: NodeTls) => ({ cert: path(t.cert), key: path(t.key), ...(t.ca === ca ? {} : { ca: path(t.ca) }) });
+  const nodes = config.nodes.map((n) => ({ id: n.id, address: n.address, ...(n.tls ? { tls: tlsOf(n.tls) } : {}) }));
+  const tls = config.tls && ca ? { tls: { ca: path(ca) } } : {};
+  return `${JSON.stringify({ clusterId: config.clusterId, secret: config.secret, ...tls, nodes }, null, 2)}\n`;
+}
+
+/**
+ * Refuses (one clear line) a secret file that others can read: the cluster secret and TLS
+ * private keys are as good as a password. Not enforced on Windows, which has no mode bits.
+ */
+export function assertPrivateFile(path: string, what: string): void {
+  if (process.platform === "win32") return;
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new ConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    const octal = (mode & 0o777).toString(8).padStart(3, "0");
+    throw new ConfigError(`${what} ${path} is readable by others (mode ${octal}); run: chmod 600 ${path}`);
+  }
 }

@@ -24,3 +24,19 @@ export const proposalsInFlightMax = 10_000;
 export const upPrimaryWaitMs = 20_000;
 /** How long `down` waits after SIGTERM before SIGKILL. */
 export const downGraceMs = 5_000;
+/** Failed logins of one username tolerated before each further one doubles a lock-out. */
+export const loginFailuresFreePerUser = 5;
+/** Failed logins from one peer address (any usernames) tolerated before the same. */
+export const loginFailuresFreePerPeer = 20;
+/** Failures older than this (after their lock-out) are forgotten. */
+export const loginFailureWindowMs = 60_000;
+/** First lock-out; doubled by every failure past the allowance. */
+export const loginLockoutMsBase = 1_000;
+export const loginLockoutMsMax = 15 * 60_000;
+/** Sustained messages per second one user may send, and the burst above it. */
+export const sendsPerUserPerSec = 200;
+export const sendBurstPerUser = 400;
+/** Usernames and peers the throttles remember (oldest forgotten first). */
+export const throttleKeysMax = 100_000;
+/** Open Subscribe streams on one client connection. */
+export const streamsPerConnectionMax = 64;

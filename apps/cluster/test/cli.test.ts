@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
@@ -36,7 +36,7 @@ test("usage errors are one line on stderr and exit 2", () => {
   assert.equal(tui.stderr.trim().split("\n").length, 1);
   const badConfig = run("chat-cluster", ["node", "--id", "0", "--config", "/nonexistent.json"]);
   assert.equal(badConfig.status, 1);
-  assert.match(badConfig.stderr, /cannot read \/nonexistent\.json/);
+  assert.match(badConfig.stderr, /cannot read .*\/nonexistent\.json/);
 });
 
 async function portFree(port: number): Promise<boolean> {
@@ -75,6 +75,31 @@ test("up --nodes 1 starts a node in the background; status shows it; down stops 
     const after = run("chat-cluster", ["status", "--data-dir", dataDir]);
     assert.equal(after.status, 1);
     assert.match(after.stdout, /down/);
+  } finally {
+    run("chat-cluster", ["down", "--data-dir", dataDir]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("up --tls makes a CA and node certificates, says how to trust it; status uses it; plain status sees nothing", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "chat-up-tls-"));
+  try {
+    const base = await freeBasePort();
+    const up = run("chat-cluster", ["up", "--nodes", "1", "--tls", "--base-port", String(base), "--data-dir", dataDir]);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    assert.equal(up.stderr, "", "no warnings on stderr");
+    assert.match(up.stdout, /TLS is on; clients trust the cluster's CA: chat-tui --tls-ca .*tls\/ca\.pem/);
+    assert.equal(statSync(join(dataDir, "tls", "node-0.key")).mode & 0o777, 0o600);
+    const status = run("chat-cluster", ["status", "--data-dir", dataDir]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /primary/);
+    const plain = run("chat-cluster", ["status", "--cluster", `127.0.0.1:${base}`]);
+    assert.equal(plain.status, 1, "a plain-text client gets no answer from a TLS port");
+    const withCa = run("chat-cluster", ["status", "--cluster", `127.0.0.1:${base}`,
+      "--tls-ca", join(dataDir, "tls", "ca.pem")]);
+    assert.equal(withCa.status, 0, withCa.stderr);
+    const mixed = run("chat-cluster", ["up", "--nodes", "1", "--base-port", String(base), "--data-dir", dataDir]);
+    assert.equal(mixed.status, 0, "a later up without --tls keeps TLS on");
   } finally {
     run("chat-cluster", ["down", "--data-dir", dataDir]);
     rmSync(dataDir, { recursive: true, force: true });

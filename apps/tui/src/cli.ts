@@ -7,17 +7,20 @@ import { createClient } from "./connect.js";
 export const usage = `chat-tui — a replicated chat in your terminal
 
 Usage:
-  chat-tui [--cluster host:port,host:port,...] [--no-color]
+  chat-tui [--cluster host:port,host:port,...] [--tls-ca FILE] [--no-color]
 
 Options:
   --cluster LIST   the cluster's node addresses (default: $CHAT_CLUSTER, else the local
                    cluster on 127.0.0.1:50051-50053)
+  --tls-ca FILE    speak TLS and trust this CA (PEM), e.g. .chat-data/tls/ca.pem after
+                   \`chat-cluster up --tls\`
   --no-color       no colours (also when NO_COLOR is set)
   -h, --help       show this help
   -v, --version    print the version
 
 Environment:
   CHAT_CLUSTER     default for --cluster
+  CHAT_TLS_CA      default for --tls-ca
   NO_COLOR         disable colours (https://no-color.org)
   CHAT_TUI_BELL=1  ring the terminal bell for messages in other conversations
 
@@ -36,12 +39,13 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { cluster?: string; "no-color"?: boolean; help?: boolean; version?: boolean };
+  let values: { cluster?: string; "tls-ca"?: string; "no-color"?: boolean; help?: boolean; version?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         cluster: { type: "string" },
+        "tls-ca": { type: "string" },
         "no-color": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -76,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   const clusterList = clusterAddresses(values.cluster);
   let client: Awaited<ReturnType<typeof createClient>>;
   try {
-    client = await createClient(clusterList);
+    client = await createClient(clusterList, values["tls-ca"] ?? (process.env.CHAT_TLS_CA || undefined));
   } catch (err) {
     console.error(`chat-tui: ${(err as Error).message}`);
     return 1;

@@ -5,11 +5,12 @@
 // for trying the UI without a cluster. It is never loaded unless that variable is set.
 import type { ChatClient } from "./client-port.js";
 
-export async function createClient(clusterList: string[]): Promise<ChatClient> {
+/** `tlsCa`: the path of the CA to trust (TLS); plain text without one. */
+export async function createClient(clusterList: string[], tlsCa?: string): Promise<ChatClient> {
   if (process.env.CHAT_TUI_FAKE === "1") {
     const { demoChat } = await import("./testing/fake-client.js");
     return demoChat().connect();
   }
   const { connect } = await import("@chat-tui/client");
-  return connect({ cluster: clusterList });
+  return connect({ cluster: clusterList, tlsCa });
 }

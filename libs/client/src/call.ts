@@ -71,12 +71,15 @@ export async function callWithRetry<Res>(
       // Follow a fresh redirect, or the newer primary we abandoned this attempt for, at once.
       if (redirectsInRow === 1 || outcome.abandoned) continue;
     }
+    // Every node fails the same TLS check: waiting out the deadline cannot help.
+    const tlsProblem = router.transportProblem(true);
+    if (tlsProblem) throw unavailableError(timing.deadlineMs, lastError, tlsProblem);
     const waitMs = Math.min(backoffMs(attempt), Math.max(deadlineAt - Date.now(), 0));
     if (target.offlineReason !== undefined) router.view.noteOffline(waitMs, target.offlineReason);
     await sleep(waitMs, router.signal);
   }
   if (router.signal.aborted) throw closedError();
-  throw unavailableError(timing.deadlineMs, lastError);
+  throw unavailableError(timing.deadlineMs, lastError, router.transportProblem());
 }
 
 function attemptOnce<Res>(

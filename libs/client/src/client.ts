@@ -21,6 +21,7 @@ import {
 } from "@chat-tui/proto";
 import { callWithRetry, type CallTiming, type UnarySpec } from "./call.js";
 import { resolveClusterList } from "./cluster-list.js";
+import { channelCredentials } from "./tls.js";
 import type { ClusterState } from "./cluster-view.js";
 import {
   metadataKeys,
@@ -45,6 +46,11 @@ export interface ConnectOptions {
   deadlineMs?: number;
   /** Deadline of one attempt (default 1 000 ms; see limits.ts for why not R22's 250 ms). */
   attemptTimeoutMs?: number;
+  /**
+   * Trust this CA and speak TLS: PEM text (string or Buffer) or the path of a PEM file.
+   * Default process.env.CHAT_TLS_CA (a path), else plain text.
+   */
+  tlsCa?: string | Buffer;
 }
 
 export interface ChatClient {
@@ -92,7 +98,8 @@ class Client implements ChatClient {
     const attemptTimeoutMs = positiveMs(
       options.attemptTimeoutMs, attemptTimeoutMsDefault, "attemptTimeoutMs");
     this.timing = { deadlineMs, attemptTimeoutMs: Math.min(attemptTimeoutMs, deadlineMs) };
-    this.router = new Router(seeds, this.timing.attemptTimeoutMs);
+    const { credentials, ca } = channelCredentials(options.tlsCa);
+    this.router = new Router(seeds, this.timing.attemptTimeoutMs, credentials, ca);
     this.router.start();
   }
 

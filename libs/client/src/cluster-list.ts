@@ -33,6 +33,13 @@ export function parseClusterList(s: string | readonly string[]): string[] {
   return [...seen];
 }
 
+/** `host:port` of a checked address, brackets of an IPv6 host removed. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = hostPortPattern.exec(address);
+  if (!match) throw new ChatError("invalid-argument", `bad cluster address "${address}" (want host:port)`);
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port: Number(match[2]) };
+}
+
 /** The seed list: the option, else CHAT_CLUSTER, else the local cluster on 50051–50053. */
 export function resolveClusterList(
   option: string | readonly string[] | undefined,

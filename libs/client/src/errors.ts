@@ -128,9 +128,9 @@ function messageFor(kind: ChatErrorKind, details: string, subject: string | unde
 }
 
 /** The give-up error of a call that found no primary within its overall deadline. */
-export function unavailableError(deadlineMs: number, cause: unknown): ChatError {
+export function unavailableError(deadlineMs: number, cause: unknown, problem?: string): ChatError {
   const seconds = Math.round(deadlineMs / 100) / 10;
-  const message = `cluster unavailable: no primary after ${seconds} s`;
+  const message = problem ?? `cluster unavailable: no primary after ${seconds} s`;
   return new ChatError("unavailable", message, { cause });
 }
 

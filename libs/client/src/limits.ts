@@ -49,4 +49,7 @@ export const statusTimeoutMsMax = 500;
 export const channelOptions = {
   "grpc.initial_reconnect_backoff_ms": 100,
   "grpc.max_reconnect_backoff_ms": 1_000,
+  // Each client its own connections: grpc-js otherwise shares one connection per address among
+  // every client of a process, and a node's per-connection stream limit would count them all.
+  "grpc.use_local_subchannel_pool": 1,
 } as const;

@@ -17,6 +17,7 @@ import { ClusterView } from "./cluster-view.js";
 import { describeError, isRetryableStatus, isServiceError } from "./errors.js";
 import { statusTimeoutMsMax, watchProbeIntervalMs } from "./limits.js";
 import { NodePool } from "./node-pool.js";
+import { probeTls } from "./tls-probe.js";
 
 /** Where to send the next attempt, and whether any node answered while finding it. */
 export interface Target {
@@ -42,17 +43,24 @@ interface Discovery {
 
 export class Router {
   readonly view: ClusterView;
-  readonly pool = new NodePool();
+  readonly pool: NodePool;
   private readonly closing = new AbortController();
   private discovery: Promise<Discovery> | undefined;
   private nextIndex = 0;
   private watchIndex = 0;
+  /** Per address, what a TLS probe found wrong (e.g. "speaks TLS: give the CA"). */
+  private readonly tlsMismatch = new Map<string, string>();
+  private readonly tlsProbes = new Set<string>();
 
   constructor(
     seeds: readonly string[],
     private readonly attemptTimeoutMs: number,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    /** The CA the client trusts (TLS), for the TLS probe. */
+    private readonly tlsCa?: Buffer,
   ) {
     this.view = new ClusterView(seeds);
+    this.pool = new NodePool(credentials);
     // Every call, stream and wait in flight listens for close(); they are many, not a leak.
     setMaxListeners(0, this.closing.signal);
   }
@@ -135,11 +143,29 @@ export class Router {
           },
           (err: unknown) => {
             if (!this.signal.aborted) this.view.noteFailure(address);
-            reason = `${address}: ${describeError(err)}`;
+            this.maybeProbeTls(address);
+            reason = this.tlsMismatch.get(address) ?? `${address}: ${describeError(err)}`;
             settle();
           },
         );
       }
+    });
+  }
+
+  /** A TLS problem found with some node (with `everywhere`, with every node), if any. */
+  transportProblem(everywhere = false): string | undefined {
+    if (everywhere && this.view.addresses().some((a) => !this.tlsMismatch.has(a))) return undefined;
+    return this.tlsMismatch.values().next().value;
+  }
+
+  /** After a failed connection, one raw TLS handshake tells a TLS mismatch from a dead node. */
+  private maybeProbeTls(address: string): void {
+    if (this.tlsProbes.has(address) || this.signal.aborted) return;
+    this.tlsProbes.add(address);
+    void probeTls(address, this.tlsCa).then((hint) => {
+      if (hint) this.tlsMismatch.set(address, hint);
+      else this.tlsMismatch.delete(address);
+      this.tlsProbes.delete(address);
     });
   }
 
@@ -156,7 +182,10 @@ export class Router {
       unreachableInRow = outcome.unreachable && !outcome.received ? unreachableInRow + 1 : 0;
       const rounds = Math.floor(failuresInRow / addresses.length);
       const waitMs = backoffMs(rounds);
-      if (unreachableInRow >= addresses.length) this.view.noteOffline(waitMs, outcome.reason);
+      if (outcome.unreachable) this.maybeProbeTls(address);
+      if (unreachableInRow >= addresses.length) {
+        this.view.noteOffline(waitMs, this.transportProblem() ?? outcome.reason);
+      }
       await sleep(waitMs, this.signal);
     }
   }

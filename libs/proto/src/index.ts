@@ -12,3 +12,4 @@ export {
 } from "./grpc-adapter.js";
 export { addReflection } from "./reflection.js";
 export { create, toBinary, fromBinary, toJson, fromJson } from "@bufbuild/protobuf";
+export { muteIpServernameWarning } from "./tls-warning.js";

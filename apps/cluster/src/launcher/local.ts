@@ -1,9 +1,10 @@
-// Where a local cluster lives in its data dir: cluster.json, and per node a data dir,
-// a pid file and a log file.
+// Where a local cluster lives in its data dir: cluster.json, the TLS files (with --tls), and
+// per node a data dir, a pid file and a log file.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
-import { loadClusterConfig, nodeAddress, type ClusterConfig } from "../config.js";
+import { loadClusterConfig, nodeAddress, renderClusterConfig, type ClusterConfig } from "../config.js";
+import { issueCertificates } from "./certs.js";
 
 export const paths = (dataDir: string) => ({
   root: resolve(dataDir),
@@ -11,31 +12,34 @@ export const paths = (dataDir: string) => ({
   nodeDir: (id: number) => join(resolve(dataDir), `node-${id}`),
   pidFile: (id: number) => join(resolve(dataDir), `node-${id}.pid`),
   logFile: (id: number) => join(resolve(dataDir), `node-${id}.log`),
+  tlsDir: join(resolve(dataDir), "tls"),
 });
 
-/** The local cluster's config: reused when it matches, else written anew with a fresh secret. */
-export function localConfig(dataDir: string, nodes: number, basePort: number): ClusterConfig {
+/**
+ * The local cluster's config: reused when it matches (addresses and TLS), else written anew.
+ * Turning TLS on or off keeps the cluster id and secret, so existing node data stays valid.
+ */
+export function localConfig(dataDir: string, nodes: number, basePort: number, tls: boolean): ClusterConfig {
   const p = paths(dataDir);
   mkdirSync(p.root, { recursive: true, mode: 0o700 });
   const wanted = Array.from({ length: nodes }, (_, id) =>
     nodeAddress({ id, address: `127.0.0.1:${basePort + id}` }, id));
+  let identity: { clusterId: string; secret: string } = {
+    clusterId: randomUUID(), secret: randomBytes(24).toString("base64url"),
+  };
   if (existsSync(p.config)) {
     const existing = loadClusterConfig(p.config);
     const same = existing.nodes.length === nodes
       && existing.nodes.every((n, i) => n.address === wanted[i]!.address);
-    if (same) return existing;
-    if (existing.nodes.some((n) => existsSync(p.nodeDir(n.id)))) {
+    if (same && existing.tls === tls) return existing;
+    if (same) identity = { clusterId: existing.clusterId, secret: existing.secret };
+    else if (existing.nodes.some((n) => existsSync(p.nodeDir(n.id)))) {
       throw new Error(`${p.config} describes another cluster (${existing.nodes.map((n) => n.address).join(", ")}); `
         + `use it as it is, or remove ${p.root} to start over`);
     }
   }
-  const config: ClusterConfig = {
-    clusterId: randomUUID(),
-    secret: randomBytes(24).toString("base64url"),
-    nodes: wanted,
-  };
-  const json = { clusterId: config.clusterId, secret: config.secret, nodes: wanted.map((n) => ({ id: n.id, address: n.address })) };
-  writeFileSync(p.config, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
+  const config: ClusterConfig = { ...identity, nodes: tls ? issueCertificates(p.tlsDir, wanted) : wanted, tls };
+  writeFileSync(p.config, renderClusterConfig(config, p.root), { mode: 0o600 });
   chmodSync(p.config, 0o600);
   return config;
 }

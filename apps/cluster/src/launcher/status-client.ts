@@ -1,17 +1,29 @@
 // Asks nodes for ClusterService status, with a deadline; used by `up`, `status` and tests.
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
   ClusterService,
   GetStatusRequestSchema,
   clientFor,
+  muteIpServernameWarning,
   type ClusterStatus,
 } from "@chat-tui/proto";
 
 const ClusterClient = clientFor(ClusterService);
 
-export async function getStatus(address: string, deadlineMs = 1000): Promise<ClusterStatus> {
-  const client = new ClusterClient(address, grpc.credentials.createInsecure(), {
+export type Credentials = grpc.ChannelCredentials;
+const plain = grpc.credentials.createInsecure();
+
+/** Channel credentials that trust `caFile` (a PEM CA), or plain text without one. */
+export function credentialsFor(caFile: string | undefined): Credentials {
+  if (caFile === undefined) return plain;
+  muteIpServernameWarning();
+  return grpc.credentials.createSsl(readFileSync(caFile));
+}
+
+export async function getStatus(address: string, deadlineMs = 1000, credentials = plain): Promise<ClusterStatus> {
+  const client = new ClusterClient(address, credentials, {
     "grpc.initial_reconnect_backoff_ms": 100,
     "grpc.max_reconnect_backoff_ms": 500,
   });
@@ -26,8 +38,8 @@ export async function getStatus(address: string, deadlineMs = 1000): Promise<Clu
 }
 
 /** The first answer that names a primary which itself reports being primary. */
-export async function findPrimary(addresses: string[]): Promise<ClusterStatus | undefined> {
-  const answers = await Promise.allSettled(addresses.map((a) => getStatus(a, 700)));
+export async function findPrimary(addresses: string[], credentials = plain): Promise<ClusterStatus | undefined> {
+  const answers = await Promise.allSettled(addresses.map((a) => getStatus(a, 700, credentials)));
   for (const answer of answers) {
     if (answer.status !== "fulfilled") continue;
     const s = answer.value;
@@ -38,8 +50,8 @@ export async function findPrimary(addresses: string[]): Promise<ClusterStatus | 
 }
 
 /** Merges what each node says of itself into one table (a node that does not answer is down). */
-export async function surveyCluster(addresses: string[]): Promise<SurveyRow[]> {
-  const answers = await Promise.allSettled(addresses.map((a) => getStatus(a, 700)));
+export async function surveyCluster(addresses: string[], credentials = plain): Promise<SurveyRow[]> {
+  const answers = await Promise.allSettled(addresses.map((a) => getStatus(a, 700, credentials)));
   return addresses.map((address, i) => {
     const answer = answers[i]!;
     if (answer.status !== "fulfilled") return { address, role: "down" };

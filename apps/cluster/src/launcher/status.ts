@@ -2,23 +2,33 @@
 import { existsSync } from "node:fs";
 import { loadClusterConfig } from "../config.js";
 import { alive, paths, readPid } from "./local.js";
-import { renderTable, surveyCluster } from "./status-client.js";
+import { credentialsFor, renderTable, surveyCluster, type Credentials } from "./status-client.js";
 
 export interface StatusOptions {
   cluster: string | undefined;
   dataDir: string;
   watch: boolean;
+  /** PEM CA to trust (TLS); default: the local cluster's own CA when its config names one. */
+  tlsCa: string | undefined;
 }
 
-function addressesOf(options: StatusOptions): { addresses: string[]; pids?: Map<string, number | undefined> } {
-  if (options.cluster) return { addresses: options.cluster.split(",").map((s) => s.trim()).filter(Boolean) };
+interface Target {
+  addresses: string[];
+  credentials: Credentials;
+  pids?: Map<string, number | undefined>;
+}
+
+function targetOf(options: StatusOptions): Target {
   const p = paths(options.dataDir);
-  if (!existsSync(p.config)) {
-    return { addresses: ["127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053"] };
+  const config = existsSync(p.config) ? loadClusterConfig(p.config) : undefined;
+  const credentials = credentialsFor(options.tlsCa ?? (options.cluster ? undefined : config?.nodes[0]?.tls?.ca));
+  if (options.cluster) {
+    return { addresses: options.cluster.split(",").map((s) => s.trim()).filter(Boolean), credentials };
   }
-  const config = loadClusterConfig(p.config);
+  if (!config) return { addresses: ["127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053"], credentials };
   return {
     addresses: config.nodes.map((n) => n.address),
+    credentials,
     pids: new Map(config.nodes.map((n) => {
       const pid = readPid(p.pidFile(n.id));
       return [n.address, pid !== undefined && alive(pid) ? pid : undefined];
@@ -27,8 +37,8 @@ function addressesOf(options: StatusOptions): { addresses: string[]; pids?: Map<
 }
 
 export async function status(options: StatusOptions): Promise<number> {
-  const { addresses, pids } = addressesOf(options);
-  const once = async (): Promise<string> => renderTable(await surveyCluster(addresses), pids);
+  const { addresses, credentials, pids } = targetOf(options);
+  const once = async (): Promise<string> => renderTable(await surveyCluster(addresses, credentials), pids);
   if (!options.watch) {
     const table = await once();
     console.log(table);

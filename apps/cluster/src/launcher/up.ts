@@ -2,9 +2,10 @@
 // wait for a primary, print the table.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync, readFileSync, existsSync } from "node:fs";
+import { loadClusterConfig } from "../config.js";
 import { fileURLToPath } from "node:url";
 import { localConfig, paths, readPid, alive, writePid } from "./local.js";
-import { findPrimary, renderTable, surveyCluster } from "./status-client.js";
+import { credentialsFor, findPrimary, renderTable, surveyCluster } from "./status-client.js";
 import { upPrimaryWaitMs } from "../limits.js";
 
 export interface UpOptions {
@@ -12,6 +13,8 @@ export interface UpOptions {
   basePort: number;
   dataDir: string;
   foreground: boolean;
+  /** true: TLS on (a local CA is created once); undefined: keep what the data dir has. */
+  tls: boolean | undefined;
 }
 
 const nodeEntry = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -44,12 +47,23 @@ function tail(file: string, lines = 8): string {
 }
 
 export async function up(options: UpOptions): Promise<number> {
-  const config = localConfig(options.dataDir, options.nodes, options.basePort);
   const p = paths(options.dataDir);
+  const running = (id: number): boolean => {
+    const pid = readPid(p.pidFile(id));
+    return pid !== undefined && alive(pid);
+  };
+  const before = existsSync(p.config) ? loadClusterConfig(p.config) : undefined;
+  const tls = options.tls ?? before?.tls ?? false;
+  if (before && before.tls !== tls && before.nodes.some((n) => running(n.id))) {
+    const now = before.tls ? "with" : "without";
+    console.error(`chat-cluster up: the running cluster is ${now} TLS; run \`chat-cluster down\` first`);
+    return 1;
+  }
+  const config = localConfig(options.dataDir, options.nodes, options.basePort, tls);
+  const credentials = credentialsFor(config.nodes[0]?.tls?.ca);
   const children = new Map<number, ChildProcess>();
   for (const node of config.nodes) {
-    const pid = readPid(p.pidFile(node.id));
-    if (pid !== undefined && alive(pid)) continue;
+    if (running(node.id)) continue;
     const child = spawnNode(options.dataDir, node.id, options.foreground);
     if (child.pid === undefined) throw new Error(`could not start node ${node.id}`);
     writePid(p.pidFile(node.id), child.pid);
@@ -60,7 +74,7 @@ export async function up(options: UpOptions): Promise<number> {
 
   const addresses = config.nodes.map((n) => n.address);
   const deadline = Date.now() + upPrimaryWaitMs;
-  let primary = await findPrimary(addresses);
+  let primary = await findPrimary(addresses, credentials);
   while (!primary && Date.now() < deadline) {
     if (exited.length > 0) {
       const id = exited[0]!;
@@ -68,15 +82,19 @@ export async function up(options: UpOptions): Promise<number> {
       return 1;
     }
     await new Promise((r) => setTimeout(r, 100));
-    primary = await findPrimary(addresses);
+    primary = await findPrimary(addresses, credentials);
   }
   if (!primary) {
     console.error(`chat-cluster up: no primary after ${upPrimaryWaitMs / 1000} s; see the logs in ${p.root}`);
     return 1;
   }
   const pids = new Map(config.nodes.map((n) => [n.address, readPid(p.pidFile(n.id))]));
-  console.log(renderTable(await surveyCluster(addresses), pids));
+  console.log(renderTable(await surveyCluster(addresses, credentials), pids));
   console.log(`\ndata and logs: ${p.root}\nclients: CHAT_CLUSTER=${addresses.join(",")}`);
+  const ca = config.nodes[0]?.tls?.ca;
+  if (ca) {
+    console.log(`TLS is on; clients trust the cluster's CA: chat-tui --tls-ca ${ca}  (or CHAT_TLS_CA=${ca})`);
+  }
   if (!options.foreground) return 0;
   return waitForeground(children);
 }

@@ -30,7 +30,9 @@ import { toStatus } from "./errors.js";
 import { bearerToken, hashPassword, hashToken, mintToken, verifyPassword } from "./credentials.js";
 import { safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
 import { checked } from "./validated.js";
+import { sendsPerUserPerSec } from "../limits.js";
 import type { Subscriptions } from "./subscriptions.js";
+import { LoginThrottle, peerHost, SendRateLimiter, type LoginKeys } from "./throttles.js";
 import type { Logger } from "../logger.js";
 
 type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
@@ -51,6 +53,18 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
   const serving = (): void => {
     const reason = pipeline.notServing();
     if (reason) throw reason;
+  };
+  const logins = new LoginThrottle();
+  const sends = new SendRateLimiter();
+
+  /** Refuses a login inside its lock-out before the password is even hashed. */
+  const throttled = (keys: LoginKeys): void => {
+    const waitMs = logins.waitMs(keys, Date.now());
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      fail("resource-exhausted", `too many failed logins for "${keys.username}" or from this address; `
+        + `try again in ${seconds} s`);
+    }
   };
 
   const trailer = (): grpc.Metadata => {
@@ -91,8 +105,14 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
   };
 
   /** For a mutating call: a retry of an applied request skips the checks and is replayed. */
-  const mutatingCaller = (call: Call, id: string): { tokenHash: string } =>
+  const mutatingCaller = (call: Call, id: string): { tokenHash: string; username?: string } =>
     isKnownRequest(pipeline.state, id) ? { tokenHash: tokenHashOf(call) } : caller(call);
+
+  /** Per-user send rate. */
+  const limitSendRate = (username: string): void => {
+    const waitMs = sends.take(username, Date.now());
+    if (waitMs > 0) fail("resource-exhausted", `more than ${sendsPerUserPerSec} messages/s; wait ${waitMs} ms`);
+  };
 
   /** The client's `chat-request-id` (kept across its retries, R21), or a fresh one. */
   const requestId = (call: Call): string => {
@@ -134,9 +154,15 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
       const id = requestId(call);
       const username = checked.username(call.request.username);
       const password = checked.password(call.request.password);
+      const keys = { username, peer: peerHost(call.getPeer()) };
+      throttled(keys);
       const account = findAccount(pipeline.state, username);
-      if (!account) fail("not-found", `unknown user "${username}"`);
-      if (!(await verifyPassword(password, account.passwordHash))) fail("unauthenticated", "wrong password");
+      if (!account || !(await verifyPassword(password, account.passwordHash))) {
+        logins.failed(keys, Date.now());
+        if (!account) fail("not-found", `unknown user "${username}"`);
+        fail("unauthenticated", "wrong password");
+      }
+      logins.succeeded(keys);
       serving();
       const token = mintToken();
       const result = await commit({
@@ -177,7 +203,9 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     sendMessage: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = mutatingCaller(call, id);
+      const { tokenHash, username } = mutatingCaller(call, id);
+      // A retry of an applied request is no new message: only a first attempt is counted.
+      if (username !== undefined) limitSendRate(username);
       const { to, text } = call.request;
       const clientMsgId = call.request.clientMsgId === "" ? randomUUID() : call.request.clientMsgId;
       checked.clientMsgId(clientMsgId);

@@ -1,5 +1,6 @@
 // Node-to-node transport for the replication core: ReplicaService streams over grpc-js,
-// guarded by the cluster secret. Per peer there are two outbound streams on two dedicated
+// guarded by the cluster secret and, with TLS, by mutual TLS (a caller must present a
+// certificate the cluster CA signed). Per peer there are two outbound streams on two dedicated
 // channels — control (pings, votes, step-downs) and data (appends, snapshots) — so bulk
 // catch-up traffic never delays liveness traffic (R7). Messages are JSON; a large one is
 // split into parts below the receive limit (R1, R19). A broken stream drops what was in it:
@@ -20,12 +21,15 @@ import type { NodeAddress } from "../config.js";
 import { replicaMessageBytesMax } from "../limits.js";
 import type { Logger } from "../logger.js";
 import { bind } from "./servers.js";
+import { nodeCredentials, type NodeCredentials } from "./tls.js";
 
 export const secretMetadataKey = "chat-cluster-secret";
 export type Channel = "control" | "data";
 
 /** Parts of a split message stay well below the receive limit. */
 const partBytesMax = 1024 * 1024;
+/** Distinct (peer host, reason) refusals remembered, so each is logged once. */
+const refusedPeersMax = 1_000;
 /** Bytes buffered on one outbound stream before it is reset (its messages are dropped). */
 const queuedBytesMax = 64 * 1024 * 1024;
 
@@ -52,9 +56,9 @@ class Link {
     private readonly from: number,
     private readonly peer: NodeAddress,
     private readonly secret: string,
+    credentials: grpc.ChannelCredentials,
   ) {
-    this.client = new ReplicaClient(`${peer.host}:${peer.replicaPort}`, grpc.credentials.createInsecure(),
-      channelOptions);
+    this.client = new ReplicaClient(`${peer.host}:${peer.replicaPort}`, credentials, channelOptions);
   }
 
   send(payload: Buffer): void {
@@ -120,12 +124,15 @@ export class ReplicaTransport {
   });
   private readonly secretDigest: Buffer;
   private readonly refusedPeers = new Set<string>();
+  private readonly credentials: NodeCredentials;
 
   constructor(private readonly options: TransportOptions) {
     this.secretDigest = digest(options.secret);
+    this.credentials = nodeCredentials(options.self.tls);
     for (const peer of options.peers) {
       for (const channel of ["control", "data"] as const) {
-        this.links.set(`${peer.id}/${channel}`, new Link(options.self.id, peer, options.secret));
+        this.links.set(`${peer.id}/${channel}`,
+          new Link(options.self.id, peer, options.secret, this.credentials.replicaChannel()));
       }
     }
     addService(this.server, ReplicaService, { deliver: (call, callback) => this.accept(call, callback) });
@@ -133,7 +140,7 @@ export class ReplicaTransport {
 
   async start(): Promise<void> {
     const { host, replicaPort } = this.options.self;
-    await bind(this.server, `${host}:${replicaPort}`, grpc.ServerCredentials.createInsecure());
+    await bind(this.server, `${host}:${replicaPort}`, this.credentials.replicaServer);
   }
 
   send(to: number, json: string, channel: Channel): void {
@@ -154,14 +161,16 @@ export class ReplicaTransport {
     call: grpc.ServerReadableStream<ReplicaEnvelope, unknown>,
     callback: grpc.sendUnaryData<ReturnType<typeof create<typeof DeliverResponseSchema>>>,
   ): void {
-    const offered = call.metadata.get(secretMetadataKey)[0];
-    if (typeof offered !== "string" || !timingSafeEqual(digest(offered), this.secretDigest)) {
-      const who = call.getPeer();
-      if (!this.refusedPeers.has(who)) {
-        this.refusedPeers.add(who);
-        this.options.log.warn({ peer: who }, "refused a replica stream without the cluster secret");
+    const refusal = this.refusal(call);
+    if (refusal) {
+      // Logged once per peer host and reason (not per port: a retrying peer reconnects from
+      // new ports, and a log line per attempt would let a stranger fill the disk).
+      const who = call.getPeer().replace(/:\d+$/, "");
+      if (!this.refusedPeers.has(`${who} ${refusal}`) && this.refusedPeers.size < refusedPeersMax) {
+        this.refusedPeers.add(`${who} ${refusal}`);
+        this.options.log.warn({ peer: who }, `refused a replica stream: ${refusal}`);
       }
-      callback({ code: grpc.status.PERMISSION_DENIED, details: "wrong or missing cluster secret" });
+      callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
       return;
     }
     const parts: Buffer[] = [];
@@ -180,6 +189,18 @@ export class ReplicaTransport {
     });
     call.on("end", () => callback(null, create(DeliverResponseSchema)));
     call.on("error", () => undefined);
+  }
+
+  /** Why a replica call may not deliver, or undefined when it may. */
+  private refusal(call: grpc.ServerReadableStream<ReplicaEnvelope, unknown>): string | undefined {
+    if (this.credentials.mutualTls && call.getAuthContext().sslPeerCertificate === undefined) {
+      return "no client certificate signed by the cluster CA";
+    }
+    const offered = call.metadata.get(secretMetadataKey)[0];
+    if (typeof offered !== "string" || !timingSafeEqual(digest(offered), this.secretDigest)) {
+      return "wrong or missing cluster secret";
+    }
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 // `chat-cluster node`: one node process. Opens storage (recovering state), starts the
 // pipeline between the RPC layer and the state machine, serves, and shuts down cleanly.
-import { loadClusterConfig, ConfigError } from "../config.js";
+import { assertPrivateFile, loadClusterConfig, ConfigError } from "../config.js";
 import { createLogger } from "../logger.js";
 import { NodeStorage } from "./node-storage.js";
 import { SingleNodePipeline } from "./single-node.js";
@@ -10,6 +10,7 @@ import { Subscriptions } from "./subscriptions.js";
 import { chatService } from "./chat-service.js";
 import { clusterService } from "./cluster-service.js";
 import { beginShutdown, startClientServer, startLivenessListener } from "./servers.js";
+import { nodeCredentials } from "./tls.js";
 
 export interface NodeOptions {
   id: number;
@@ -18,9 +19,12 @@ export interface NodeOptions {
 }
 
 export async function runNode(options: NodeOptions): Promise<number> {
+  // The file holds the cluster secret: refuse to run on one that others can read.
+  assertPrivateFile(options.configPath, "cluster file");
   const config = loadClusterConfig(options.configPath);
   const self = config.nodes.find((n) => n.id === options.id);
   if (!self) throw new ConfigError(`node ${options.id} is not in ${options.configPath}`);
+  const credentials = nodeCredentials(self.tls);
   let pipeline: Pipeline | undefined;
   const log = createLogger({
     node: self.id,
@@ -49,14 +53,15 @@ export async function runNode(options: NodeOptions): Promise<number> {
   const client = await startClientServer(self.host, self.port, {
     chat: chatService({ pipeline, subscriptions, log }),
     cluster: clusterService(pipeline),
-  });
+  }, credentials.clientServer);
   const serving = (on: boolean): void => {
     client.health.setStatus("", on ? "SERVING" : "NOT_SERVING");
     client.health.setStatus("chat.v1.ChatService", on ? "SERVING" : "NOT_SERVING");
   };
   serving(pipeline.notServing() === undefined);
   pipeline.on("servingChanged", serving);
-  log.info({ address: self.address, dataDir: options.dataDir, lastIndex: storage.lastIndex }, "node serving");
+  log.info({ address: self.address, tls: config.tls, dataDir: options.dataDir, lastIndex: storage.lastIndex },
+    "node serving");
 
   const p = pipeline;
   return new Promise<number>((resolve) => {

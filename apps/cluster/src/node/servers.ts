@@ -24,6 +24,7 @@ export async function startClientServer(
   host: string,
   port: number,
   parts: ClientServerParts,
+  credentials: grpc.ServerCredentials,
 ): Promise<ClientServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": clientMessageBytesMax,
@@ -41,7 +42,7 @@ export async function startClientServer(
   });
   health.addToServer(server);
   addReflection(server);
-  const bound = await bind(server, `${host}:${port}`, grpc.ServerCredentials.createInsecure());
+  const bound = await bind(server, `${host}:${port}`, credentials);
   return { server, health, port: bound };
 }
 

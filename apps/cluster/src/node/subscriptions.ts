@@ -9,12 +9,14 @@ import { authenticate, eventsAfter, type Message } from "@chat-tui/chat-state";
 import type { Pipeline } from "./pipeline.js";
 import { notServingStatus, resourceExhausted } from "./errors.js";
 import { toWireMessage } from "./codec.js";
-import { streamBatchEvents, streamHeartbeatMs, streamsMax } from "../limits.js";
+import { streamBatchEvents, streamHeartbeatMs, streamsMax, streamsPerConnectionMax } from "../limits.js";
 
 type Stream = grpc.ServerWritableStream<SubscribeRequest, Event>;
 
 interface Subscriber {
   call: Stream;
+  /** `call.getPeer()` at open: the client connection, for the per-connection limit. */
+  connection: string;
   username: string;
   tokenHash: string;
   cursor: number;
@@ -27,6 +29,8 @@ interface Subscriber {
 export class Subscriptions {
   private readonly subscribers = new Set<Subscriber>();
   private readonly online = new Map<string, number>();
+  /** Open streams per client connection (`call.getPeer()`), for `streamsPerConnectionMax`. */
+  private readonly perConnection = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: (() => void)[];
 
@@ -50,7 +54,16 @@ export class Subscriptions {
       call.emit("error", resourceExhausted("too many open streams on this node; retry later"));
       return;
     }
-    const sub: Subscriber = { call, username, tokenHash, cursor: afterSeq, pumping: false, draining: false, closed: false,
+    // One HTTP/2 connection is one peer address *with* its port.
+    const connection = call.getPeer();
+    const onConnection = this.perConnection.get(connection) ?? 0;
+    if (onConnection >= streamsPerConnectionMax) {
+      call.emit("error", resourceExhausted(`more than ${streamsPerConnectionMax} open streams on one connection`));
+      return;
+    }
+    this.perConnection.set(connection, onConnection + 1);
+    const sub: Subscriber = {
+      call, connection, username, tokenHash, cursor: afterSeq, pumping: false, draining: false, closed: false,
     };
     this.subscribers.add(sub);
     this.online.set(username, (this.online.get(username) ?? 0) + 1);
@@ -71,6 +84,9 @@ export class Subscriptions {
     if (sub.closed) return;
     sub.closed = true;
     this.subscribers.delete(sub);
+    const left = (this.perConnection.get(sub.connection) ?? 1) - 1;
+    if (left > 0) this.perConnection.set(sub.connection, left);
+    else this.perConnection.delete(sub.connection);
     const count = (this.online.get(sub.username) ?? 1) - 1;
     if (count <= 0) this.online.delete(sub.username);
     else this.online.set(sub.username, count);

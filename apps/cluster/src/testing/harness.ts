@@ -7,7 +7,8 @@ import { join } from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { findPrimary, getStatus } from "../launcher/status-client.js";
+import { credentialsFor, findPrimary, getStatus, type Credentials } from "../launcher/status-client.js";
+import { issueCertificates } from "../launcher/certs.js";
 import type { ClusterStatus } from "@chat-tui/proto";
 
 const nodeEntry = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -34,13 +35,20 @@ export interface TestNode {
 }
 
 export class TestCluster {
+  private readonly credentials: Credentials;
+
   private constructor(
     readonly root: string,
     readonly configPath: string,
     readonly nodes: TestNode[],
-  ) {}
+    /** The cluster CA (PEM file) when the cluster runs with TLS. */
+    readonly caFile: string | undefined,
+  ) {
+    this.credentials = credentialsFor(caFile);
+  }
 
-  static async start(size: number, options: { wait?: boolean } = {}): Promise<TestCluster> {
+  /** `tls`: a CA and node certificates for 127.0.0.1; client ports TLS, replica ports mTLS. */
+  static async start(size: number, options: { wait?: boolean; tls?: boolean } = {}): Promise<TestCluster> {
     const root = mkdtempSync(join(tmpdir(), "chat-test-"));
     const ports = await freePorts(size * 3);
     const nodes = Array.from({ length: size }, (_, id) => ({
@@ -50,13 +58,15 @@ export class TestCluster {
       livenessPort: ports[id * 3 + 2],
     }));
     const configPath = join(root, "cluster.json");
+    const secured = options.tls ? issueCertificates(join(root, "tls"), nodes.map((n) => ({ ...n, host: "127.0.0.1" })))
+      .map(({ host: _host, ...n }) => n) : nodes;
     writeFileSync(configPath, JSON.stringify({
-      clusterId: "test", secret: randomBytes(18).toString("base64url"), nodes,
+      clusterId: "test", secret: randomBytes(18).toString("base64url"), nodes: secured,
     }), { mode: 0o600 });
     const cluster = new TestCluster(root, configPath, nodes.map((n) => ({
       id: n.id, address: n.address, dataDir: join(root, `node-${n.id}`),
       logFile: join(root, `node-${n.id}.log`), process: undefined,
-    })));
+    })), options.tls ? join(root, "tls", "ca.pem") : undefined);
     for (const node of cluster.nodes) cluster.startNode(node.id);
     if (options.wait !== false) await cluster.waitForPrimary();
     return cluster;
@@ -106,7 +116,7 @@ export class TestCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const live = this.nodes.filter((n) => n.process && n.process.exitCode === null && n.process.signalCode === null);
-      const status = await findPrimary(live.map((n) => n.address));
+      const status = await findPrimary(live.map((n) => n.address), this.credentials);
       if (status) return status;
       if (Date.now() > deadline) throw new Error(`no primary after ${timeoutMs} ms\n${this.logs()}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -114,7 +124,7 @@ export class TestCluster {
   }
 
   async status(id: number): Promise<ClusterStatus> {
-    return getStatus(this.node(id).address);
+    return getStatus(this.node(id).address, 1000, this.credentials);
   }
 
   logs(lines = 15): string {

@@ -37,14 +37,28 @@ function nodeText(n: NodeState, short: boolean): string {
   return short ? `${n.id}:${role}` : `n${n.id} ${role}`;
 }
 
-/** The status line, exactly `width` columns: left part, then the connection right-aligned. */
+/**
+ * The status line, exactly `width` columns: left part, then the connection right-aligned.
+ * Offline, the reason comes first (e.g. "… speaks TLS: trust the cluster's CA") when it fits
+ * beside the user's name: it is what the person must act on.
+ */
 export function statusLine(
   me: string | undefined,
   cluster: ClusterState,
   width: number,
   elapsedMs = 0
 ): string {
-  const right = connectionText(cluster.connection, cluster, elapsedMs);
+  const c = cluster.connection;
+  if (c.kind === "offline" && c.reason !== "") {
+    const retry = connectionText(c, cluster, elapsedMs).replace(/^offline — /, "");
+    const left = me ?? "";
+    for (const right of [`offline: ${c.reason} · ${retry}`, `offline: ${c.reason}`]) {
+      if (widthOf(left) + 3 + widthOf(right) <= width) {
+        return left + " ".repeat(width - widthOf(left) - widthOf(right)) + right;
+      }
+    }
+  }
+  const right = connectionText(c, cluster, elapsedMs);
   const nodes = [...cluster.nodes].sort((a, b) => a.id - b.id);
   const who = me ?? "";
   const variants = [

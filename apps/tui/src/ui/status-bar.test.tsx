@@ -40,7 +40,7 @@ test("status bar in each connection state, at 80 and 120 columns and narrow", ()
   for (const text of [
     "connected to node 1 (primary)",
     "rebinding…",
-    "offline — retrying in 2 s",
+    "offline: no primary · retrying in 2 s",
     "n1 DOWN",
     "epoch 3",
   ]) {

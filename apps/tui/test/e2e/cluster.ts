@@ -14,6 +14,8 @@ const chatCluster = fileURLToPath(new URL("../../../../bin/chat-cluster.js", imp
 export interface LocalCluster {
   addresses: string;
   dataDir: string;
+  /** The cluster CA (with `tls`). */
+  caFile: string | undefined;
   /** The id of the node that is primary now (from `chat-cluster status`). */
   primaryId(): Promise<number>;
   kill9(id: number): void;
@@ -37,15 +39,18 @@ async function freeBasePort(nodes: number): Promise<number> {
   throw new Error("no free ports for a test cluster");
 }
 
-export async function startCluster(nodes = 3): Promise<LocalCluster> {
+/** `tls`: `up --tls` (client ports TLS, replica ports mutual TLS, a CA in the data dir). */
+export async function startCluster(nodes = 3, options: { tls?: boolean } = {}): Promise<LocalCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), "chat-tui-e2e-"));
   const base = await freeBasePort(nodes);
-  const args = ["up", "--nodes", String(nodes), "--base-port", String(base), "--data-dir", dataDir];
+  const args = ["up", "--nodes", String(nodes), "--base-port", String(base), "--data-dir", dataDir,
+    ...(options.tls ? ["--tls"] : [])];
   await run(process.execPath, [chatCluster, ...args], { timeout: 60_000 });
   const addresses = Array.from({ length: nodes }, (_, i) => `127.0.0.1:${base + i}`).join(",");
   return {
     addresses,
     dataDir,
+    caFile: options.tls ? join(dataDir, "tls", "ca.pem") : undefined,
     async primaryId() {
       const { stdout } = await run(process.execPath, [
         chatCluster,

@@ -1,6 +1,7 @@
-// End to end against a real 3-node cluster (issue 5): two people in two terminals register,
-// chat both ways, filter with a wildcard, log out and see an offline message after logging
-// back in, keep chatting through a kill -9 of the primary, delete an account.
+// End to end against a real 3-node cluster with TLS on (issues 5, 8): two people in two
+// terminals (`--tls-ca`) register, chat both ways, filter with a wildcard, log out and see an
+// offline message after logging back in, keep chatting through a kill -9 of the primary,
+// delete an account. A third terminal without the CA is told, in one line, why it cannot.
 // Skipped until src/connect.ts creates real SDK clients (see README, "Wiring the real SDK").
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -45,12 +46,18 @@ test(
       return;
     }
     const entry = ensureBuilt(packageDir);
-    const cluster = await startCluster(3);
-    const open = (): PtySession =>
-      spawnPty(process.execPath, [entry, "--cluster", cluster.addresses], { cols: 100, rows: 30 });
-    const alice = open();
-    const bob = open();
+    const cluster = await startCluster(3, { tls: true });
+    const open = (...extra: string[]): PtySession =>
+      spawnPty(process.execPath, [entry, "--cluster", cluster.addresses, ...extra], { cols: 100, rows: 30 });
+    const alice = open("--tls-ca", cluster.caFile!);
+    const bob = open("--tls-ca", cluster.caFile!);
     try {
+      const plain = open();
+      try {
+        await plain.waitFor("speaks TLS", 20_000);
+      } finally {
+        plain.kill();
+      }
       await register(alice, "alice");
       await register(bob, "bob");
       // alice: filter with a wildcard (also refreshes the list), open bob, send.
