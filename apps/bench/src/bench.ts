@@ -2,7 +2,7 @@
 // times of a real 3-node cluster, in one run, with issue 6's targets as ratios beside them.
 import os from "node:os";
 import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
-import { AckClock, closedLoop, openLoop, registerPair, type LevelResult, type Pair } from "./load.js";
+import { AckClock, closedLoop, openLoop, registerPair, sendersFor, type LevelResult, type Pair } from "./load.js";
 import { ProcCluster } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
 
@@ -65,7 +65,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   try {
     const levels: LevelResult[] = [];
     let halfLoad: BenchReport["halfLoad"];
-    const pair = await registerPair(addresses, "load");
+    // Enough senders for 24,000 sends/s: the per-user rate limit must not be what is measured.
+    const pair = await registerPair(addresses, "load", { senders: sendersFor(24_000) });
     try {
       await closedLoop(pair, 8, Math.min(1_000, o.durationMs)); // warm up
       for (const inFlight of o.levels) {
@@ -104,7 +105,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 
 /** kill -9 the primary under 16 in flight, `trials` times; then one SIGSTOP of the primary. */
 async function measureFailover(c: ProcCluster, o: BenchOptions): Promise<NonNullable<BenchReport["failover"]>> {
-  const pair = await registerPair(c.addresses, "fo", 250);
+  const pair = await registerPair(c.addresses, "fo", { attemptTimeoutMs: 250, senders: sendersFor(12_000) });
   const clock = new AckClock(pair, 16);
   const gaps: number[] = [];
   let sigstopGapMs: number | undefined;
@@ -145,7 +146,7 @@ function gapText(ack: number | undefined, t0: number): string {
 /** Fills the log to N messages (bounded by time), then restarts one node and the whole cluster. */
 async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
   const pairs: Pair[] = [];
-  for (let i = 0; i < 2; i++) pairs.push(await registerPair(c.addresses, `fill${i}`));
+  for (let i = 0; i < 2; i++) pairs.push(await registerPair(c.addresses, `fill${i}`, { senders: sendersFor(12_000) }));
   const fillStart = performance.now();
   let sent = 0;
   try {
@@ -188,7 +189,7 @@ async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]):
     for (const id of c.ids) await c.kill(id);
     const t1 = performance.now();
     for (const id of c.ids) c.startNode(id);
-    await probe.sender.send(probe.to, "cold start probe"); // the SDK retries until a primary acks
+    await probe.send("cold start probe"); // the SDK retries until a primary acks
     const coldStartMs = performance.now() - t1;
     o.log(`restart: whole cluster cold start → first ack in ${coldStartMs.toFixed(0)} ms`);
     return { messagesRequested: o.restartMessages, messages: sent, logEntries, fillMs,

@@ -23,23 +23,43 @@ export async function registerOrLogin(client: ChatClient, name: string, password
   }
 }
 
+/**
+ * Senders and one recipient. The node limits each user's send rate (sendsPerUserPerSec), so
+ * load above it is spread round-robin over several senders, each its own client.
+ */
 export interface Pair {
-  sender: ChatClient;
   to: string;
+  /** One send from the next sender in turn. */
+  send(text: string): Promise<unknown>;
   close(): void;
 }
 
-/** Registers a sender and a recipient with unique names and returns the sender. */
-export async function registerPair(cluster: string[], tag: string, attemptTimeoutMs?: number): Promise<Pair> {
+/** Senders for `ratePerSecMax` acknowledged sends/s: 500/s each (the node's per-user limit). */
+export function sendersFor(ratePerSecMax: number): number {
+  return Math.max(1, Math.ceil(ratePerSecMax / 500));
+}
+
+/** Registers `senders` senders and a recipient with unique names. */
+export async function registerPair(cluster: string[], tag: string, options: { attemptTimeoutMs?: number; senders?: number } = {}):
+  Promise<Pair> {
   const suffix = randomBytes(3).toString("hex");
-  const options = { cluster, deadlineMs: 60_000, ...(attemptTimeoutMs ? { attemptTimeoutMs } : {}) };
-  const sender = connect(options);
-  const recipient = connect(options);
-  await registerOrLogin(sender, `${tag}-s-${suffix}`, "bench-password");
+  const { attemptTimeoutMs, senders: count = 1 } = options;
+  const connectOptions = { cluster, deadlineMs: 60_000, ...(attemptTimeoutMs ? { attemptTimeoutMs } : {}) };
+  const recipient = connect(connectOptions);
   await registerOrLogin(recipient, `${tag}-r-${suffix}`, "bench-password");
   const to = recipient.username!;
   recipient.close();
-  return { sender, to, close: () => sender.close() };
+  const senders = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const sender = connect(connectOptions);
+    await registerOrLogin(sender, `${tag}-s${i}-${suffix}`, "bench-password");
+    return sender;
+  }));
+  let next = 0;
+  return {
+    to,
+    send: (text) => senders[next++ % senders.length]!.send(to, text),
+    close: () => senders.forEach((s) => s.close()),
+  };
 }
 
 export interface LevelResult {
@@ -73,7 +93,7 @@ export async function closedLoop(pair: Pair, inFlight: number, durationMs: numbe
     while (performance.now() < end) {
       const t0 = performance.now();
       try {
-        await pair.sender.send(pair.to, text100(counter++));
+        await pair.send(text100(counter++));
         latencies.push(performance.now() - t0);
       } catch {
         failed++;
@@ -98,7 +118,7 @@ export async function openLoop(pair: Pair, ratePerSec: number, durationMs: numbe
       issued++;
       outstanding++;
       const t0 = performance.now();
-      const p = pair.sender.send(pair.to, text100(counter++))
+      const p = pair.send(text100(counter++))
         .then(() => { latencies.push(performance.now() - t0); }, () => { failed++; })
         .finally(() => { outstanding--; pending.delete(p); });
       pending.add(p);
@@ -123,7 +143,7 @@ export class AckClock {
   private async loop(): Promise<void> {
     for (let i = 0; this.running && i < 10_000_000; i++) {
       try {
-        await this.pair.sender.send(this.pair.to, text100(counter++));
+        await this.pair.send(text100(counter++));
         this.ackTimes.push(performance.now());
       } catch {
         this.failed++;

@@ -34,8 +34,8 @@ export const loginFailureWindowMs = 60_000;
 export const loginLockoutMsBase = 1_000;
 export const loginLockoutMsMax = 15 * 60_000;
 /** Sustained messages per second one user may send, and the burst above it. */
-export const sendsPerUserPerSec = 200;
-export const sendBurstPerUser = 400;
+export const sendsPerUserPerSec = 500;
+export const sendBurstPerUser = 1_000;
 /** Usernames and peers the throttles remember (oldest forgotten first). */
 export const throttleKeysMax = 100_000;
 /** Open Subscribe streams on one client connection. */

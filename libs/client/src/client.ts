@@ -36,7 +36,7 @@ import {
 } from "./codec.js";
 import { ChatError, closedError } from "./errors.js";
 import { EventStream } from "./events.js";
-import { attemptTimeoutMsDefault, callDeadlineMsDefault } from "./limits.js";
+import { attemptTimeoutMsDefault, authAttemptTimeoutMs, callDeadlineMsDefault } from "./limits.js";
 import { Router } from "./router.js";
 
 export interface ConnectOptions {
@@ -225,7 +225,12 @@ class Client implements ChatClient {
     if (this.router.signal.aborted) return Promise.reject(closedError());
     if (metadata instanceof ChatError) return Promise.reject(metadata);
     const spec = { context: { method, subject }, metadata, start };
-    return callWithRetry(this.router, this.timing, spec);
+    // Register and Login hash a password with scrypt on purpose slowly, and queue behind each
+    // other on the node: a short attempt timeout would abandon them and retry into the queue.
+    const hashes = method === "register" || method === "login";
+    const attemptTimeoutMs = Math.min(this.timing.deadlineMs, Math.max(this.timing.attemptTimeoutMs, authAttemptTimeoutMs));
+    const timing = hashes ? { ...this.timing, attemptTimeoutMs } : this.timing;
+    return callWithRetry(this.router, timing, spec);
   }
 
   /** Metadata kept across every retry of one logical call. */

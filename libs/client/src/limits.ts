@@ -53,3 +53,5 @@ export const channelOptions = {
   // every client of a process, and a node's per-connection stream limit would count them all.
   "grpc.use_local_subchannel_pool": 1,
 } as const;
+/** Attempt deadline of Register and Login, which wait for a scrypt hash on the node. */
+export const authAttemptTimeoutMs = 5_000;

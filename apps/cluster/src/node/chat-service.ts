@@ -138,9 +138,10 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
       const taken = findAccount(pipeline.state, username);
       // A retried Register (same chat-request-id, R21) finds its own account: with the right
       // password it is proposed again, and apply returns the first outcome with a new session.
-      const retry = taken && hasRequestId(call) && (await verifyPassword(password, taken.passwordHash));
+      const wanted = (): boolean => !call.cancelled;
+      const retry = taken && hasRequestId(call) && (await verifyPassword(password, taken.passwordHash, wanted));
       if (taken && !retry) fail("already-exists", `username "${username}" is taken`);
-      const passwordHash = taken ? taken.passwordHash : await hashPassword(password);
+      const passwordHash = taken ? taken.passwordHash : await hashPassword(password, wanted);
       serving();
       const token = mintToken();
       const result = await commit({
@@ -157,7 +158,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
       const keys = { username, peer: peerHost(call.getPeer()) };
       throttled(keys);
       const account = findAccount(pipeline.state, username);
-      if (!account || !(await verifyPassword(password, account.passwordHash))) {
+      if (!account || !(await verifyPassword(password, account.passwordHash, () => !call.cancelled))) {
         logins.failed(keys, Date.now());
         if (!account) fail("not-found", `unknown user "${username}"`);
         fail("unauthenticated", "wrong password");

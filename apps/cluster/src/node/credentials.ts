@@ -1,7 +1,9 @@
 // Passwords and session tokens. Passwords are hashed with scrypt on the libuv pool with
 // bounded concurrency (R9); tokens are 256-bit random and only their SHA-256 reaches the log.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { chatError } from "@chat-tui/chat-state";
 import { scryptConcurrencyMax, scryptQueueMax } from "../limits.js";
+import { CallerGoneError } from "./errors.js";
 
 const keyBytes = 32;
 const cost = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -9,12 +11,22 @@ const cost = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 let running = 0;
 const waiting: (() => void)[] = [];
 
-export class BusyError extends Error {}
+/** Says whether the caller still waits for the answer (a gRPC call not yet cancelled). */
+export type StillWanted = () => boolean;
 
-async function withSlot<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` when a slot is free. A job whose caller gave up while it queued is dropped
+ * unrun: a client that timed out and retried would otherwise pay for its hash twice, and a
+ * burst of logins would feed on itself.
+ */
+async function withSlot<T>(work: () => Promise<T>, wanted: StillWanted): Promise<T> {
   if (running >= scryptConcurrencyMax) {
-    if (waiting.length >= scryptQueueMax) throw new BusyError("too many logins at once; retry");
+    if (waiting.length >= scryptQueueMax) throw chatError("resource-exhausted", "too many logins at once; retry");
     await new Promise<void>((resolve) => waiting.push(resolve));
+  }
+  if (!wanted()) {
+    waiting.shift()?.();
+    throw new CallerGoneError();
   }
   running++;
   try {
@@ -25,25 +37,27 @@ async function withSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function derive(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }, wanted: StillWanted):
+  Promise<Buffer> {
   return withSlot(() => new Promise((resolve, reject) =>
-    scrypt(password, salt, keyBytes, { N, r, p, maxmem: cost.maxmem }, (err, key) =>
-      err ? reject(err) : resolve(key))));
+    scrypt(password, salt, keyBytes, { ...params, maxmem: cost.maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key))), wanted);
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url parts). */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, wanted: StillWanted = () => true): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, cost.N, cost.r, cost.p);
+  const key = await derive(password, salt, cost, wanted);
   return ["scrypt", cost.N, cost.r, cost.p, salt.toString("base64url"), key.toString("base64url")]
     .join("$");
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string, wanted: StillWanted = () => true):
+  Promise<boolean> {
   const [tag, n, r, p, salt, hash] = stored.split("$");
   if (tag !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64url");
-  const key = await derive(password, Buffer.from(salt, "base64url"), Number(n), Number(r), Number(p));
+  const key = await derive(password, Buffer.from(salt, "base64url"), { N: Number(n), r: Number(r), p: Number(p) }, wanted);
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

@@ -25,6 +25,13 @@ export class NotServingError extends Error {
   }
 }
 
+/** The caller cancelled (or its deadline passed) before the work began: nobody to answer. */
+export class CallerGoneError extends Error {
+  constructor() {
+    super("the caller gave up before the work began");
+  }
+}
+
 export function chatErrorStatus(error: ChatError): Partial<grpc.StatusObject> {
   return { code: statusOf[error.kind], details: error.message };
 }
@@ -44,6 +51,7 @@ export function resourceExhausted(message: string): Partial<grpc.StatusObject> {
 export function toStatus(err: unknown, log: (err: unknown) => void): Partial<grpc.StatusObject> {
   if (err instanceof NotServingError) return notServingStatus(err);
   if (isChatError(err)) return chatErrorStatus(err);
+  if (err instanceof CallerGoneError) return { code: grpc.status.CANCELLED, details: err.message };
   log(err);
   return { code: grpc.status.INTERNAL, details: "internal error; the node logged it" };
 }
