@@ -95,6 +95,7 @@ test("up --tls makes a CA and node certificates, says how to trust it; status us
     assert.match(status.stdout, /primary/);
     const plain = run("chat-cluster", ["status", "--cluster", `127.0.0.1:${base}`]);
     assert.equal(plain.status, 1, "a plain-text client gets no answer from a TLS port");
+    assert.match(plain.stderr, /if the cluster runs with TLS, give its CA: --tls-ca FILE/);
     const withCa = run("chat-cluster", ["status", "--cluster", `127.0.0.1:${base}`,
       "--tls-ca", join(dataDir, "tls", "ca.pem")]);
     assert.equal(withCa.status, 0, withCa.stderr);

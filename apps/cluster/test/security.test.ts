@@ -102,7 +102,8 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test("no password or token bytes reach the data dir or the logs; the data dir is 0700, secrets 0600", async () => {
+test("no password or token bytes reach the data dir or the logs; revoked and truncated tokens are refused; "
+  + "the data dir is 0700, secrets 0600", async () => {
   const password = "Sup3r-Secret-Passw0rd";
   const alice = await registered("redact-a", password);
   const bob = await registered("redact-b", `${password}-b`);
@@ -114,6 +115,12 @@ test("no password or token bytes reach the data dir or the logs; the data dir is
   inbox.cancel();
   await alice.call("Logout", {});
   await rejection(client().call("Login", { username: "redact-a", password: "wrong and logged?" }));
+  // Revoked (logged out) and truncated tokens are refused.
+  const revoked = await rejection(alice.call("ListUsers", { pattern: "" }));
+  assert.equal(revoked.code, grpc.status.UNAUTHENTICATED);
+  const truncated = client();
+  truncated.token = (login.token as string).slice(0, -4);
+  assert.equal((await rejection(truncated.call("ListUsers", { pattern: "" }))).code, grpc.status.UNAUTHENTICATED);
 
   const node = cluster.node(0);
   const haystacks = [...filesUnder(node.dataDir), node.logFile];

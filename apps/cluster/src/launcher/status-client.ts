@@ -14,6 +14,7 @@ const ClusterClient = clientFor(ClusterService);
 
 export type Credentials = grpc.ChannelCredentials;
 const plain = grpc.credentials.createInsecure();
+export const plainCredentials: Credentials = plain;
 
 /** Channel credentials that trust `caFile` (a PEM CA), or plain text without one. */
 export function credentialsFor(caFile: string | undefined): Credentials {

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { loadClusterConfig } from "../config.js";
 import { alive, paths, readPid } from "./local.js";
-import { credentialsFor, renderTable, surveyCluster, type Credentials } from "./status-client.js";
+import { credentialsFor, plainCredentials, renderTable, surveyCluster, type Credentials } from "./status-client.js";
 
 export interface StatusOptions {
   cluster: string | undefined;
@@ -40,9 +40,12 @@ export async function status(options: StatusOptions): Promise<number> {
   const { addresses, credentials, pids } = targetOf(options);
   const once = async (): Promise<string> => renderTable(await surveyCluster(addresses, credentials), pids);
   if (!options.watch) {
-    const table = await once();
-    console.log(table);
-    return table.includes("primary") ? 0 : 1;
+    const rows = await surveyCluster(addresses, credentials);
+    console.log(renderTable(rows, pids));
+    if (rows.every((r) => r.role === "down") && credentials === plainCredentials) {
+      console.error("no node answered; if the cluster runs with TLS, give its CA: --tls-ca FILE (or CHAT_TLS_CA)");
+    }
+    return rows.some((r) => r.role === "primary") ? 0 : 1;
   }
   let stopped = false;
   process.once("SIGINT", () => (stopped = true));
