@@ -102,6 +102,11 @@ test("a subscription gap, a lost session, and replicas that diverged", () => {
 
   const diverged = clean().map((r) => (r.kind === "replica" && r.id === 1 ? { ...r, lastIndex: 8 } : r));
   assert.equal(checkHistory(diverged).counts.divergence, 1);
+
+  const withDigest = (digest1: string) => clean().map((r) => (r.kind === "replica"
+    ? { ...r, appliedIndex: 9, digest: r.id === 1 ? digest1 : "d0" } : r));
+  assert.equal(checkHistory(withDigest("d0")).ok, true);
+  assert.equal(checkHistory(withDigest("d1")).counts.divergence, 1, "same index, different state");
 });
 
 test("an unknown send is fine applied once or not at all; availability gap is measured", () => {

@@ -218,6 +218,22 @@ function checkReplicas(records: readonly HistoryRecord[], c: Collector): void {
   if (lasts.size > 1) {
     c.add("divergence", `last index differs: ${replicas.map((r) => `node ${r.id}: ${r.lastIndex}`).join(", ")}`);
   }
+  // Same applied index, different state: the replicas applied different histories.
+  const byIndex = new Map<number, Set<string>>();
+  for (const r of replicas) {
+    if (r.appliedIndex === undefined || r.digest === undefined) continue;
+    byIndex.set(r.appliedIndex, (byIndex.get(r.appliedIndex) ?? new Set()).add(r.digest));
+  }
+  for (const [index, digests] of byIndex) {
+    if (digests.size > 1) {
+      const who = replicas.filter((r) => r.appliedIndex === index).map((r) => `node ${r.id}: ${r.digest}`);
+      c.add("divergence", `state differs at applied index ${index}: ${who.join(", ")}`);
+    }
+  }
+  const applied = new Set(replicas.map((r) => r.appliedIndex));
+  if (applied.size > 1 && !applied.has(undefined)) {
+    c.add("divergence", `applied index differs after convergence: ${replicas.map((r) => `node ${r.id}: ${r.appliedIndex}`).join(", ")}`);
+  }
 }
 
 /** Longest stretch with no ack, from the first invoke to the heal (or the last record). */

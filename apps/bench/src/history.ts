@@ -32,7 +32,9 @@ export type HistoryRecord =
   /** After convergence: every message to or from `client`, from `history` with each peer. */
   | { kind: "final-read"; t: number; client: string; messages: SeenMessage[] }
   /** After convergence: what each node says of itself. */
-  | { kind: "replica"; t: number; id: number; role: string; lastIndex: number; commitIndex: number };
+  | { kind: "replica"; t: number; id: number; role: string; lastIndex: number; commitIndex: number;
+      /** A hash of the node's applied state at `appliedIndex` (absent in older histories). */
+      appliedIndex?: number; digest?: string };
 
 export function toJsonl(records: readonly HistoryRecord[]): string {
   return records.map((r) => JSON.stringify(r)).join("\n") + "\n";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ChatError, connect, type ChatClient, type Message } from "@chat-tui/client";
 import { checkHistory, type CheckResult } from "./checker.js";
 import { toJsonl, type HistoryRecord, type SeenMessage } from "./history.js";
-import { ProcCluster } from "./proc-cluster.js";
+import { digestOf, ProcCluster } from "./proc-cluster.js";
 import { registerOrLogin } from "./load.js";
 import { rng, type Rng } from "./rng.js";
 import { sleep } from "./stats.js";
@@ -94,10 +94,11 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     o.log(`converged in ${Math.round(convergeMs)} ms at last index ${selves[0]!.lastIndex}`);
     await finalReads(actors, h);
     await catchUp(actors, h, 20_000);
+    const digests = await convergedDigests(cluster);
     for (const id of cluster.ids) {
       const s = await cluster.self(id, 2_000);
       h.add({ kind: "replica", t: h.now(), id, role: s?.role ?? "down", lastIndex: s?.lastIndex ?? -1,
-        commitIndex: s?.commitIndex ?? -1 });
+        commitIndex: s?.commitIndex ?? -1, ...digests.get(id) });
     }
   } catch (err) {
     throw new Error(`nemesis run aborted (history and node logs kept in ${o.dir}): ${String(err)}`, { cause: err });
@@ -302,4 +303,19 @@ export function renderSummary(s: NemesisResult["summary"]): string {
   lines.push(s.ok ? "OK: no violation" : `VIOLATION: history and node logs kept in ${s.dir}`);
   if (s.ok && s.dir) lines.push(`history and node logs in ${s.dir}`);
   return lines.join("\n");
+}
+
+/**
+ * Every node's applied index and state digest, polled until the applied indexes agree (a
+ * backup applies the last commits a moment after the primary) or 10 s pass; the checker then
+ * compares the digests at equal indexes.
+ */
+async function convergedDigests(cluster: ProcCluster): Promise<Map<number, { appliedIndex: number; digest: string }>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const answers = await Promise.all(cluster.ids.map(async (id) => [id, await digestOf(cluster.node(id).address)] as const));
+    const found = new Map(answers.filter((a): a is readonly [number, { appliedIndex: number; digest: string }] => a[1] !== undefined));
+    if (new Set([...found.values()].map((d) => d.appliedIndex)).size <= 1 || Date.now() > deadline) return found;
+    await sleep(100);
+  }
 }

@@ -261,6 +261,21 @@ export class ProcCluster {
   }
 }
 
+/** The applied index and state digest of node `id` (GetStatus with_digest), or undefined. */
+export async function digestOf(address: string, deadlineMs = 5_000): Promise<{ appliedIndex: number; digest: string } | undefined> {
+  const client = new ClusterClient(address, grpc.credentials.createInsecure());
+  try {
+    const s = await new Promise<ClusterStatus>((resolve, reject) =>
+      client.getStatus(create(GetStatusRequestSchema, { withDigest: true }), new grpc.Metadata(),
+        { deadline: Date.now() + deadlineMs }, (err, res) => (err || !res ? reject(err ?? new Error("empty reply")) : resolve(res))));
+    return { appliedIndex: Number(s.appliedIndex), digest: s.stateDigest };
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
 export function selfOf(s: ClusterStatus): NodeSelf | undefined {
   const me = s.nodes.find((n) => n.id === s.reporterId);
   if (!me) return undefined;

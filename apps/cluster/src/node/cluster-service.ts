@@ -25,8 +25,14 @@ const watchIntervalMs = 100;
 
 export function clusterService(pipeline: Pipeline): ServiceImpl<typeof ClusterService.method> {
   return {
-    getStatus(_call, callback) {
-      callback(null, toClusterStatus(pipeline.cluster()));
+    getStatus(call, callback) {
+      const status = toClusterStatus(pipeline.cluster());
+      if (call.request.withDigest) {
+        const { appliedIndex, digest } = pipeline.stateDigest();
+        status.appliedIndex = BigInt(appliedIndex);
+        status.stateDigest = digest;
+      }
+      callback(null, status);
     },
     watchCluster(call) {
       let last = "";

@@ -44,6 +44,8 @@ export interface Pipeline {
   logTimeNow(): number;
   epoch(): number;
   commitIndex(): number;
+  /** The applied index and a hash of the state there (O(state): for checkers, not hot paths). */
+  stateDigest(): { appliedIndex: number; digest: string };
   cluster(): ClusterView;
   /** A linearizable read point (R24): resolves when the committed state may be read. */
   readBarrier(): Promise<void>;

@@ -16,6 +16,7 @@ import {
   type View,
 } from "@chat-tui/replication";
 import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
+import { stateDigest } from "@chat-tui/chat-state";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
@@ -158,6 +159,10 @@ export class ReplicatedPipeline implements Pipeline {
 
   commitIndex(): number {
     return this.core.status().commitIndex;
+  }
+
+  stateDigest(): { appliedIndex: number; digest: string } {
+    return { appliedIndex: this.appliedIndex, digest: stateDigest(this.state) };
   }
 
   cluster(): ClusterView {

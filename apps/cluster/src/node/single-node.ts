@@ -5,6 +5,7 @@ import {
   type ChatState,
   type Command,
   type CommandOutcome,
+  stateDigest,
 } from "@chat-tui/chat-state";
 import type { ClusterView, Pipeline, PipelineEvents } from "./pipeline.js";
 import { Listeners } from "./pipeline.js";
@@ -52,6 +53,10 @@ export class SingleNodePipeline implements Pipeline {
 
   commitIndex(): number {
     return this.applied;
+  }
+
+  stateDigest(): { appliedIndex: number; digest: string } {
+    return { appliedIndex: this.applied, digest: stateDigest(this.state) };
   }
 
   cluster(): ClusterView {
