@@ -1,26 +1,12 @@
 // A single node over real gRPC, driven by a plain client built from proto/: every RPC of
 // DESIGN.md §5, bad input, and durability across kill -9.
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { TestCluster } from "../src/testing/harness.js";
-import { PlainClient, rejection, collectMessages, type Plain } from "./plain-client.js";
+import { PlainClient, rejection, collectMessages, singleNode, type Plain } from "./plain-client.js";
 
-let cluster: TestCluster;
-const clients: PlainClient[] = [];
-const client = (): PlainClient => {
-  const c = new PlainClient(cluster.addresses[0]!);
-  clients.push(c);
-  return c;
-};
-
-before(async () => {
-  cluster = await TestCluster.start(1);
-});
-after(async () => {
-  clients.forEach((c) => c.close());
-  await cluster?.stop();
-});
+const fixture = singleNode();
+const client = fixture.client;
 
 async function registered(name: string): Promise<PlainClient> {
   const c = client();
@@ -121,11 +107,11 @@ test("invalid UTF-8 on the wire is refused, not stored", async () => {
     Buffer.from([0x0a, to.length]), to, Buffer.from([0x12, badText.length]), badText,
     Buffer.from([0x1a, 2]), Buffer.from("u1"),
   ]);
-  const raw = new grpc.Client(cluster.addresses[0]!, grpc.credentials.createInsecure());
-  clients.push({ close: () => raw.close() } as PlainClient);
+  const raw = new grpc.Client(fixture.cluster().addresses[0]!, grpc.credentials.createInsecure());
   const err = await new Promise<grpc.ServiceError>((resolve, reject) => raw.makeUnaryRequest(
     "/chat.v1.ChatService/SendMessage", (b: Buffer) => b, (b: Buffer) => b, frame,
-    erin.metadata(), (e) => (e ? resolve(e) : reject(new Error("accepted invalid UTF-8")))));
+    erin.metadata(), (e) => (e ? resolve(e) : reject(new Error("accepted invalid UTF-8")))))
+    .finally(() => raw.close());
   assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
   const hist = await erin.call("History", { peer: "alice" });
   assert.deepEqual(hist.messages, []);
@@ -145,9 +131,9 @@ test("every acknowledged send survives kill -9 and restart", async () => {
     frank.call("SendMessage", { to: "gina", text: `burst ${i}`, client_msg_id: `b-${i}` })
       .then(() => acked.push(`burst ${i}`), () => undefined));
   await Promise.all(burst);
-  await cluster.signal(0, "SIGKILL");
-  cluster.startNode(0);
-  await cluster.waitForPrimary();
+  await fixture.cluster().signal(0, "SIGKILL");
+  fixture.cluster().startNode(0);
+  await fixture.cluster().waitForPrimary();
   const hist = await frank.call("History", { peer: "gina", limit: 500 });
   const texts = new Set((hist.messages as Plain[]).map((m) => m.text as string));
   for (const text of acked) assert.ok(texts.has(text), `lost acknowledged message "${text}"`);
@@ -164,9 +150,9 @@ test("health checking and server reflection answer (grpcurl works)", async () =>
   const reflectionProto = require.resolve("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto");
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync([healthProto, reflectionProto], { keepCase: true, enums: String }));
   const Health = (pkg.grpc as any).health.v1.Health as grpc.ServiceClientConstructor;
-  const health = new Health(cluster.addresses[0]!, grpc.credentials.createInsecure());
+  const health = new Health(fixture.cluster().addresses[0]!, grpc.credentials.createInsecure());
   const Reflection = (pkg.grpc as any).reflection.v1.ServerReflection as grpc.ServiceClientConstructor;
-  const reflection = new Reflection(cluster.addresses[0]!, grpc.credentials.createInsecure());
+  const reflection = new Reflection(fixture.cluster().addresses[0]!, grpc.credentials.createInsecure());
   try {
     const check = await new Promise<Plain>((resolve, reject) =>
       (health as any).Check({ service: "chat.v1.ChatService" }, (e: Error | null, r: Plain) => (e ? reject(e) : resolve(r))));

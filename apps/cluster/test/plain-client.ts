@@ -1,7 +1,9 @@
 // A client built the way an outsider would: @grpc/grpc-js + @grpc/proto-loader straight from
 // the .proto files in proto/, no generated code of ours. Proves the contract is self-contained.
+import { after, before } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { TestCluster } from "../src/testing/harness.js";
 import { fileURLToPath } from "node:url";
 
 const protoDir = fileURLToPath(new URL("../../../proto", import.meta.url));
@@ -84,4 +86,32 @@ export function collectMessages(stream: grpc.ClientReadableStream<Plain>, count:
       if (got.length < count) reject(err);
     });
   });
+}
+
+/**
+ * A one-node cluster for a test file: started before its tests, stopped (with every client
+ * made by `client()`) after them.
+ */
+export function singleNode(): { cluster: () => TestCluster; client: () => PlainClient } {
+  let cluster: TestCluster | undefined;
+  const clients: PlainClient[] = [];
+  before(async () => {
+    cluster = await TestCluster.start(1);
+  });
+  after(async () => {
+    clients.forEach((c) => c.close());
+    await cluster?.stop();
+  });
+  const started = (): TestCluster => {
+    if (!cluster) throw new Error("the node is not started yet");
+    return cluster;
+  };
+  return {
+    cluster: started,
+    client: () => {
+      const c = new PlainClient(started().addresses[0]!);
+      clients.push(c);
+      return c;
+    },
+  };
 }

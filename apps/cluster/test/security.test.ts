@@ -1,32 +1,18 @@
 // Security of one node over real gRPC (issue 8): login throttling, the per-user send rate, the
 // per-connection stream limit, secrets at rest (no password or token bytes in the data dir or
 // the logs after a scripted session), file modes, and a node that refuses a readable secret.
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { TestCluster } from "../src/testing/harness.js";
-import { PlainClient, rejection, collectMessages } from "./plain-client.js";
+import { PlainClient, rejection, collectMessages, singleNode } from "./plain-client.js";
 import { sendBurstPerUser, streamsPerConnectionMax } from "../src/limits.js";
 
-let cluster: TestCluster;
-const clients: PlainClient[] = [];
-const client = (): PlainClient => {
-  const c = new PlainClient(cluster.addresses[0]!);
-  clients.push(c);
-  return c;
-};
-
-before(async () => {
-  cluster = await TestCluster.start(1);
-});
-after(async () => {
-  clients.forEach((c) => c.close());
-  await cluster?.stop();
-});
+const fixture = singleNode();
+const client = fixture.client;
 
 async function registered(name: string, password: string): Promise<PlainClient> {
   const c = client();
@@ -122,7 +108,7 @@ test("no password or token bytes reach the data dir or the logs; revoked and tru
   truncated.token = (login.token as string).slice(0, -4);
   assert.equal((await rejection(truncated.call("ListUsers", { pattern: "" }))).code, grpc.status.UNAUTHENTICATED);
 
-  const node = cluster.node(0);
+  const node = fixture.cluster().node(0);
   const haystacks = [...filesUnder(node.dataDir), node.logFile];
   for (const file of haystacks) {
     const bytes = readFileSync(file);
@@ -131,20 +117,20 @@ test("no password or token bytes reach the data dir or the logs; revoked and tru
     }
   }
   assert.equal(statSync(node.dataDir).mode & 0o777, 0o700);
-  assert.equal(statSync(cluster.configPath).mode & 0o777, 0o600);
+  assert.equal(statSync(fixture.cluster().configPath).mode & 0o777, 0o600);
 });
 
 test("a node refuses to start, in one line, on a cluster file others can read", () => {
   const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
-  chmodSync(cluster.configPath, 0o644);
+  chmodSync(fixture.cluster().configPath, 0o644);
   try {
-    const run = spawnSync(process.execPath, [main, "node", "--id", "0", "--config", cluster.configPath,
-      "--data-dir", join(cluster.root, "refused")], { encoding: "utf8", timeout: 10_000 });
+    const run = spawnSync(process.execPath, [main, "node", "--id", "0", "--config", fixture.cluster().configPath,
+      "--data-dir", join(fixture.cluster().root, "refused")], { encoding: "utf8", timeout: 10_000 });
     assert.equal(run.status, 1);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     assert.match(run.stderr, /readable by others \(mode 644\); run: chmod 600/);
   } finally {
-    chmodSync(cluster.configPath, 0o600);
+    chmodSync(fixture.cluster().configPath, 0o600);
   }
 });
 

@@ -88,7 +88,7 @@ export class TestCluster {
       throw new Error(`node ${id} is running`);
     }
     mkdirSync(node.dataDir, { recursive: true, mode: 0o700 });
-    const out = openSync(node.logFile, "a");
+    const out = openSync(node.logFile, "a", 0o600);
     try {
       node.process = spawn(process.execPath,
         [nodeEntry, "node", "--id", String(id), "--config", this.configPath, "--data-dir", node.dataDir],
