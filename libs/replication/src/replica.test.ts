@@ -1,5 +1,5 @@
 // Unit tests of the core's pure rules: the self-pause guard, vote rules (CE22 ship vs CE23
-// refuse), fencing, and R18 planning.
+// refuse), fencing, R18 planning, and log time from the log, not the host clock (CE15).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -344,4 +344,57 @@ test("R2: duplicated and reordered appends never truncate; matchIndex = prev + e
     true
   );
   assert.equal(y.status().lastIndex, 4);
+});
+
+/** Drives a one-member replica: every write completes at once, ticks every 10 ms. */
+function soloDriver(durable: Partial<Durable>, startMs: number) {
+  const r = new Replica(
+    { nodeId: 0, members: [{ nodeId: 0 }], exclusion: "timed", random: () => 0.5 },
+    { storageId: "d0", epoch: 0, votedFor: null, entries: [], commitHint: 0, ...durable }
+  );
+  const written: LogEntry[] = [];
+  let now = startMs;
+  const run = (ev: Parameters<Replica["step"]>[0]): void => {
+    const queue = [ev];
+    for (let e = queue.shift(); e !== undefined; e = queue.shift()) {
+      for (const a of r.step(e)) {
+        if (a.kind === "persist-entries") written.push(...a.entries);
+        if ("token" in a && typeof a.token === "number")
+          queue.push({ kind: "persisted", nowMs: now, token: a.token });
+      }
+    }
+  };
+  const advance = (ms: number): void => {
+    for (const end = now + ms; now < end; ) run({ kind: "tick", nowMs: (now += 10) });
+  };
+  const propose = (requestId: string): void =>
+    run({ kind: "propose", nowMs: now, requestId, payload: requestId });
+  run({ kind: "tick", nowMs: now });
+  return { r, written, advance, propose };
+}
+
+// CE15: log time must continue from the log by monotonic elapsed time. A new primary whose own
+// clock is far ahead (or behind) must not stamp that clock into its barrier and commands, or it
+// would expire every session and dedup key at once (or make expiry differ between replicas).
+test("CE15: log time continues from the log's last ts, whatever the host clock reads", () => {
+  const lastTs = 5_000;
+  const entries: LogEntry[] = [
+    { index: 1, epoch: 1, ts: lastTs, kind: "barrier", members: [m(0, "old")] },
+  ];
+  for (const startMs of [1e12, 0]) {
+    const d = soloDriver({ epoch: 1, entries, commitHint: 1 }, startMs);
+    d.advance(200);
+    assert.equal(d.r.status().role, "primary", `became primary (clock at ${startMs})`);
+    d.propose("x");
+    d.advance(30);
+    assert.deepEqual(
+      d.written.map((e) => e.kind),
+      ["barrier", "cmd"]
+    );
+    for (const e of d.written) {
+      assert.ok(e.ts >= lastTs, `ts ${e.ts} never goes below the log's ${lastTs}`);
+      assert.ok(e.ts <= lastTs + 300, `ts ${e.ts} is the log's ${lastTs} + elapsed, not the clock`);
+    }
+    assert.ok(d.written[1]!.ts >= d.written[0]!.ts, "monotonic along the log");
+  }
 });
