@@ -99,6 +99,34 @@ describe("torn tail (S3)", () => {
       await log.close();
     }));
 
+  // CE11's exact shape: out-of-order writeback tears a record in the middle of the last batch
+  // while later records of that batch, and its marker line, reach the disk. Read as "CRC
+  // failure followed by valid records" it would fault the node that holds every acked record
+  // and make it ineligible as N*; the marker's chain over the batch says it is a torn tail.
+  it("CE11: record 9 torn while 10, 11 and the marker survive: torn tail, 1–7 kept", () =>
+    withTempDir(async (dir) => {
+      const wide = [makeEntries(1, 3), makeEntries(4, 4), makeEntries(8, 4)];
+      await writeBatches(path.join(dir, "orig"), wide);
+      const [segment] = await segmentFiles(path.join(dir, "orig"));
+      const buf = await fs.readFile(segment as string);
+      const lines = entryLines(buf);
+      const torn = lines.find((l) => l.index === 9) as { start: number; end: number };
+      const damaged = Buffer.from(buf);
+      damaged.fill(0, torn.start, torn.end); // record 9's page never reached the disk
+      const { log, entries, report } = await openWith(
+        path.join(dir, "case"),
+        segment as string,
+        damaged,
+      );
+      assert.deepEqual(entries, wide.slice(0, 2).flat(), "every acked (synced) batch is kept");
+      assert.equal(report.corruption, undefined, "not corruption");
+      assert.equal(log.faulted, false, "not storage-faulted: still eligible as N*");
+      const lastStart = batchEnds(buf).at(-2) as number;
+      assert.equal(report.tornTail?.bytes, buf.length - lastStart, "the whole last batch is cut");
+      await log.append(makeEntries(8, 1, 2)); // the log goes on from the cut
+      await log.close();
+    }));
+
   it("a torn seed of a just-rolled segment removes that segment", () =>
     withTempDir(async (dir) => {
       const options = { segmentBytesMax: 300 };
