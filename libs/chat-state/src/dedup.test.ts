@@ -115,6 +115,33 @@ describe("a repeated chat-request-id returns the stored outcome", () => {
   });
 });
 
+// CE12: a client pipelines sends c5 and c6; c6 commits first. A per-client "lastSeq" would
+// answer a retried c5 with c6's result (or drop it). Dedup by (sender, client_msg_id) at apply
+// time gives each send its own message, exactly once, whatever order the retries land in.
+describe("CE12: pipelined sends from one client, applied out of order", () => {
+  it("a retried earlier send gets its own message, never a later one's", () => {
+    const w = new World();
+    const alice = w.register("alice");
+    w.register("bob");
+    const c5 = w.sendCmd(alice, "bob", "five", "c5");
+    const c6 = w.sendCmd(alice, "bob", "six", "c6");
+    const six = w.must(c6); // c5's first attempt was lost in a failover; c6 committed
+    const five = w.must(c5); // the retry of c5 (same request id and client_msg_id)
+    assert.equal(five.duplicate, false);
+    assert.equal(five.message.text, "five");
+    assert.notEqual(five.message.id, six.message.id);
+    const retryFive = w.must(c5);
+    const retrySix = w.must(c6);
+    assert.deepEqual(retryFive, { message: five.message, duplicate: true });
+    assert.deepEqual(retrySix, { message: six.message, duplicate: true });
+    // A retry that reached another node carries a new request id: still keyed by the pair.
+    const elsewhere = w.must({ ...c5, requestId: "req-other-node", messageId: "m-other" });
+    assert.deepEqual(elsewhere, { message: five.message, duplicate: true });
+    assert.equal(lastSeq(w.state), 2);
+    assert.deepEqual(unreadCounts(w.state, "bob"), [{ peer: "alice", count: 2 }]);
+  });
+});
+
 describe("a retried register or login on another node", () => {
   it("gives the new token a session when the password hash matches", () => {
     const w = new World();
@@ -189,7 +216,7 @@ describe("expiry by log time", () => {
     });
     assert.equal(w.state.sessions.has(alice), false);
   });
-  it("decides expiry only from ctx.ts, and refuses time going backwards", () => {
+  it("decides expiry only from ctx.ts, and refuses time going backwards (CE15)", () => {
     const w = new World();
     w.register("alice");
     assert.throws(
