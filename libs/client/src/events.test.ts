@@ -59,7 +59,7 @@ test("the primary is killed mid-stream: the stream resumes from its cursor elsew
   assert.ok((cluster.calls[1]!.subscribe ?? 0) >= 1);
 });
 
-test("a silent primary (no heartbeats) is left after 1 s for the new primary", async (t) => {
+test("a silent primary (no heartbeats) is left after 1 s for the new primary (CE17)", async (t) => {
   const { cluster, alice } = await setup(t);
   const stream = collect(alice);
   cluster.inject("bob", "alice", "first");
