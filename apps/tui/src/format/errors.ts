@@ -24,11 +24,14 @@ export function errorKind(err: unknown): ChatErrorKind | undefined {
   return typeof kind === "string" && kinds.has(kind) ? (kind as ChatErrorKind) : undefined;
 }
 
-/** One short line: the kind's text, plus the server's detail for invalid arguments. */
+/** Kinds whose message says what to do (which field, how long to wait, which CA to trust). */
+const detailed = new Set<ChatErrorKind>(["invalid-argument", "rate-limited", "unavailable"]);
+
+/** One short line: the kind's text, or the SDK's message where it tells the person more. */
 export function describeError(err: unknown): string {
   const kind = errorKind(err);
   const detail = err instanceof Error ? err.message : String(err);
   if (kind === undefined) return detail || "unexpected error";
-  if (kind === "invalid-argument" && detail) return detail;
+  if (detailed.has(kind) && detail) return detail;
   return errorText[kind];
 }

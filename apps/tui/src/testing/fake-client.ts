@@ -12,9 +12,11 @@ import type {
   Session,
   UserEntry,
 } from "../client-port.js";
+import { errorText } from "../format/errors.js";
 
 export class FakeChatError extends Error implements ChatError {
-  constructor(readonly kind: ChatErrorKind, message: string = kind) {
+  /** Without a message, the one a person would read for the kind (as the SDK's are). */
+  constructor(readonly kind: ChatErrorKind, message: string = errorText[kind]) {
     super(message);
     this.name = "ChatError";
   }
