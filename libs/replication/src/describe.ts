@@ -69,6 +69,8 @@ export function describeEvent(ev: Event): string {
       return `probe n${ev.peer} ${ev.outcome}`;
     case "propose":
       return `propose ${ev.requestId}`;
+    case "propose-batch":
+      return `propose ${ev.proposals.map((p) => p.requestId).join(",")}`;
     case "read":
       return `read ${ev.requestId}`;
     case "snapshot-ready":

@@ -29,6 +29,7 @@ import {
   type Event,
   type ExclusionMode,
   type Header,
+  type Proposal,
   type LogEntry,
   type Member,
   type Message,
@@ -245,7 +246,10 @@ export class Replica {
         this.onProbeResult(ev.nonce, ev.outcome);
         break;
       case "propose":
-        this.onPropose(ev.requestId, ev.payload);
+        this.onPropose([ev]);
+        break;
+      case "propose-batch":
+        this.onPropose(ev.proposals);
         break;
       case "read":
         this.onRead(ev.requestId);
@@ -438,19 +442,28 @@ export class Replica {
     this.peers.probeResult(nonce, outcome);
   }
 
-  private onPropose(requestId: string, payload: unknown): void {
+  /** Appends the proposals as one batch (one persist, one append per peer). A request id
+   * already pending (a retry racing its first attempt) is not appended twice. */
+  private onPropose(proposals: readonly Proposal[]): void {
     if (this.role !== "primary") {
-      this.reply(requestId, { kind: "not-primary", hintNodeId: this.primaryId });
+      for (const p of proposals)
+        this.reply(p.requestId, { kind: "not-primary", hintNodeId: this.primaryId });
       return;
     }
     const prim = this.prim!;
-    if (prim.pending.has(requestId)) return;
-    if (prim.pending.size >= PROPOSALS_PENDING_MAX) {
-      this.reply(requestId, { kind: "busy" });
-      return;
+    const parts: Omit<LogEntry, "index" | "epoch" | "ts">[] = [];
+    // Bounded by the batch the host hands in.
+    for (const { requestId, payload } of proposals) {
+      if (prim.pending.has(requestId)) continue;
+      if (prim.pending.size >= PROPOSALS_PENDING_MAX) {
+        this.reply(requestId, { kind: "busy" });
+        continue;
+      }
+      prim.pending.set(requestId, this.log.lastIndex() + parts.length + 1);
+      parts.push({ kind: "cmd", requestId, payload });
     }
-    this.appendLocal([{ kind: "cmd", requestId, payload }]);
-    prim.pending.set(requestId, this.log.lastIndex());
+    if (parts.length === 0) return;
+    this.appendLocal(parts);
     for (const id of this.peerIds) this.sendAppend(id, false);
   }
 

@@ -10,6 +10,8 @@ import {
   type Event,
   type Message as CoreMessage,
   type NodeId,
+  type Proposal,
+  PROPOSALS_PER_BATCH_MAX,
   type ReplyOutcome,
   type Role as CoreRole,
   type SnapshotMeta,
@@ -79,6 +81,8 @@ export class ReplicatedPipeline implements Pipeline {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readCounter = 0;
+  /** Proposals of this turn, handed to the core together (enqueueProposal). */
+  private proposals: Proposal[] = [];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -198,7 +202,7 @@ export class ReplicatedPipeline implements Pipeline {
     const done = this.wait(command.requestId).then((outcome) => outcome as CommandOutcome);
     this.inflight.set(command.requestId, done);
     void done.finally(() => this.inflight.delete(command.requestId)).catch(() => undefined);
-    this.step({ kind: "propose", nowMs: monotonicMs(), requestId: command.requestId, payload: command });
+    this.enqueueProposal({ requestId: command.requestId, payload: command });
     return done as Promise<CommandOutcome<C["kind"]>>;
   }
 
@@ -230,6 +234,25 @@ export class ReplicatedPipeline implements Pipeline {
 
   // ---------------------------------------------------------------------------------------
   // The host loop.
+
+  /**
+   * Group commit starts at the primary's door: proposals that arrive in one turn of the event
+   * loop (many calls decoded from one socket read) go to the core as one batch, so they share
+   * one log append, one fsync and one append message per backup. setImmediate runs right after
+   * this turn's I/O callbacks, so a lone proposal waits for nothing.
+   */
+  private enqueueProposal(proposal: Proposal): void {
+    this.proposals.push(proposal);
+    if (this.proposals.length >= PROPOSALS_PER_BATCH_MAX) this.flushProposals();
+    else if (this.proposals.length === 1) setImmediate(() => this.flushProposals());
+  }
+
+  private flushProposals(): void {
+    if (this.proposals.length === 0) return;
+    const proposals = this.proposals;
+    this.proposals = [];
+    this.step({ kind: "propose-batch", nowMs: monotonicMs(), proposals });
+  }
 
   private wait(requestId: string): Promise<CommandOutcome | undefined> {
     return new Promise((resolve, reject) => this.waiters.set(requestId, { resolve, reject }));
