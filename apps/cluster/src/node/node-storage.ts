@@ -1,6 +1,7 @@
-// A node's durable state, opened and recovered: the data-dir lock, meta.json, the latest
-// snapshot, the commit log replayed into the chat state. Applies committed entries and takes
-// snapshots (then compacts the log) in the background every `snapshotEveryEntries`.
+// A node's durable state, opened and recovered: the data-dir lock, identity and hard state
+// (MetaStore), the latest snapshot, the commit log replayed into the chat state. Applies
+// committed entries and takes snapshots (then compacts the log) in the background every
+// `snapshotEveryEntries`.
 import {
   applyCommand,
   captureSnapshot,
@@ -94,8 +95,9 @@ export class NodeStorage {
     options: { clusterId: string; nodeId: number; log: Logger; applyLog: boolean },
   ): Promise<NodeStorage> {
     const lock = await lockDataDir(dataDir);
+    let meta: MetaStore | undefined;
     try {
-      const meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
+      meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
       const snapshots = await SnapshotStore.open(dataDir);
       const snapshot = await snapshots.loadLatest();
       for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
@@ -127,6 +129,7 @@ export class NodeStorage {
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
       return storage;
     } catch (err) {
+      await meta?.close().catch(() => undefined);
       await lock.release();
       throw err;
     }
@@ -230,6 +233,7 @@ export class NodeStorage {
     this.closed = true;
     await this.snapshotting;
     await this.log.close();
+    await this.meta.close();
     await this.lock.release();
   }
 }

@@ -40,7 +40,7 @@ const snapshotIntervalEntries = 100_000;
 const probeTimeoutMs = 500;
 /** How long a peer's last word counts as its role for ClusterService. */
 const peerFreshMs = 1_500;
-/** How often the commit hint reaches meta.json (only a hint, R0). */
+/** How often the commit hint reaches the hard state (only a hint, R0). */
 const commitHintEveryMs = 1_000;
 
 interface Waiter {
