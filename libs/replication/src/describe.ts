@@ -67,6 +67,8 @@ export function describeEvent(ev: Event): string {
       return `persisted #${ev.token}`;
     case "probe-result":
       return `probe n${ev.peer} ${ev.outcome}`;
+    case "peer-lost":
+      return `peer-lost n${ev.peer}`;
     case "propose":
       return `propose ${ev.requestId}`;
     case "propose-batch":

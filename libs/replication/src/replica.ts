@@ -245,6 +245,9 @@ export class Replica {
       case "probe-result":
         this.onProbeResult(ev.nonce, ev.outcome);
         break;
+      case "peer-lost":
+        if (this.peers.has(ev.peer) && ev.peer !== this.nodeId) this.probe(ev.peer);
+        break;
       case "propose":
         this.onPropose([ev]);
         break;
@@ -1277,11 +1280,14 @@ export class Replica {
 
   private probeAll(): void {
     this.peers.expire(this.nowMs);
-    for (const id of this.peerIds) {
-      const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
-      this.out.push({ kind: "probe", peer: id, nonce });
-      this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
-    }
+    for (const id of this.peerIds) this.probe(id);
+  }
+
+  /** R7: a fresh connect (DEAD evidence if refused) and a ping (contact if answered). */
+  private probe(id: NodeId): void {
+    const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
+    this.out.push({ kind: "probe", peer: id, nonce });
+    this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
   }
 
   private persist(a: PersistBody, lastIndexAfter: number | null): void {

@@ -163,6 +163,9 @@ export type Event =
       readonly nowMs: number;
       readonly proposals: readonly Proposal[];
     }
+  /** The host saw a stream to or from `peer` break (its process may have died): probe it now
+   * rather than at the next heartbeat. Evidence still comes only from the probe (R7). */
+  | { readonly kind: "peer-lost"; readonly nowMs: number; readonly peer: NodeId }
   | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
   /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
   | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string };

@@ -52,6 +52,7 @@ class Link {
     private readonly from: number,
     private readonly peer: NodeAddress,
     private readonly secret: string,
+    private readonly onLost: () => void,
   ) {
     this.client = new ReplicaClient(`${peer.host}:${peer.replicaPort}`, grpc.credentials.createInsecure(),
       channelOptions);
@@ -76,8 +77,9 @@ class Link {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
     metadata.set(secretMetadataKey, this.secret);
-    const stream = this.client.deliver(metadata, {}, () => {
+    const stream = this.client.deliver(metadata, {}, (err) => {
       if (this.stream === stream) this.stream = undefined;
+      if (err?.code === grpc.status.UNAVAILABLE) this.onLost();
     });
     stream.on("error", () => {
       if (this.stream === stream) this.stream = undefined;
@@ -107,6 +109,8 @@ export interface TransportOptions {
   log: Logger;
   /** A complete message from a peer (already authenticated by the secret). */
   onMessage(from: number, payload: Buffer): void;
+  /** A stream to or from `peer` broke (its process may be gone): a hint to probe it now. */
+  onPeerLost(peer: number): void;
 }
 
 export class ReplicaTransport {
@@ -125,7 +129,8 @@ export class ReplicaTransport {
     this.secretDigest = digest(options.secret);
     for (const peer of options.peers) {
       for (const channel of ["control", "data"] as const) {
-        this.links.set(`${peer.id}/${channel}`, new Link(options.self.id, peer, options.secret));
+        this.links.set(`${peer.id}/${channel}`,
+          new Link(options.self.id, peer, options.secret, () => options.onPeerLost(peer.id)));
       }
     }
     addService(this.server, ReplicaService, { deliver: (call, callback) => this.accept(call, callback) });
@@ -166,7 +171,9 @@ export class ReplicaTransport {
     }
     const parts: Buffer[] = [];
     let size = 0;
+    let sender: number | undefined;
     call.on("data", (envelope: ReplicaEnvelope) => {
+      sender = envelope.from;
       parts.push(Buffer.from(envelope.payload));
       size += envelope.payload.length;
       if (envelope.more) {
@@ -180,6 +187,11 @@ export class ReplicaTransport {
     });
     call.on("end", () => callback(null, create(DeliverResponseSchema)));
     call.on("error", () => undefined);
+    // The inbound stream breaks within milliseconds of its sender's death (socket closed).
+    call.on("cancelled", () => {
+      const peer = this.options.peers.find((p) => p.id === sender);
+      if (peer) this.options.onPeerLost(peer.id);
+    });
   }
 }
 

@@ -38,6 +38,8 @@ import { ReplicaTransport } from "./replica-transport.js";
 const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
+/** Extra probes of a peer whose streams broke are at least this far apart. */
+const peerLostProbeGapMs = 10;
 /** How long a peer's last word counts as its role for ClusterService. */
 const peerFreshMs = 1_500;
 /** How often the commit hint reaches the hard state (only a hint, R0). */
@@ -65,6 +67,7 @@ export class ReplicatedPipeline implements Pipeline {
   private readonly clock: LogClock;
   private readonly transport: ReplicaTransport;
   private readonly peers = new Map<NodeId, PeerInfo>();
+  private readonly peerLostAtMs = new Map<NodeId, number>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly inflight = new Map<string, Promise<CommandOutcome>>();
   private readonly logOps = new Set<Promise<void>>();
@@ -124,6 +127,7 @@ export class ReplicatedPipeline implements Pipeline {
       secret: config.secret,
       log,
       onMessage: (from, payload) => this.onPeerMessage(from, payload),
+      onPeerLost: (peer) => this.onPeerLost(peer),
     });
   }
 
@@ -481,6 +485,18 @@ export class ReplicatedPipeline implements Pipeline {
     if (msg.kind === "pong") peer.lastIndex = msg.lastIndex;
     if (msg.kind === "append-reply" && msg.success) peer.lastIndex = Math.max(peer.lastIndex, msg.matchIndex);
     this.step({ kind: "message", nowMs: monotonicMs(), msg });
+  }
+
+  /**
+   * A broken stream is the earliest sign of a crashed peer (milliseconds after kill -9, where
+   * the next heartbeat probe may be 50 ms away): the core probes it at once. At most one such
+   * probe per peer per `peerLostProbeGapMs`, however often a dead peer's streams fail.
+   */
+  private onPeerLost(id: NodeId): void {
+    const now = monotonicMs();
+    if (now - (this.peerLostAtMs.get(id) ?? -Infinity) < peerLostProbeGapMs) return;
+    this.peerLostAtMs.set(id, now);
+    this.step({ kind: "peer-lost", nowMs: now, peer: id });
   }
 
   private markDown(id: NodeId): void {
