@@ -775,7 +775,8 @@ export class Replica {
     const entries: LogEntry[] = [];
     const ts = this.log.lastTs() + (this.nowMs - this.lastEntryLocalMs);
     let index = this.log.lastIndex();
-    for (const p of parts) entries.push({ ...p, index: ++index, epoch: this.epoch, ts });
+    // Position first: the host stores the entry as it serialises it (`{"index":…,"epoch":…`).
+    for (const p of parts) entries.push({ index: ++index, epoch: this.epoch, ts, ...p });
     this.log.append(entries);
     this.lastEntryLocalMs = this.nowMs;
     this.persist(

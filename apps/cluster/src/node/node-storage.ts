@@ -25,6 +25,7 @@ import {
   type RecoveryReport,
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
+import { entryJson } from "./entry-json.js";
 import type { Logger } from "../logger.js";
 
 /** A client command in the log. */
@@ -143,13 +144,14 @@ export class NodeStorage {
     return this.meta.data;
   }
 
-  /** Appends entries; resolves once they are fsynced (group commit). */
+  /** Appends entries (as serialised once, entry-json.ts); resolves once they are fsynced. */
   append(entries: readonly StoredEntry[]): Promise<void> {
-    for (const entry of entries) {
+    const raw = entries.map((entry) => {
       this.lastIndex = entry.index;
       this.lastTs = Math.max(this.lastTs, entry.ts);
-    }
-    return this.log.append(entries);
+      return { index: entry.index, epoch: entry.epoch, json: entryJson(entry) };
+    });
+    return this.log.appendRaw(raw);
   }
 
   /** Drops an uncommitted suffix (R2); durable when it resolves. */

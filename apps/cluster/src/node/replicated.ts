@@ -21,6 +21,7 @@ import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
+import { decodeMessage, encodeMessage } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { probeLiveness } from "./liveness-probe.js";
 import {
@@ -311,7 +312,7 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       }
       case "send":
-        this.transport.send(action.to, JSON.stringify(action.msg), channelOf(action.msg));
+        this.transport.send(action.to, encodeMessage(action.msg), channelOf(action.msg));
         return;
       case "send-snapshot":
         void this.sendSnapshot(action.to, action.msg);
@@ -469,7 +470,7 @@ export class ReplicatedPipeline implements Pipeline {
   private onPeerMessage(from: number, payload: Buffer): void {
     let msg: CoreMessage;
     try {
-      msg = JSON.parse(payload.toString("utf8")) as CoreMessage;
+      msg = decodeMessage(payload);
     } catch {
       this.log.warn({ from }, "dropped an unreadable replica message");
       return;
