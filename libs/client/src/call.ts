@@ -76,10 +76,31 @@ export async function callWithRetry<Res>(
     if (tlsProblem) throw unavailableError(timing.deadlineMs, lastError, tlsProblem);
     const waitMs = Math.min(backoffMs(attempt), Math.max(deadlineAt - Date.now(), 0));
     if (target.offlineReason !== undefined) router.view.noteOffline(waitMs, target.offlineReason);
-    await sleep(waitMs, router.signal);
+    await backoffUnlessRebound(router, waitMs, target.address);
   }
   if (router.signal.aborted) throw closedError();
   throw unavailableError(timing.deadlineMs, lastError, router.transportProblem());
+}
+
+/**
+ * The backoff before a retry, cut short once the cluster names a new primary, other than the
+ * node that just failed (e.g. the watcher heard of the winner of a failover election): waiting
+ * out the rest of the backoff would only add to the failover gap. Only a change during the
+ * wait counts, so two nodes naming each other still back off.
+ */
+function backoffUnlessRebound(router: Router, waitMs: number, failed: string): Promise<void> {
+  const before = router.view.primary();
+  return new Promise((resolve) => {
+    const off = router.view.onChange(() => {
+      const primary = router.view.primary();
+      if (primary !== undefined && primary !== failed && primary !== before) done();
+    });
+    const done = (): void => {
+      off();
+      resolve();
+    };
+    void sleep(waitMs, router.signal).then(done);
+  });
 }
 
 function attemptOnce<Res>(

@@ -152,6 +152,8 @@ export class ClusterView {
   /** A call on `address` succeeded: it is the primary. False when the answer is stale. */
   noteSuccess(address: string, epoch: number | undefined): boolean {
     if (this.closed) return false;
+    // The common case, once per call: nothing changes, so skip rebuilding the snapshot.
+    if (this.unchangedBySuccess(address, epoch)) return true;
     this.markAnswered(address);
     if (!this.noteEpoch(epoch)) {
       if (this.primaryAddress === address) this.primaryAddress = undefined;
@@ -210,6 +212,13 @@ export class ClusterView {
   private markAnswered(address: string): void {
     const record = this.nodes.get(address);
     if (record) Object.assign(record, { reachable: true, failed: false });
+  }
+
+  private unchangedBySuccess(address: string, epoch: number | undefined): boolean {
+    const record = this.nodes.get(address);
+    return this.primaryAddress === address && this.connection.kind === "connected"
+      && this.connection.address === address && (epoch === undefined || epoch === this.maxEpoch)
+      && record !== undefined && record.reachable && !record.failed;
   }
 
   private setPrimary(address: string): void {

@@ -67,8 +67,12 @@ export function describeEvent(ev: Event): string {
       return `persisted #${ev.token}`;
     case "probe-result":
       return `probe n${ev.peer} ${ev.outcome}`;
+    case "peer-lost":
+      return `peer-lost n${ev.peer}`;
     case "propose":
       return `propose ${ev.requestId}`;
+    case "propose-batch":
+      return `propose ${ev.proposals.map((p) => p.requestId).join(",")}`;
     case "read":
       return `read ${ev.requestId}`;
     case "snapshot-ready":

@@ -45,6 +45,8 @@ export function timingIsSafe(t: Timing): boolean {
 export const SLOW_MEMBER_MS = 2000;
 /** Entries per append message (R1: stay far below grpc-js's 4 MB receive limit). */
 export const ENTRIES_PER_APPEND_MAX = 256;
+/** Proposals in one `propose-batch`: one batch fits one append message to a caught-up peer. */
+export const PROPOSALS_PER_BATCH_MAX = ENTRIES_PER_APPEND_MAX;
 /** Entries a voter ships to a fast-path candidate in one vote reply (R15, CE22). */
 export const ENTRIES_PER_SHIP_MAX = 256;
 /** Proposals waiting for commit at a primary; more are answered `busy`. */

@@ -29,6 +29,7 @@ import {
   type Event,
   type ExclusionMode,
   type Header,
+  type Proposal,
   type LogEntry,
   type Member,
   type Message,
@@ -244,8 +245,14 @@ export class Replica {
       case "probe-result":
         this.onProbeResult(ev.nonce, ev.outcome);
         break;
+      case "peer-lost":
+        if (this.peers.has(ev.peer) && ev.peer !== this.nodeId) this.probe(ev.peer);
+        break;
       case "propose":
-        this.onPropose(ev.requestId, ev.payload);
+        this.onPropose([ev]);
+        break;
+      case "propose-batch":
+        this.onPropose(ev.proposals);
         break;
       case "read":
         this.onRead(ev.requestId);
@@ -438,19 +445,28 @@ export class Replica {
     this.peers.probeResult(nonce, outcome);
   }
 
-  private onPropose(requestId: string, payload: unknown): void {
+  /** Appends the proposals as one batch (one persist, one append per peer). A request id
+   * already pending (a retry racing its first attempt) is not appended twice. */
+  private onPropose(proposals: readonly Proposal[]): void {
     if (this.role !== "primary") {
-      this.reply(requestId, { kind: "not-primary", hintNodeId: this.primaryId });
+      for (const p of proposals)
+        this.reply(p.requestId, { kind: "not-primary", hintNodeId: this.primaryId });
       return;
     }
     const prim = this.prim!;
-    if (prim.pending.has(requestId)) return;
-    if (prim.pending.size >= PROPOSALS_PENDING_MAX) {
-      this.reply(requestId, { kind: "busy" });
-      return;
+    const parts: Omit<LogEntry, "index" | "epoch" | "ts">[] = [];
+    // Bounded by the batch the host hands in.
+    for (const { requestId, payload } of proposals) {
+      if (prim.pending.has(requestId)) continue;
+      if (prim.pending.size >= PROPOSALS_PENDING_MAX) {
+        this.reply(requestId, { kind: "busy" });
+        continue;
+      }
+      prim.pending.set(requestId, this.log.lastIndex() + parts.length + 1);
+      parts.push({ kind: "cmd", requestId, payload });
     }
-    this.appendLocal([{ kind: "cmd", requestId, payload }]);
-    prim.pending.set(requestId, this.log.lastIndex());
+    if (parts.length === 0) return;
+    this.appendLocal(parts);
     for (const id of this.peerIds) this.sendAppend(id, false);
   }
 
@@ -759,7 +775,8 @@ export class Replica {
     const entries: LogEntry[] = [];
     const ts = this.log.lastTs() + (this.nowMs - this.lastEntryLocalMs);
     let index = this.log.lastIndex();
-    for (const p of parts) entries.push({ ...p, index: ++index, epoch: this.epoch, ts });
+    // Position first: the host stores the entry as it serialises it (`{"index":…,"epoch":…`).
+    for (const p of parts) entries.push({ index: ++index, epoch: this.epoch, ts, ...p });
     this.log.append(entries);
     this.lastEntryLocalMs = this.nowMs;
     this.persist(
@@ -1264,11 +1281,14 @@ export class Replica {
 
   private probeAll(): void {
     this.peers.expire(this.nowMs);
-    for (const id of this.peerIds) {
-      const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
-      this.out.push({ kind: "probe", peer: id, nonce });
-      this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
-    }
+    for (const id of this.peerIds) this.probe(id);
+  }
+
+  /** R7: a fresh connect (DEAD evidence if refused) and a ping (contact if answered). */
+  private probe(id: NodeId): void {
+    const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
+    this.out.push({ kind: "probe", peer: id, nonce });
+    this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
   }
 
   private persist(a: PersistBody, lastIndexAfter: number | null): void {

@@ -133,6 +133,12 @@ export type MessageKind = Body["kind"];
 
 export type ProbeOutcome = "refused" | "timeout" | "local-failure";
 
+/** One client command for the log, named by the request id its reply goes to. */
+export interface Proposal {
+  readonly requestId: string;
+  readonly payload: unknown;
+}
+
 export type Event =
   | { readonly kind: "tick"; readonly nowMs: number }
   | { readonly kind: "message"; readonly nowMs: number; readonly msg: Message }
@@ -150,6 +156,16 @@ export type Event =
       readonly requestId: string;
       readonly payload: unknown;
     }
+  /** Proposals that reached the host together: one log append and one append per peer for
+   * all of them (group commit starts here), each answered as if proposed alone. */
+  | {
+      readonly kind: "propose-batch";
+      readonly nowMs: number;
+      readonly proposals: readonly Proposal[];
+    }
+  /** The host saw a stream to or from `peer` break (its process may have died): probe it now
+   * rather than at the next heartbeat. Evidence still comes only from the probe (R7). */
+  | { readonly kind: "peer-lost"; readonly nowMs: number; readonly peer: NodeId }
   | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
   /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
   | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string };

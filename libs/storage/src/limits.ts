@@ -29,6 +29,8 @@ export const snapshotWriteBytesMax = 1 * mebibyte;
 /** The longest line a snapshot reader accepts (a header or one record). */
 export const snapshotLineBytesMax = 64 * mebibyte;
 
+/** One slot of the hard-state file (epoch, votes, commit hint); the file holds two. */
+export const hardStateSlotBytes = 4096;
 /** `meta.json` keeps the votes of at most this many epochs (the highest ones). */
 export const votedForEpochsMax = 16;
 

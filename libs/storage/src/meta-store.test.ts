@@ -32,6 +32,8 @@ describe("MetaStore", () => {
       assert.equal((await fs.stat(path.join(dir, "meta.json"))).mode & 0o777, 0o600);
       const other = await MetaStore.open(path.join(root, "data", "node3"), init);
       assert.notEqual(other.data.storageId, meta.data.storageId);
+      await meta.close();
+      await other.close();
     }));
 
   it("keeps identity across restarts and persists updates before resolving", () =>
@@ -44,11 +46,13 @@ describe("MetaStore", () => {
       assert.equal(again.data.epoch, 3);
       assert.deepEqual(again.data.votedFor, { "3": 1 });
       assert.equal(again.data.commitHint, 17);
+      await meta.close();
+      await again.close();
     }));
 
   it("refuses a data dir of another node or cluster", () =>
     withTempDir(async (dir) => {
-      await MetaStore.open(dir, init);
+      await (await MetaStore.open(dir, init)).close();
       await assert.rejects(
         MetaStore.open(dir, { ...init, nodeId: 1 }),
         /belongs to cluster c-1 node 2/,
@@ -65,6 +69,7 @@ describe("MetaStore", () => {
       await meta.update({ votedFor: { "5": 0, "6": 2 } }); // the same vote again is fine
       assert.deepEqual(meta.data.votedFor, { "5": 0, "6": 2 });
       assert.equal(meta.data.epoch, 5);
+      await meta.close();
     }));
 
   it("keeps the votes of the newest epochs only", () =>
@@ -75,5 +80,21 @@ describe("MetaStore", () => {
       const epochs = Object.keys(meta.data.votedFor).map(Number);
       assert.equal(epochs.length, votedForEpochsMax);
       assert.equal(Math.min(...epochs), 6);
+      await meta.close();
+    }));
+
+  it("continues from the hard state of a meta.json written before the hardstate file", () =>
+    withTempDir(async (dir) => {
+      const meta = await MetaStore.open(dir, init);
+      const storageId = meta.data.storageId;
+      await meta.close();
+      const file = path.join(dir, "meta.json");
+      const written = JSON.parse(await fs.readFile(file, "utf8"));
+      const old = { ...written, epoch: 7, votedFor: { "7": 1 }, commitHint: 9 };
+      await fs.writeFile(file, JSON.stringify(old));
+      await fs.rm(path.join(dir, "hardstate"));
+      const again = await MetaStore.open(dir, init);
+      assert.deepEqual({ ...again.data }, { ...old, storageId });
+      await again.close();
     }));
 });

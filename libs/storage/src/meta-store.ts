@@ -1,11 +1,16 @@
-// `meta.json`: the node's identity and hard state (R0): clusterId, nodeId, a storageId minted
-// when the data dir is created (never reused, R20), the epoch, the vote per epoch and a
-// commit hint. Kept with lowdb through the durable adapter; `update` resolves only when the
-// new state is on disk, so a vote or an epoch change can be announced after it (S1).
+// The node's identity and hard state (R0): clusterId, nodeId, a storageId minted when the
+// data dir is created (never reused, R20), the epoch, the vote per epoch and a commit hint.
+// Identity lives in `meta.json` (lowdb through the durable adapter, written once). The hard
+// state changes on every election and every commit hint, so it lives in `hardstate`, two slots
+// updated in place with one fdatasync (hard-state-file.ts); `meta.json`'s own epoch, votes and
+// hint are the state it started from (a data dir from before `hardstate` existed continues
+// from them). `update` resolves only when the new state is on disk, so a vote or an epoch
+// change can be announced after it (S1).
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { Low } from "lowdb";
 import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
+import { HardStateFile } from "./hard-state-file.js";
 import { ensureDir, nodeFileIo, type FileIo } from "./io.js";
 import { votedForEpochsMax } from "./limits.js";
 
@@ -29,10 +34,12 @@ export interface MetaInit {
 export type MetaPatch = Partial<Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">>;
 
 type MutableMeta = { -readonly [K in keyof NodeMeta]: NodeMeta[K] };
+type HardState = Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">;
 
 export class MetaStore {
   private constructor(
     private readonly db: Low<MutableMeta>,
+    private readonly hard: HardStateFile<HardState>,
     /** True when this open created `meta.json` (a new data dir, a new storageId). */
     readonly created: boolean,
   ) {}
@@ -51,13 +58,17 @@ export class MetaStore {
     };
     const db = new Low<MutableMeta>(new DurableJsonFile<MutableMeta>(file, io), fresh);
     const existing = await (db.adapter as DurableJsonFile<MutableMeta>).read();
-    if (existing === null) {
-      await db.write();
-      return new MetaStore(db, true);
-    }
-    checkMeta(existing, init, file);
-    db.data = existing;
-    return new MetaStore(db, false);
+    const created = existing === null;
+    if (existing === null) await db.write();
+    else checkMeta(existing, init, file);
+    const data = existing ?? fresh;
+    const hardFile = path.join(dataDir, "hardstate");
+    const hard = await HardStateFile.open<HardState>(hardFile, io, () => ({
+      epoch: data.epoch, votedFor: data.votedFor, commitHint: data.commitHint,
+    }));
+    checkHardState(hard.state, hardFile);
+    db.data = { ...data, ...hard.state };
+    return new MetaStore(db, hard, created);
   }
 
   get data(): NodeMeta {
@@ -84,7 +95,13 @@ export class MetaStore {
     if (patch.epoch !== undefined) data.epoch = patch.epoch;
     if (patch.commitHint !== undefined) data.commitHint = patch.commitHint;
     data.votedFor = newestVotes(votes);
-    return this.db.write();
+    const { epoch, votedFor, commitHint } = data;
+    return this.hard.write({ epoch, votedFor, commitHint });
+  }
+
+  /** Waits for pending updates and closes the hard-state file. */
+  close(): Promise<void> {
+    return this.hard.close();
   }
 }
 
@@ -96,6 +113,13 @@ function newestVotes(votes: Record<string, number>): Record<string, number> {
     kept[epoch] = votes[epoch] as number;
   }
   return kept;
+}
+
+function checkHardState(state: HardState, file: string): void {
+  const ok = Number.isSafeInteger(state.epoch) && state.epoch >= 0
+    && Number.isSafeInteger(state.commitHint)
+    && typeof state.votedFor === "object" && state.votedFor !== null;
+  if (!ok) throw new Error(`${file}: not a hard state`);
 }
 
 function checkMeta(meta: MutableMeta, init: MetaInit, file: string): void {

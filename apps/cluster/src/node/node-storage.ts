@@ -1,6 +1,7 @@
-// A node's durable state, opened and recovered: the data-dir lock, meta.json, the latest
-// snapshot, the commit log replayed into the chat state. Applies committed entries and takes
-// snapshots (then compacts the log) in the background every `snapshotEveryEntries`.
+// A node's durable state, opened and recovered: the data-dir lock, identity and hard state
+// (MetaStore), the latest snapshot, the commit log replayed into the chat state. Applies
+// committed entries and takes snapshots (then compacts the log) in the background every
+// `snapshotEveryEntries`.
 import {
   applyCommand,
   captureSnapshot,
@@ -24,6 +25,7 @@ import {
   type RecoveryReport,
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
+import { entryJson } from "./entry-json.js";
 import type { Logger } from "../logger.js";
 
 /** A client command in the log. */
@@ -94,8 +96,9 @@ export class NodeStorage {
     options: { clusterId: string; nodeId: number; log: Logger; applyLog: boolean },
   ): Promise<NodeStorage> {
     const lock = await lockDataDir(dataDir);
+    let meta: MetaStore | undefined;
     try {
-      const meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
+      meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
       const snapshots = await SnapshotStore.open(dataDir);
       const snapshot = await snapshots.loadLatest();
       for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
@@ -127,6 +130,7 @@ export class NodeStorage {
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
       return storage;
     } catch (err) {
+      await meta?.close().catch(() => undefined);
       await lock.release();
       throw err;
     }
@@ -140,13 +144,14 @@ export class NodeStorage {
     return this.meta.data;
   }
 
-  /** Appends entries; resolves once they are fsynced (group commit). */
+  /** Appends entries (as serialised once, entry-json.ts); resolves once they are fsynced. */
   append(entries: readonly StoredEntry[]): Promise<void> {
-    for (const entry of entries) {
+    const raw = entries.map((entry) => {
       this.lastIndex = entry.index;
       this.lastTs = Math.max(this.lastTs, entry.ts);
-    }
-    return this.log.append(entries);
+      return { index: entry.index, epoch: entry.epoch, json: entryJson(entry) };
+    });
+    return this.log.appendRaw(raw);
   }
 
   /** Drops an uncommitted suffix (R2); durable when it resolves. */
@@ -230,6 +235,7 @@ export class NodeStorage {
     this.closed = true;
     await this.snapshotting;
     await this.log.close();
+    await this.meta.close();
     await this.lock.release();
   }
 }

@@ -57,6 +57,7 @@ class Link {
     private readonly peer: NodeAddress,
     private readonly secret: string,
     credentials: grpc.ChannelCredentials,
+    private readonly onLost: () => void,
   ) {
     this.client = new ReplicaClient(`${peer.host}:${peer.replicaPort}`, credentials, channelOptions);
   }
@@ -80,8 +81,9 @@ class Link {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
     metadata.set(secretMetadataKey, this.secret);
-    const stream = this.client.deliver(metadata, {}, () => {
+    const stream = this.client.deliver(metadata, {}, (err) => {
       if (this.stream === stream) this.stream = undefined;
+      if (err?.code === grpc.status.UNAVAILABLE) this.onLost();
     });
     stream.on("error", () => {
       if (this.stream === stream) this.stream = undefined;
@@ -111,6 +113,8 @@ export interface TransportOptions {
   log: Logger;
   /** A complete message from a peer (already authenticated by the secret). */
   onMessage(from: number, payload: Buffer): void;
+  /** A stream to or from `peer` broke (its process may be gone): a hint to probe it now. */
+  onPeerLost(peer: number): void;
 }
 
 export class ReplicaTransport {
@@ -132,7 +136,8 @@ export class ReplicaTransport {
     for (const peer of options.peers) {
       for (const channel of ["control", "data"] as const) {
         this.links.set(`${peer.id}/${channel}`,
-          new Link(options.self.id, peer, options.secret, this.credentials.replicaChannel()));
+          new Link(options.self.id, peer, options.secret, this.credentials.replicaChannel(),
+            () => options.onPeerLost(peer.id)));
       }
     }
     addService(this.server, ReplicaService, { deliver: (call, callback) => this.accept(call, callback) });
@@ -175,7 +180,9 @@ export class ReplicaTransport {
     }
     const parts: Buffer[] = [];
     let size = 0;
+    let sender: number | undefined;
     call.on("data", (envelope: ReplicaEnvelope) => {
+      sender = envelope.from;
       parts.push(Buffer.from(envelope.payload));
       size += envelope.payload.length;
       if (envelope.more) {
@@ -189,6 +196,11 @@ export class ReplicaTransport {
     });
     call.on("end", () => callback(null, create(DeliverResponseSchema)));
     call.on("error", () => undefined);
+    // The inbound stream breaks within milliseconds of its sender's death (socket closed).
+    call.on("cancelled", () => {
+      const peer = this.options.peers.find((p) => p.id === sender);
+      if (peer) this.options.onPeerLost(peer.id);
+    });
   }
 
   /** Why a replica call may not deliver, or undefined when it may. */

@@ -10,6 +10,8 @@ import {
   type Event,
   type Message as CoreMessage,
   type NodeId,
+  type Proposal,
+  PROPOSALS_PER_BATCH_MAX,
   type ReplyOutcome,
   type Role as CoreRole,
   type SnapshotMeta,
@@ -20,6 +22,7 @@ import { stateDigest } from "@chat-tui/chat-state";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
+import { decodeMessage, encodeMessage } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { probeLiveness } from "./liveness-probe.js";
 import {
@@ -37,9 +40,11 @@ import { ReplicaTransport } from "./replica-transport.js";
 const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
+/** Extra probes of a peer whose streams broke are at least this far apart. */
+const peerLostProbeGapMs = 10;
 /** How long a peer's last word counts as its role for ClusterService. */
 const peerFreshMs = 1_500;
-/** How often the commit hint reaches meta.json (only a hint, R0). */
+/** How often the commit hint reaches the hard state (only a hint, R0). */
 const commitHintEveryMs = 1_000;
 
 interface Waiter {
@@ -64,6 +69,7 @@ export class ReplicatedPipeline implements Pipeline {
   private readonly clock: LogClock;
   private readonly transport: ReplicaTransport;
   private readonly peers = new Map<NodeId, PeerInfo>();
+  private readonly peerLostAtMs = new Map<NodeId, number>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly inflight = new Map<string, Promise<CommandOutcome>>();
   private readonly logOps = new Set<Promise<void>>();
@@ -80,6 +86,8 @@ export class ReplicatedPipeline implements Pipeline {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readCounter = 0;
+  /** Proposals of this turn, handed to the core together (enqueueProposal). */
+  private proposals: Proposal[] = [];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -121,6 +129,7 @@ export class ReplicatedPipeline implements Pipeline {
       secret: config.secret,
       log,
       onMessage: (from, payload) => this.onPeerMessage(from, payload),
+      onPeerLost: (peer) => this.onPeerLost(peer),
     });
   }
 
@@ -203,7 +212,7 @@ export class ReplicatedPipeline implements Pipeline {
     const done = this.wait(command.requestId).then((outcome) => outcome as CommandOutcome);
     this.inflight.set(command.requestId, done);
     void done.finally(() => this.inflight.delete(command.requestId)).catch(() => undefined);
-    this.step({ kind: "propose", nowMs: monotonicMs(), requestId: command.requestId, payload: command });
+    this.enqueueProposal({ requestId: command.requestId, payload: command });
     return done as Promise<CommandOutcome<C["kind"]>>;
   }
 
@@ -235,6 +244,25 @@ export class ReplicatedPipeline implements Pipeline {
 
   // ---------------------------------------------------------------------------------------
   // The host loop.
+
+  /**
+   * Group commit starts at the primary's door: proposals that arrive in one turn of the event
+   * loop (many calls decoded from one socket read) go to the core as one batch, so they share
+   * one log append, one fsync and one append message per backup. setImmediate runs right after
+   * this turn's I/O callbacks, so a lone proposal waits for nothing.
+   */
+  private enqueueProposal(proposal: Proposal): void {
+    this.proposals.push(proposal);
+    if (this.proposals.length >= PROPOSALS_PER_BATCH_MAX) this.flushProposals();
+    else if (this.proposals.length === 1) setImmediate(() => this.flushProposals());
+  }
+
+  private flushProposals(): void {
+    if (this.proposals.length === 0) return;
+    const proposals = this.proposals;
+    this.proposals = [];
+    this.step({ kind: "propose-batch", nowMs: monotonicMs(), proposals });
+  }
 
   private wait(requestId: string): Promise<CommandOutcome | undefined> {
     return new Promise((resolve, reject) => this.waiters.set(requestId, { resolve, reject }));
@@ -289,7 +317,7 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       }
       case "send":
-        this.transport.send(action.to, JSON.stringify(action.msg), channelOf(action.msg));
+        this.transport.send(action.to, encodeMessage(action.msg), channelOf(action.msg));
         return;
       case "send-snapshot":
         void this.sendSnapshot(action.to, action.msg);
@@ -447,7 +475,7 @@ export class ReplicatedPipeline implements Pipeline {
   private onPeerMessage(from: number, payload: Buffer): void {
     let msg: CoreMessage;
     try {
-      msg = JSON.parse(payload.toString("utf8")) as CoreMessage;
+      msg = decodeMessage(payload);
     } catch {
       this.log.warn({ from }, "dropped an unreadable replica message");
       return;
@@ -463,6 +491,18 @@ export class ReplicatedPipeline implements Pipeline {
     if (msg.kind === "pong") peer.lastIndex = msg.lastIndex;
     if (msg.kind === "append-reply" && msg.success) peer.lastIndex = Math.max(peer.lastIndex, msg.matchIndex);
     this.step({ kind: "message", nowMs: monotonicMs(), msg });
+  }
+
+  /**
+   * A broken stream is the earliest sign of a crashed peer (milliseconds after kill -9, where
+   * the next heartbeat probe may be 50 ms away): the core probes it at once. At most one such
+   * probe per peer per `peerLostProbeGapMs`, however often a dead peer's streams fail.
+   */
+  private onPeerLost(id: NodeId): void {
+    const now = monotonicMs();
+    if (now - (this.peerLostAtMs.get(id) ?? -Infinity) < peerLostProbeGapMs) return;
+    this.peerLostAtMs.set(id, now);
+    this.step({ kind: "peer-lost", nowMs: now, peer: id });
   }
 
   private markDown(id: NodeId): void {

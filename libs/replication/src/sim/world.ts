@@ -13,6 +13,7 @@ import type {
   ExclusionMode,
   Message,
   NodeId,
+  Proposal,
   ReplyOutcome,
   Role,
 } from "../types.js";
@@ -290,13 +291,30 @@ export class World {
     return true;
   }
 
+  /** Proposals due at one node at one instant, delivered as one batch (as the host does). */
+  private readonly proposalBatches = new Map<string, Proposal[]>();
+
   propose(id: NodeId, requestId: string, payload: unknown, delayMs: number): boolean {
     const n = this.nodes[id]!;
     if (!n.up) return false;
     const gen = n.gen;
-    this.schedule(this.nowMs + delayMs, () =>
-      this.deliver(n, gen, () => ({ kind: "propose", nowMs: this.nowMs, requestId, payload }))
-    );
+    const atMs = this.nowMs + delayMs;
+    const key = `${id}/${gen}/${atMs}`;
+    const batch = this.proposalBatches.get(key);
+    if (batch !== undefined) {
+      batch.push({ requestId, payload });
+      return true;
+    }
+    const proposals: Proposal[] = [{ requestId, payload }];
+    this.proposalBatches.set(key, proposals);
+    this.schedule(atMs, () => {
+      this.proposalBatches.delete(key);
+      this.deliver(n, gen, () =>
+        proposals.length === 1
+          ? { kind: "propose", nowMs: this.nowMs, requestId, payload }
+          : { kind: "propose-batch", nowMs: this.nowMs, proposals }
+      );
+    });
     return true;
   }
 
