@@ -914,6 +914,8 @@ export class Replica {
       );
       this.appendLocal([{ kind: "view", members }]);
       prim.listedAtMs.set(id, this.nowMs);
+      // Its lag counts from this listing: a stall from before it left must not evict it again.
+      pr.behindSinceMs = null;
       for (const peerId of this.peerIds) this.sendAppend(peerId, false);
       return;
     }
