@@ -31,3 +31,13 @@ test("TLS is all or nothing: a node without its files is a clear config error", 
   assert.equal(plain.tls, false);
   assert.equal(plain.nodes[0]!.tls, undefined);
 });
+
+test("limits may be overridden per deployment; bad values are a clear error", () => {
+  const config = parseClusterConfig(JSON.stringify({
+    secret, nodes: [{ id: 0, address: "h:1" }], limits: { sendsPerUserPerSec: 50 },
+  }), "/x/c.json");
+  assert.deepEqual(config.limits, { sendsPerUserPerSec: 50 });
+  assert.throws(() => parseClusterConfig(JSON.stringify({
+    secret, nodes: [{ id: 0, address: "h:1" }], limits: { sendBurstPerUser: -1 },
+  }), "/x/c.json"), /limits\.sendBurstPerUser must be a positive integer/);
+});

@@ -27,10 +27,17 @@ export interface NodeTls {
   ca: string;
 }
 
+/** Per-deployment overrides of the abuse limits (defaults in limits.ts). */
+export interface LimitOverrides {
+  sendsPerUserPerSec?: number;
+  sendBurstPerUser?: number;
+}
+
 export interface ClusterConfig {
   clusterId: string;
   secret: string;
   nodes: NodeAddress[];
+  limits?: LimitOverrides;
   /** True when every node has TLS files: client ports serve TLS, replica ports require mTLS. */
   tls: boolean;
 }
@@ -97,7 +104,7 @@ function nodeTls(node: RawTls, top: RawTls, id: number, baseDir: string): NodeTl
 }
 
 export function parseClusterConfig(text: string, source: string, baseDir = dirname(source)): ClusterConfig {
-  let raw: { clusterId?: unknown; secret?: unknown; nodes?: unknown; tls?: unknown };
+  let raw: { clusterId?: unknown; secret?: unknown; nodes?: unknown; tls?: unknown; limits?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch (err) {
@@ -121,7 +128,23 @@ export function parseClusterConfig(text: string, source: string, baseDir = dirna
     throw new ConfigError(`${source}: "secret" must be a string of at least 16 characters`);
   }
   const clusterId = typeof raw.clusterId === "string" ? raw.clusterId : "chat";
-  return { clusterId, secret: raw.secret, nodes, tls: anyTls };
+  const limits = parseLimits(raw.limits, source);
+  return { clusterId, secret: raw.secret, nodes, tls: anyTls, ...(limits ? { limits } : {}) };
+}
+
+function parseLimits(raw: unknown, source: string): LimitOverrides | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "object" || raw === null) throw new ConfigError(`${source}: "limits" must be an object`);
+  const out: LimitOverrides = {};
+  for (const key of ["sendsPerUserPerSec", "sendBurstPerUser"] as const) {
+    const value = (raw as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new ConfigError(`${source}: limits.${key} must be a positive integer`);
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 export function loadClusterConfig(path: string): ClusterConfig {

@@ -30,7 +30,7 @@ import { toStatus } from "./errors.js";
 import { bearerToken, hashPassword, hashToken, mintToken, verifyPassword } from "./credentials.js";
 import { safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
 import { checked } from "./validated.js";
-import { sendsPerUserPerSec } from "../limits.js";
+import type { LimitOverrides } from "../config.js";
 import type { Subscriptions } from "./subscriptions.js";
 import { LoginThrottle, peerHost, SendRateLimiter, type LoginKeys } from "./throttles.js";
 import type { Logger } from "../logger.js";
@@ -41,13 +41,15 @@ export interface ChatServiceDeps {
   pipeline: Pipeline;
   subscriptions: Subscriptions;
   log: Logger;
+  /** cluster.json's overrides of limits.ts. */
+  limits?: LimitOverrides | undefined;
 }
 
 function fail(kind: ChatError["kind"], message: string): never {
   throw chatError(kind, message);
 }
 
-export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): ServiceImpl<
+export function chatService({ pipeline, subscriptions, log, limits }: ChatServiceDeps): ServiceImpl<
   typeof ChatService.method
 > {
   const serving = (): void => {
@@ -55,7 +57,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
     if (reason) throw reason;
   };
   const logins = new LoginThrottle();
-  const sends = new SendRateLimiter();
+  const sends = new SendRateLimiter(limits?.sendsPerUserPerSec, limits?.sendBurstPerUser);
 
   /** Refuses a login inside its lock-out before the password is even hashed. */
   const throttled = (keys: LoginKeys): void => {
@@ -111,7 +113,7 @@ export function chatService({ pipeline, subscriptions, log }: ChatServiceDeps): 
   /** Per-user send rate. */
   const limitSendRate = (username: string): void => {
     const waitMs = sends.take(username, Date.now());
-    if (waitMs > 0) fail("resource-exhausted", `more than ${sendsPerUserPerSec} messages/s; wait ${waitMs} ms`);
+    if (waitMs > 0) fail("resource-exhausted", `more than ${sends.ratePerSec} messages/s; wait ${waitMs} ms`);
   };
 
   /** The client's `chat-request-id` (kept across its retries, R21), or a fresh one. */

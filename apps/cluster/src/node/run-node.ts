@@ -51,7 +51,7 @@ export async function runNode(options: NodeOptions): Promise<number> {
   const subscriptions = new Subscriptions(pipeline);
   const liveness = await startLivenessListener(self.host, self.livenessPort, log);
   const client = await startClientServer(self.host, self.port, {
-    chat: chatService({ pipeline, subscriptions, log }),
+    chat: chatService({ pipeline, subscriptions, log, limits: config.limits }),
     cluster: clusterService(pipeline),
   }, credentials.clientServer);
   const serving = (on: boolean): void => {

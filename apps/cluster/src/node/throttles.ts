@@ -95,13 +95,18 @@ interface Bucket {
 export class SendRateLimiter {
   private readonly buckets = new BoundedMap<Bucket>(throttleKeysMax);
 
+  constructor(
+    readonly ratePerSec = sendsPerUserPerSec,
+    private readonly burst = sendBurstPerUser,
+  ) {}
+
   /** Takes one token for `username`; returns the ms until one is available when there is none. */
   take(username: string, nowMs: number): number {
-    const bucket = this.buckets.get(username) ?? { tokens: sendBurstPerUser, atMs: nowMs };
-    const tokens = Math.min(sendBurstPerUser, bucket.tokens + ((nowMs - bucket.atMs) * sendsPerUserPerSec) / 1000);
+    const bucket = this.buckets.get(username) ?? { tokens: this.burst, atMs: nowMs };
+    const tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.atMs) * this.ratePerSec) / 1000);
     if (tokens < 1) {
       this.buckets.set(username, { tokens, atMs: nowMs });
-      return Math.ceil(((1 - tokens) * 1000) / sendsPerUserPerSec);
+      return Math.ceil(((1 - tokens) * 1000) / this.ratePerSec);
     }
     this.buckets.set(username, { tokens: tokens - 1, atMs: nowMs });
     return 0;
