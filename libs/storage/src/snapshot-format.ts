@@ -5,6 +5,7 @@
 // reaches a verifying trailer has read exactly what the writer wrote.
 import * as fs from "node:fs";
 import { crc32 } from "./crc.js";
+import { jsonPieces } from "./json-pieces.js";
 import { snapshotLineBytesMax } from "./limits.js";
 
 export const snapshotFormatVersion = 1;
@@ -27,16 +28,25 @@ export interface SnapshotHeader {
   readonly header: unknown;
 }
 
-export function headerLine(h: SnapshotHeader): string {
-  const json = JSON.stringify({
+function headerRecord(h: SnapshotHeader): object {
+  return {
     kind: "snapshot",
     version: snapshotFormatVersion,
     index: h.index,
     epoch: h.epoch,
     logStart: h.logStart,
     header: h.header,
-  });
-  return `${json}\n`;
+  };
+}
+
+export function headerLine(h: SnapshotHeader): string {
+  return `${JSON.stringify(headerRecord(h))}\n`;
+}
+
+/** `headerLine(h)` in pieces (json-pieces.ts), for a writer that yields between them. */
+export function* headerLinePieces(h: SnapshotHeader): Generator<string> {
+  yield* jsonPieces(headerRecord(h));
+  yield "\n";
 }
 
 export function trailerLine(count: number, crc: number): string {

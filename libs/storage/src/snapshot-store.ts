@@ -13,7 +13,7 @@ import { fatal, StorageFaultedError } from "./errors.js";
 import { ensureDir, fileMode, fsyncDir, isErrno, nodeFileIo, writeAll, type FileIo } from "./io.js";
 import { snapshotsKeptCount, snapshotWriteBytesMax } from "./limits.js";
 import {
-  headerLine,
+  headerLinePieces,
   parseSnapshotName,
   readSnapshotFile,
   snapshotName,
@@ -169,7 +169,7 @@ export class SnapshotStore {
     const fh = await fs.open(tmp, "w", fileMode);
     let crc = 0;
     let count = 0;
-    let text = headerLine(header);
+    let text = "";
     const flush = async (): Promise<void> => {
       const bytes = Buffer.from(text, "utf8");
       text = "";
@@ -177,6 +177,17 @@ export class SnapshotStore {
       await writeAll(this.io, fh, bytes);
     };
     try {
+      // R9: the header holds whole tables; yield about every 64 KiB of it.
+      let sinceYield = 0;
+      for (const piece of headerLinePieces(header)) {
+        text += piece;
+        sinceYield += piece.length;
+        if (text.length >= snapshotWriteBytesMax) await flush();
+        if (sinceYield >= 64 * 1024) {
+          sinceYield = 0;
+          await yieldToLoop();
+        }
+      }
       for await (const chunk of chunks) {
         for (const record of chunk) {
           const json = JSON.stringify(record) as string | undefined;
