@@ -40,7 +40,7 @@ export function intactMarkersFrom(
     if (typeof line === "string") {
       previous = undefined;
     } else {
-      const last = previous === undefined ? -1 : intactMarkerLast(buf, line, previous);
+      const last = intactMarkerLast(buf, line, previous);
       if (last >= 0) {
         count++;
         lastMax = Math.max(lastMax, last);
@@ -53,8 +53,8 @@ export function intactMarkersFrom(
 }
 
 /** The marker's `last` if `line` is an intact marker, else -1. */
-function intactMarkerLast(buf: Buffer, line: RawLine, previous: number): number {
-  if (!looksLikeMarker(buf, line) || !lineCrcOk(buf, line, previous)) return -1;
+function intactMarkerLast(buf: Buffer, line: RawLine, previous: number | undefined): number {
+  if (!looksLikeMarker(buf, line)) return -1;
   const obj = parseObject(buf, line);
   const marker = obj === undefined ? undefined : asMarker(obj);
   if (marker === undefined || marker.bytes === 0) return -1;
@@ -63,5 +63,12 @@ function intactMarkerLast(buf: Buffer, line: RawLine, previous: number): number 
   const batchStart = line.start - marker.bytes;
   if (batchStart <= 0) return -1;
   if (crc32(buf.subarray(batchStart, line.start)) !== marker.crc) return -1;
-  return marker.last;
+  // The marker's line CRC chains from the batch's last record. When that flipped newline
+  // merged the record into the damaged line before it, the scan's `previous` is the damaged
+  // line's CRC: take the chain from the record itself, which the batch CRC just authenticated.
+  if (previous !== undefined && lineCrcOk(buf, line, previous)) return marker.last;
+  const lastRecordStart = Math.max(batchStart, buf.lastIndexOf(0x0a, line.start - 2) + 1);
+  const lastRecord = splitLine(buf, lastRecordStart);
+  if (typeof lastRecord === "string" || lastRecord.end >= line.start) return -1;
+  return lineCrcOk(buf, line, lastRecord.storedCrc) ? marker.last : -1;
 }

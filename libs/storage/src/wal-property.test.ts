@@ -104,6 +104,12 @@ it("a cut or bit flip yields torn tail or corruption, and only a prefix of the l
         }
         await fs.rm(dir, { recursive: true, force: true });
       }),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Found by CI: a flipped newline ending the marker before the last batch merged that
+        // marker with the last batch's record, and the intact last marker was not recognised
+        // (its chain CRC came from the merged line), so acked batches were cut as a torn tail.
+        examples: [[{ sizes: [2, 1], smallSegments: false, mutation: { kind: "flip", seg: 0, pos: 452197922, bit: 0 } }]],
+      },
     );
   }));
