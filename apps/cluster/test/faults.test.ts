@@ -9,17 +9,7 @@ import { connect } from "@chat-tui/client";
 import { TestCluster } from "../src/testing/harness.js";
 import { Workload } from "./workload.js";
 
-async function withCluster(body: (c: TestCluster) => Promise<void>): Promise<void> {
-  const cluster = await TestCluster.start(3);
-  try {
-    await body(cluster);
-  } catch (err) {
-    console.error(cluster.logs(25));
-    throw err;
-  } finally {
-    await cluster.stop();
-  }
-}
+const withCluster = (body: (c: TestCluster) => Promise<void>): Promise<void> => TestCluster.with(3, {}, body);
 
 /** Waits until every node answers and reports itself in the view with the same last index. */
 async function converged(c: TestCluster, ids: number[], timeoutMs = 20_000): Promise<void> {

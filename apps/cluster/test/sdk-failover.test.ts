@@ -8,8 +8,7 @@ import { TestCluster } from "../src/testing/harness.js";
 import { Workload } from "./workload.js";
 
 test("two successive primaries killed under load: exactly once, in order, gap printed", async () => {
-  const c = await TestCluster.start(3);
-  try {
+  await TestCluster.with(3, {}, async (c) => {
     const w = await Workload.start(c.addresses, 3, "sk");
     await w.progress(30);
     const first = await c.waitForPrimary();
@@ -22,17 +21,11 @@ test("two successive primaries killed under load: exactly once, in order, gap pr
     const report = await w.stopAndCheck();
     console.log(`two primaries killed: acked ${report.acked}, failed ${report.failed}, delivered ${report.delivered}, `
       + `longest gap between acks ${report.gapMs} ms`);
-  } catch (err) {
-    console.error(c.logs(20));
-    throw err;
-  } finally {
-    await c.stop();
-  }
+  });
 });
 
 test("a paused primary mid-stream, resumed later: exactly once, in order", async () => {
-  const c = await TestCluster.start(3);
-  try {
+  await TestCluster.with(3, {}, async (c) => {
     const w = await Workload.start(c.addresses, 2, "sp");
     await w.progress(20);
     const { primaryId } = await c.waitForPrimary();
@@ -42,17 +35,11 @@ test("a paused primary mid-stream, resumed later: exactly once, in order", async
     await w.progress(20);
     const report = await w.stopAndCheck();
     console.log(`paused primary: acked ${report.acked}, longest gap ${report.gapMs} ms`);
-  } catch (err) {
-    console.error(c.logs(20));
-    throw err;
-  } finally {
-    await c.stop();
-  }
+  });
 });
 
 test("a client started while a node is down, and while no node is up", async () => {
-  const c = await TestCluster.start(3);
-  try {
+  await TestCluster.with(3, {}, async (c) => {
     const { primaryId } = await c.waitForPrimary();
     const backup = [0, 1, 2].find((id) => id !== primaryId)!;
     await c.signal(backup, "SIGKILL");
@@ -76,10 +63,5 @@ test("a client started while a node is down, and while no node is up", async () 
     const session = await pending;
     assert.equal(session.username, "early");
     patient.close();
-  } catch (err) {
-    console.error(c.logs(20));
-    throw err;
-  } finally {
-    await c.stop();
-  }
+  });
 });

@@ -28,8 +28,7 @@ async function failure(work: Promise<unknown>): Promise<ChatError> {
 }
 
 test("TLS cluster: chat with the CA across a kill -9 of the primary; plain and wrong-CA clients get one line",
-  async () => {
-  const c = await TestCluster.start(3, { tls: true });
+  () => TestCluster.with(3, { tls: true }, async (c) => {
   const elsewhere = mkdtempSync(join(tmpdir(), "chat-other-ca-"));
   try {
     const ca = readFileSync(c.caFile!);
@@ -57,14 +56,10 @@ test("TLS cluster: chat with the CA across a kill -9 of the primary; plain and w
     const strangerError = await failure(stranger.login("alice", "password-a"));
     stranger.close();
     assert.match(strangerError.message, /not signed by the given CA/);
-  } catch (err) {
-    console.error(c.logs(20));
-    throw err;
   } finally {
     rmSync(elsewhere, { recursive: true, force: true });
-    await c.stop();
   }
-});
+}));
 
 test("a certificate for another host: the client's error names the host it dialled", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chat-wrong-host-"));
@@ -86,11 +81,17 @@ test("a certificate for another host: the client's error names the host it diall
 
 const ReplicaClient = clientFor(ReplicaService);
 
-/** Opens a Deliver stream, sends one (well-formed) envelope and returns the call's status. */
-function deliver(address: string, credentials: grpc.ChannelCredentials, secret: string): Promise<grpc.StatusObject> {
+/**
+ * A ping from node `from` claiming epoch 99: well-formed, so a node that accepted it would see a
+ * higher epoch and its primary would step down (R16). Returns the Deliver call's status.
+ */
+function deliver(address: string, credentials: grpc.ChannelCredentials, secret: string, from: number):
+  Promise<grpc.StatusObject> {
   const client = new ReplicaClient(address, credentials);
   const metadata = new grpc.Metadata();
   metadata.set("chat-cluster-secret", secret);
+  const ping = { from, storageId: "s", incarnation: "i", session: "s", epoch: 99, viewId: { epoch: 99, index: 1 },
+    status: "backup", kind: "ping", nonce: "n", pauseEpoch: 0 };
   return new Promise((resolve) => {
     const stream = client.deliver(metadata, { deadline: Date.now() + 5_000 }, () => undefined);
     stream.on("status", (status: grpc.StatusObject) => {
@@ -98,16 +99,13 @@ function deliver(address: string, credentials: grpc.ChannelCredentials, secret: 
       resolve(status);
     });
     stream.on("error", () => undefined);
-    stream.write(create(ReplicaEnvelopeSchema, {
-      from: 1, to: 0, payload: Buffer.from(JSON.stringify({ kind: "step-down", epoch: 99 })),
-    }));
+    stream.write(create(ReplicaEnvelopeSchema, { from, to: 0, payload: Buffer.from(JSON.stringify(ping)) }));
     stream.end();
   });
 }
 
 test("mTLS replica guard: no client certificate, another CA's certificate or a wrong secret is refused, "
-  + "logged once, never applied", async () => {
-  const c = await TestCluster.start(3, { tls: true });
+  + "logged once, never applied", () => TestCluster.with(3, { tls: true }, async (c) => {
   const elsewhere = mkdtempSync(join(tmpdir(), "chat-other-ca-"));
   try {
     const config = loadClusterConfig(c.configPath);
@@ -115,18 +113,20 @@ test("mTLS replica guard: no client certificate, another CA's certificate or a w
     const target = config.nodes.find((n) => n.id === primaryId)!;
     const address = `127.0.0.1:${target.replicaPort}`;
     const ca = readFileSync(c.caFile!);
-    const own = config.nodes.find((n) => n.id !== primaryId)!.tls!;
+    const peer = config.nodes.find((n) => n.id !== primaryId)!;
+    const own = peer.tls!;
+    const send = (credentials: grpc.ChannelCredentials, secret: string) => deliver(address, credentials, secret, peer.id);
     const [foreign] = issueCertificates(elsewhere, [{ id: 7, host: "127.0.0.1" }]);
 
-    const noCert = await deliver(address, grpc.credentials.createSsl(ca), config.secret);
+    const noCert = await send(grpc.credentials.createSsl(ca), config.secret);
     assert.equal(noCert.code, grpc.status.PERMISSION_DENIED);
     assert.match(noCert.details, /no client certificate signed by the cluster CA/);
-    const again = await deliver(address, grpc.credentials.createSsl(ca), config.secret);
+    const again = await send(grpc.credentials.createSsl(ca), config.secret);
     assert.equal(again.code, grpc.status.PERMISSION_DENIED);
-    const foreignCert = await deliver(address, grpc.credentials.createSsl(ca,
+    const foreignCert = await send(grpc.credentials.createSsl(ca,
       readFileSync(foreign!.tls.key), readFileSync(foreign!.tls.cert)), config.secret);
     assert.notEqual(foreignCert.code, grpc.status.OK, "a certificate from another CA must not get in");
-    const wrongSecret = await deliver(address, grpc.credentials.createSsl(ca,
+    const wrongSecret = await send(grpc.credentials.createSsl(ca,
       readFileSync(own.key), readFileSync(own.cert)), "not-the-secret-at-all");
     assert.equal(wrongSecret.code, grpc.status.PERMISSION_DENIED);
     assert.match(wrongSecret.details, /wrong or missing cluster secret/);
@@ -137,11 +137,17 @@ test("mTLS replica guard: no client certificate, another CA's certificate or a w
     const log = readFileSync(c.node(primaryId).logFile, "utf8");
     const refusals = log.split("\n").filter((line) => line.includes("refused a replica stream"));
     assert.equal(refusals.filter((l) => l.includes("no client certificate")).length, 1, refusals.join("\n"));
-  } catch (err) {
-    console.error(c.logs(20));
-    throw err;
+
+    // The control: the same message with the peer's certificate and the secret is applied.
+    const accepted = await send(grpc.credentials.createSsl(ca, readFileSync(own.key), readFileSync(own.cert)),
+      config.secret);
+    assert.equal(accepted.code, grpc.status.OK, accepted.details);
+    const deadline = Date.now() + 10_000;
+    while ((await c.waitForPrimary()).epoch === epoch) {
+      assert.ok(Date.now() < deadline, "the accepted higher-epoch ping should have made the primary step down");
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } finally {
     rmSync(elsewhere, { recursive: true, force: true });
-    await c.stop();
   }
-});
+}));

@@ -72,6 +72,19 @@ export class TestCluster {
     return cluster;
   }
 
+  /** Runs `body` on a fresh cluster; prints the node logs if it fails; always stops the cluster. */
+  static async with(size: number, options: { tls?: boolean }, body: (c: TestCluster) => Promise<void>): Promise<void> {
+    const cluster = await TestCluster.start(size, options);
+    try {
+      await body(cluster);
+    } catch (err) {
+      console.error(cluster.logs(25));
+      throw err;
+    } finally {
+      await cluster.stop();
+    }
+  }
+
   get addresses(): string[] {
     return this.nodes.map((n) => n.address);
   }
