@@ -313,7 +313,7 @@ export function renderSummary(s: NemesisResult["summary"]): string {
 async function convergedDigests(cluster: ProcCluster): Promise<Map<number, { appliedIndex: number; digest: string }>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const answers = await Promise.all(cluster.ids.map(async (id) => [id, await digestOf(cluster.node(id).address)] as const));
+    const answers = await Promise.all(cluster.ids.map(async (id) => [id, await digestOf(cluster.node(id).address, cluster.secret)] as const));
     const found = new Map(answers.filter((a): a is readonly [number, { appliedIndex: number; digest: string }] => a[1] !== undefined));
     if (new Set([...found.values()].map((d) => d.appliedIndex)).size <= 1 || Date.now() > deadline) return found;
     await sleep(100);

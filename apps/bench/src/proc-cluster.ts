@@ -73,6 +73,8 @@ export class ProcCluster {
     readonly configPath: string,
     readonly nodes: ProcNode[],
     private readonly nodeArgs: string[],
+    /** The cluster secret (GetStatus with_digest asks for it). */
+    readonly secret: string,
   ) {}
 
   static async start(options: StartOptions = {}): Promise<ProcCluster> {
@@ -84,15 +86,16 @@ export class ProcCluster {
       id, address: `127.0.0.1:${ports[id * 3]}`, replicaPort: ports[id * 3 + 1], livenessPort: ports[id * 3 + 2],
     }));
     const configPath = join(root, "cluster.json");
+    const secret = randomBytes(18).toString("base64url");
     writeFileSync(configPath, JSON.stringify({
-      clusterId: "bench", secret: randomBytes(18).toString("base64url"), nodes,
+      clusterId: "bench", secret, nodes,
       // One sender drives the load: the per-user send limit is not what the bench measures.
       limits: { sendsPerUserPerSec: 1_000_000, sendBurstPerUser: 1_000_000 },
     }), { mode: 0o600 });
     const cluster = new ProcCluster(root, configPath, nodes.map((n) => ({
       id: n.id, address: n.address, dataDir: join(root, `node-${n.id}`), logFile: join(root, `node-${n.id}.log`),
       child: undefined, paused: false,
-    })), options.nodeArgs ?? []);
+    })), options.nodeArgs ?? [], secret);
     cluster.keep = options.root !== undefined;
     live.add(cluster);
     for (const node of cluster.nodes) cluster.startNode(node.id);
@@ -264,11 +267,14 @@ export class ProcCluster {
 }
 
 /** The applied index and state digest of node `id` (GetStatus with_digest), or undefined. */
-export async function digestOf(address: string, deadlineMs = 5_000): Promise<{ appliedIndex: number; digest: string } | undefined> {
+export async function digestOf(address: string, secret: string, deadlineMs = 5_000):
+  Promise<{ appliedIndex: number; digest: string } | undefined> {
   const client = new ClusterClient(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set("chat-cluster-secret", secret); // a digest costs the node a pass over its state
   try {
     const s = await new Promise<ClusterStatus>((resolve, reject) =>
-      client.getStatus(create(GetStatusRequestSchema, { withDigest: true }), new grpc.Metadata(),
+      client.getStatus(create(GetStatusRequestSchema, { withDigest: true }), metadata,
         { deadline: Date.now() + deadlineMs }, (err, res) => (err || !res ? reject(err ?? new Error("empty reply")) : resolve(res))));
     return { appliedIndex: Number(s.appliedIndex), digest: s.stateDigest };
   } catch {

@@ -134,3 +134,29 @@ test("a node refuses to start, in one line, on a cluster file others can read", 
   }
 });
 
+
+test("GetStatus with_digest (a pass over the whole state) needs the cluster secret", async () => {
+  const c = client();
+  const secret = (JSON.parse(readFileSync(fixture.cluster().configPath, "utf8")) as { secret: string }).secret;
+  const refused = await rejection(c.call("GetStatus", { with_digest: true }, {}, c.cluster));
+  assert.equal(refused.code, grpc.status.PERMISSION_DENIED);
+  const plain = await c.call("GetStatus", {}, {}, c.cluster);
+  assert.equal(plain.state_digest, "");
+  const status = await c.call("GetStatus", { with_digest: true }, { "chat-cluster-secret": secret }, c.cluster);
+  assert.match(status.state_digest as string, /^[0-9a-f]{16}$/);
+});
+
+test("Register of a taken name never tells whether the password was right (no commit, no hash)", async () => {
+  const c = await registered("taken", "the right password");
+  const commitIndex = async (): Promise<number> => {
+    const status = await c.call("GetStatus", {}, {}, c.cluster);
+    return Number((status.nodes as { commit_index: number }[])[0]!.commit_index);
+  };
+  const before = await commitIndex();
+  for (const password of ["the right password", "a wrong password"]) {
+    const err = await rejection(client().call("Register", { username: "taken", password },
+      { "chat-request-id": `guess-${password.length}` }));
+    assert.equal(err.code, grpc.status.ALREADY_EXISTS, err.details);
+  }
+  assert.equal(await commitIndex(), before, "a guess must not reach the log");
+});

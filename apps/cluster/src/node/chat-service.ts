@@ -123,8 +123,6 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     return checked.requestId(typeof value === "string" ? value : "");
   };
 
-  const hasRequestId = (call: Call): boolean => call.metadata.get("chat-request-id").length > 0;
-
   const commit = async <C extends Command>(command: C): Promise<CommandResults[C["kind"]]> => {
     const outcome = await pipeline.propose(command);
     if (!outcome.ok) throw outcome.error;
@@ -138,10 +136,12 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
       const username = checked.username(call.request.username);
       const password = checked.password(call.request.password);
       const taken = findAccount(pipeline.state, username);
-      // A retried Register (same chat-request-id, R21) finds its own account: with the right
-      // password it is proposed again, and apply returns the first outcome with a new session.
+      // A retried Register (its chat-request-id already applied, R21) finds its own account: with
+      // the right password it is proposed again, and apply returns the first outcome with a new
+      // session. Only then is the password checked, or Register would test passwords unthrottled.
       const wanted = (): boolean => !call.cancelled;
-      const retry = taken && hasRequestId(call) && (await verifyPassword(password, taken.passwordHash, wanted));
+      const retry = taken && isKnownRequest(pipeline.state, id)
+        && (await verifyPassword(password, taken.passwordHash, wanted));
       if (taken && !retry) fail("already-exists", `username "${username}" is taken`);
       const passwordHash = taken ? taken.passwordHash : await hashPassword(password, wanted);
       serving();
@@ -159,10 +159,11 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
       const password = checked.password(call.request.password);
       const keys = { username, peer: peerHost(call.getPeer()) };
       throttled(keys);
+      // Counted as failed until the password checks out, so guesses sent at once all count.
+      logins.failed(keys, Date.now());
       const account = findAccount(pipeline.state, username);
-      if (!account || !(await verifyPassword(password, account.passwordHash, () => !call.cancelled))) {
-        logins.failed(keys, Date.now());
-        if (!account) fail("not-found", `unknown user "${username}"`);
+      if (!account) fail("not-found", `unknown user "${username}"`);
+      if (!(await verifyPassword(password, account.passwordHash, () => !call.cancelled))) {
         fail("unauthenticated", "wrong password");
       }
       logins.succeeded(keys);

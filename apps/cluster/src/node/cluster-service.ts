@@ -1,7 +1,10 @@
 // ClusterService: what this node knows of the cluster, now and at every change. No auth.
+import { createHash, timingSafeEqual } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { ClusterService, ClusterStatusSchema, type ClusterStatus, type ServiceImpl } from "@chat-tui/proto";
 import type { ClusterView, Pipeline } from "./pipeline.js";
+import { secretMetadataKey } from "./replica-transport.js";
 
 export function toClusterStatus(view: ClusterView): ClusterStatus {
   return create(ClusterStatusSchema, {
@@ -23,11 +26,23 @@ export function toClusterStatus(view: ClusterView): ClusterStatus {
 /** Coalesces bursts of changes (every commit changes the commit index) to one update per tick. */
 const watchIntervalMs = 100;
 
-export function clusterService(pipeline: Pipeline): ServiceImpl<typeof ClusterService.method> {
+/**
+ * `secret`: the cluster secret. A digest hashes the whole state on the event loop, so only a
+ * caller that holds the secret (a checker run by the operator) may ask for one.
+ */
+export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<typeof ClusterService.method> {
+  const expected = createHash("sha256").update(secret).digest();
   return {
     getStatus(call, callback) {
       const status = toClusterStatus(pipeline.cluster());
       if (call.request.withDigest) {
+        const offered = call.metadata.get(secretMetadataKey)[0];
+        const ok = typeof offered === "string"
+          && timingSafeEqual(createHash("sha256").update(offered).digest(), expected);
+        if (!ok) {
+          callback({ code: grpc.status.PERMISSION_DENIED, details: `with_digest needs the cluster secret (${secretMetadataKey})` });
+          return;
+        }
         const { appliedIndex, digest } = pipeline.stateDigest();
         status.appliedIndex = BigInt(appliedIndex);
         status.stateDigest = digest;

@@ -81,6 +81,7 @@ export class ReplicatedPipeline implements Pipeline {
   /** A primary serves clients once its barrier committed (a read through the core says so). */
   private ready = false;
   private appliedIndex: number;
+  private digest: { appliedIndex: number; digest: string } | undefined;
   private commitHint = 0;
   private hintWritten = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -171,7 +172,11 @@ export class ReplicatedPipeline implements Pipeline {
   }
 
   stateDigest(): { appliedIndex: number; digest: string } {
-    return { appliedIndex: this.appliedIndex, digest: stateDigest(this.state) };
+    // Reused while nothing new is applied: a checker polls it.
+    if (this.digest?.appliedIndex !== this.appliedIndex) {
+      this.digest = { appliedIndex: this.appliedIndex, digest: stateDigest(this.state) };
+    }
+    return this.digest;
   }
 
   cluster(): ClusterView {

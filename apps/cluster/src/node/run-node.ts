@@ -52,7 +52,7 @@ export async function runNode(options: NodeOptions): Promise<number> {
   const liveness = await startLivenessListener(self.host, self.livenessPort, log);
   const client = await startClientServer(self.host, self.port, {
     chat: chatService({ pipeline, subscriptions, log, limits: config.limits }),
-    cluster: clusterService(pipeline),
+    cluster: clusterService(pipeline, config.secret),
   }, credentials.clientServer);
   const serving = (on: boolean): void => {
     client.health.setStatus("", on ? "SERVING" : "NOT_SERVING");

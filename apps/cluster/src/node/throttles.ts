@@ -59,9 +59,15 @@ export class LoginThrottle {
     }
   }
 
-  /** A correct password: the username's count starts over (the peer's does not). */
+  /**
+   * A correct password: the username's count starts over; the peer's loses the failure that
+   * `failed` counted for this attempt before the password was checked (its others stay).
+   */
   succeeded(keys: LoginKeys): void {
     this.failures.delete(`user:${keys.username}`);
+    const peer = this.failures.get(`peer:${keys.peer}`);
+    if (peer && peer.count > 1) this.failures.set(`peer:${keys.peer}`, { ...peer, count: peer.count - 1 });
+    else if (peer) this.failures.delete(`peer:${keys.peer}`);
   }
 
   private waitFor(key: string, free: number, nowMs: number): number {
