@@ -239,7 +239,8 @@ function checkReplicas(records: readonly HistoryRecord[], c: Collector): void {
 /** Longest stretch with no ack, from the first invoke to the heal (or the last record). */
 function availabilityGap(records: readonly HistoryRecord[], sends: Send[]): number {
   if (sends.length === 0) return 0;
-  const start = Math.min(...sends.map((s) => s.invokeT));
+  // A reduce, not Math.min(...): a spread of more than ~125k sends overflows the stack.
+  const start = sends.reduce((min, s) => Math.min(min, s.invokeT), Infinity);
   const heal = records.find((r) => r.kind === "heal")?.t ?? records.at(-1)!.t;
   const acks = sends.filter((s) => s.outcome === "ok" && s.doneT <= heal).map((s) => s.doneT).sort((a, b) => a - b);
   let gap = 0;

@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   const clusterList = clusterAddresses(values.cluster);
   let client: Awaited<ReturnType<typeof createClient>>;
   try {
-    client = await createClient(clusterList, values["tls-ca"] ?? (process.env.CHAT_TLS_CA || undefined));
+    client = await createClient(clusterList, values["tls-ca"]); // the SDK falls back on CHAT_TLS_CA
   } catch (err) {
     console.error(`chat-tui: ${(err as Error).message}`);
     return 1;

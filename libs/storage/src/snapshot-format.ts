@@ -39,11 +39,7 @@ function headerRecord(h: SnapshotHeader): object {
   };
 }
 
-export function headerLine(h: SnapshotHeader): string {
-  return `${JSON.stringify(headerRecord(h))}\n`;
-}
-
-/** `headerLine(h)` in pieces (json-pieces.ts), for a writer that yields between them. */
+/** The header line in pieces (json-pieces.ts), for a writer that yields between them. */
 export function* headerLinePieces(h: SnapshotHeader): Generator<string> {
   yield* jsonPieces(headerRecord(h));
   yield "\n";

@@ -23,10 +23,11 @@ async function withSlot<T>(work: () => Promise<T>, wanted: StillWanted): Promise
   if (running >= scryptConcurrencyMax) {
     if (waiting.length >= scryptQueueMax) throw chatError("resource-exhausted", "too many logins at once; retry");
     await new Promise<void>((resolve) => waiting.push(resolve));
-  }
-  if (!wanted()) {
-    waiting.shift()?.();
-    throw new CallerGoneError();
+    // Woken with the slot of a finished job: pass it on rather than hash for nobody.
+    if (!wanted()) {
+      waiting.shift()?.();
+      throw new CallerGoneError();
+    }
   }
   running++;
   try {
