@@ -26,6 +26,7 @@ describe("MetaStore", () => {
           epoch: 0,
           votedFor: {},
           commitHint: 0,
+          hardState: true,
         },
       );
       assert.equal((await fs.stat(dir)).mode & 0o777, 0o700);
@@ -89,12 +90,21 @@ describe("MetaStore", () => {
       const storageId = meta.data.storageId;
       await meta.close();
       const file = path.join(dir, "meta.json");
-      const written = JSON.parse(await fs.readFile(file, "utf8"));
+      const { hardState: _made, ...written } = JSON.parse(await fs.readFile(file, "utf8"));
       const old = { ...written, epoch: 7, votedFor: { "7": 1 }, commitHint: 9 };
       await fs.writeFile(file, JSON.stringify(old));
       await fs.rm(path.join(dir, "hardstate"));
       const again = await MetaStore.open(dir, init);
-      assert.deepEqual({ ...again.data }, { ...old, storageId });
+      assert.deepEqual({ ...again.data }, { ...old, storageId, hardState: true });
       await again.close();
+    }));
+
+  it("refuses to start when hardstate is lost after it was made (its votes would come back)", () =>
+    withTempDir(async (dir) => {
+      const meta = await MetaStore.open(dir, init);
+      await meta.update({ epoch: 3, votedFor: { "3": 1 } });
+      await meta.close();
+      await fs.rm(path.join(dir, "hardstate"));
+      await assert.rejects(MetaStore.open(dir, init), /hardstate is missing .* votes are lost/);
     }));
 });

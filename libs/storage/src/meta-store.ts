@@ -7,6 +7,7 @@
 // from them). `update` resolves only when the new state is on disk, so a vote or an epoch
 // change can be announced after it (S1).
 import { randomUUID } from "node:crypto";
+import { access } from "node:fs/promises";
 import * as path from "node:path";
 import { Low } from "lowdb";
 import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
@@ -33,7 +34,8 @@ export interface MetaInit {
 /** `votedFor` entries are merged in: a vote, once cast in an epoch, cannot change. */
 export type MetaPatch = Partial<Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">>;
 
-type MutableMeta = { -readonly [K in keyof NodeMeta]: NodeMeta[K] };
+/** `hardState`: set once `hardstate` exists; from then on meta.json's votes are stale. */
+type MutableMeta = { -readonly [K in keyof NodeMeta]: NodeMeta[K] } & { hardState?: true };
 type HardState = Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">;
 
 export class MetaStore {
@@ -63,11 +65,18 @@ export class MetaStore {
     else checkMeta(existing, init, file);
     const data = existing ?? fresh;
     const hardFile = path.join(dataDir, "hardstate");
+    // Rebuilding a lost `hardstate` from meta.json would bring back older votes (a second
+    // vote in an epoch): only a data dir from before `hardstate` may start from meta.json.
+    if (existing?.hardState === true && !(await fileExists(hardFile))) {
+      throw new Error(`${hardFile} is missing (${file} says it was made): the node's votes are lost; `
+        + "refusing to start (S4: repair this data dir from the peers)");
+    }
     const hard = await HardStateFile.open<HardState>(hardFile, io, () => ({
       epoch: data.epoch, votedFor: data.votedFor, commitHint: data.commitHint,
     }));
     checkHardState(hard.state, hardFile);
-    db.data = { ...data, ...hard.state };
+    db.data = { ...data, ...hard.state, hardState: true };
+    if (existing?.hardState !== true) await db.write(); // once: `hardstate` now exists
     return new MetaStore(db, hard, created);
   }
 
@@ -139,5 +148,14 @@ function checkMeta(meta: MutableMeta, init: MetaInit, file: string): void {
       `${file} belongs to cluster ${meta.clusterId} node ${meta.nodeId}, ` +
         `not cluster ${init.clusterId} node ${init.nodeId}`,
     );
+  }
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
   }
 }
