@@ -21,7 +21,7 @@ import type { NodeAddress } from "../config.js";
 import { replicaMessageBytesMax } from "../limits.js";
 import type { Logger } from "../logger.js";
 import { bind } from "./servers.js";
-import { nodeCredentials, type NodeCredentials } from "./tls.js";
+import type { NodeCredentials } from "./tls.js";
 
 export const secretMetadataKey = "chat-cluster-secret";
 export type Channel = "control" | "data";
@@ -115,6 +115,8 @@ export interface TransportOptions {
   onMessage(from: number, payload: Buffer): void;
   /** A stream to or from `peer` broke (its process may be gone): a hint to probe it now. */
   onPeerLost(peer: number): void;
+  /** The node's TLS credentials (read once at start-up, tls.ts). */
+  credentials: NodeCredentials;
 }
 
 export class ReplicaTransport {
@@ -132,7 +134,7 @@ export class ReplicaTransport {
 
   constructor(private readonly options: TransportOptions) {
     this.secretDigest = digest(options.secret);
-    this.credentials = nodeCredentials(options.self.tls);
+    this.credentials = options.credentials;
     for (const peer of options.peers) {
       for (const channel of ["control", "data"] as const) {
         this.links.set(`${peer.id}/${channel}`,

@@ -19,6 +19,7 @@ import {
 } from "@chat-tui/replication";
 import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
 import { stateDigest } from "@chat-tui/chat-state";
+import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
@@ -95,6 +96,7 @@ export class ReplicatedPipeline implements Pipeline {
     private readonly self: NodeAddress,
     private readonly storage: NodeStorage,
     private readonly log: Logger,
+    credentials: NodeCredentials,
   ) {
     const recovered = storage.recovered;
     if (!recovered) throw new Error("storage was already handed to a pipeline");
@@ -128,6 +130,7 @@ export class ReplicatedPipeline implements Pipeline {
       self,
       peers: config.nodes.filter((n) => n.id !== self.id),
       secret: config.secret,
+      credentials,
       log,
       onMessage: (from, payload) => this.onPeerMessage(from, payload),
       onPeerLost: (peer) => this.onPeerLost(peer),

@@ -44,7 +44,7 @@ export async function runNode(options: NodeOptions): Promise<number> {
   if (config.nodes.length === 1) {
     pipeline = new SingleNodePipeline(storage, { id: self.id, address: self.address }, log);
   } else {
-    const replicated = new ReplicatedPipeline(config, self, storage, log);
+    const replicated = new ReplicatedPipeline(config, self, storage, log, credentials);
     await replicated.start();
     pipeline = replicated;
   }
