@@ -23,12 +23,16 @@ export async function registerOrLogin(client: ChatClient, name: string, password
   }
 }
 
+/** How the SDK sends: pipelined on one SendMessages stream (its default) or one call each. */
+export type SendPath = "stream" | "unary";
+
 /**
  * Senders and one recipient. The node limits each user's send rate (sendsPerUserPerSec), so
  * load above it is spread round-robin over several senders, each its own client.
  */
 export interface Pair {
   to: string;
+  path: SendPath;
   /** One send from the next sender in turn. */
   send(text: string): Promise<unknown>;
   close(): void;
@@ -40,11 +44,16 @@ export function sendersFor(ratePerSecMax: number): number {
 }
 
 /** Registers `senders` senders and a recipient with unique names. */
-export async function registerPair(cluster: string[], tag: string, options: { attemptTimeoutMs?: number; senders?: number } = {}):
-  Promise<Pair> {
+export async function registerPair(
+  cluster: string[],
+  tag: string,
+  options: { attemptTimeoutMs?: number; senders?: number; path?: SendPath } = {},
+): Promise<Pair> {
   const suffix = randomBytes(3).toString("hex");
-  const { attemptTimeoutMs, senders: count = 1 } = options;
-  const connectOptions = { cluster, deadlineMs: 60_000, ...(attemptTimeoutMs ? { attemptTimeoutMs } : {}) };
+  const { attemptTimeoutMs, senders: count = 1, path = "stream" } = options;
+  const connectOptions = {
+    cluster, deadlineMs: 60_000, sendStream: path === "stream", ...(attemptTimeoutMs ? { attemptTimeoutMs } : {}),
+  };
   const recipient = connect(connectOptions);
   await registerOrLogin(recipient, `${tag}-r-${suffix}`, "bench-password");
   const to = recipient.username!;
@@ -57,6 +66,7 @@ export async function registerPair(cluster: string[], tag: string, options: { at
   let next = 0;
   return {
     to,
+    path,
     send: (text) => senders[next++ % senders.length]!.send(to, text),
     close: () => senders.forEach((s) => s.close()),
   };
@@ -64,6 +74,7 @@ export async function registerPair(cluster: string[], tag: string, options: { at
 
 export interface LevelResult {
   inFlight: number;
+  path: SendPath;
   durationMs: number;
   acked: number;
   failed: number;
@@ -75,9 +86,9 @@ export interface LevelResult {
 
 let counter = 0;
 
-function summarize(inFlight: number, latencies: number[], failed: number, elapsedMs: number): LevelResult {
+function summarize(pair: Pair, inFlight: number, latencies: number[], failed: number, elapsedMs: number): LevelResult {
   return {
-    inFlight, durationMs: elapsedMs, acked: latencies.length, failed,
+    inFlight, path: pair.path, durationMs: elapsedMs, acked: latencies.length, failed,
     sendsPerSec: latencies.length / (elapsedMs / 1000),
     p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), p999Ms: quantile(latencies, 0.999),
   };
@@ -100,7 +111,7 @@ export async function closedLoop(pair: Pair, inFlight: number, durationMs: numbe
       }
     }
   }));
-  return summarize(inFlight, latencies, failed, performance.now() - start);
+  return summarize(pair, inFlight, latencies, failed, performance.now() - start);
 }
 
 /** Starts sends at `ratePerSec` (open loop, at most `outstandingMax` at once) for `durationMs`. */
@@ -126,7 +137,7 @@ export async function openLoop(pair: Pair, ratePerSec: number, durationMs: numbe
     await sleep(1);
   }
   await Promise.all(pending);
-  return { ...summarize(outstanding, latencies, failed, performance.now() - start), ratePerSec };
+  return { ...summarize(pair, outstanding, latencies, failed, performance.now() - start), ratePerSec };
 }
 
 /** A background closed loop that records the time of every ack, for failover trials. */

@@ -94,6 +94,8 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     o.log(`converged in ${Math.round(convergeMs)} ms at last index ${selves[0]!.lastIndex}`);
     await finalReads(actors, h);
     await catchUp(actors, h, 20_000);
+    // A starved node may step down (R8) while the checks above run: converge again first.
+    await cluster.waitConverged(60_000);
     const digests = await convergedDigests(cluster);
     for (const id of cluster.ids) {
       const s = await cluster.self(id, 2_000);

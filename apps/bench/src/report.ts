@@ -21,17 +21,18 @@ export function renderReport(r: BenchReport): string {
   out.push("");
   const echo = r.floors.grpcEcho.reqPerSec;
   const fsync = r.floors.fsync.fsyncsPerSecMax;
-  const rows = [["in flight", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync"]];
+  const rows = [["in flight", "path", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync"]];
   for (const l of r.levels) {
-    rows.push([String(l.inFlight), int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms), ms(l.p999Ms), String(l.acked),
+    rows.push([String(l.inFlight), l.path, int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms), ms(l.p999Ms), String(l.acked),
       String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2)]);
   }
   if (r.halfLoad) {
     const h = r.halfLoad;
-    rows.push([`open ${int(h.ratePerSec)}/s`, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
+    rows.push([`open ${int(h.ratePerSec)}/s`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
       String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2)]);
   }
-  out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing)");
+  out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing; stream = the SDK's pipelined SendMessages, " +
+    "unary = one SendMessage call each)");
   out.push(table(rows));
   if (r.failover) {
     const f = r.failover;

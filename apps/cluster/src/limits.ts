@@ -40,3 +40,5 @@ export const sendBurstPerUser = 1_000;
 export const throttleKeysMax = 100_000;
 /** Open Subscribe streams on one client connection. */
 export const streamsPerConnectionMax = 64;
+/** Sends of one SendMessages stream in flight before the node stops reading it (flow control). */
+export const sendStreamPendingMax = 1_024;

@@ -53,6 +53,13 @@ export class PlainClient {
     }).Subscribe({ after_seq: afterSeq }, this.metadata());
   }
 
+  /** A SendMessages stream (requests: `{ref, send: {to, text, client_msg_id}, request_id}`). */
+  sendStream(): grpc.ClientDuplexStream<Plain, Plain> {
+    return (this.chat as unknown as {
+      SendMessages(md: grpc.Metadata): grpc.ClientDuplexStream<Plain, Plain>;
+    }).SendMessages(this.metadata());
+  }
+
   close(): void {
     this.chat.close();
     this.cluster.close();
@@ -85,6 +92,30 @@ export function collectMessages(stream: grpc.ClientReadableStream<Plain>, count:
       clearTimeout(timer);
       if (got.length < count) reject(err);
     });
+  });
+}
+
+/** Writes `requests` on a SendMessages stream, collects the answers by ref and the final status. */
+export function streamSends(
+  stream: grpc.ClientDuplexStream<Plain, Plain>,
+  requests: Plain[],
+  { end = true, timeoutMs = 10_000 } = {},
+): Promise<{ answers: Map<number, Plain>; status: grpc.StatusObject | undefined }> {
+  return new Promise((resolve, reject) => {
+    const answers = new Map<number, Plain>();
+    const timer = setTimeout(() => reject(new Error(`${answers.size}/${requests.length} answers`)), timeoutMs);
+    const done = (status: grpc.StatusObject | undefined): void => {
+      clearTimeout(timer);
+      resolve({ answers, status });
+    };
+    stream.on("data", (answer: Plain) => {
+      answers.set(answer.ref as number, answer);
+      if (!end && answers.size === requests.length) done(undefined);
+    });
+    stream.on("error", () => undefined);
+    stream.on("status", (status: grpc.StatusObject) => done(status));
+    for (const request of requests) stream.write(request);
+    if (end) stream.end();
   });
 }
 

@@ -21,7 +21,7 @@ test("the package exports exactly its API", () => {
 
 test("the exported types keep their shapes", () => {
   const options: Required<ConnectOptions> = {
-    cluster: ["h:1"], deadlineMs: 1, attemptTimeoutMs: 1, tlsCa: "ca.pem",
+    cluster: ["h:1"], deadlineMs: 1, attemptTimeoutMs: 1, tlsCa: "ca.pem", sendStream: true,
   };
   const message: Message = { seq: 1, id: "", from: "", to: "", text: "", sentAtMs: 0, clientMsgId: "" };
   const session: Session = { username: "a", unread: [{ peer: "b", count: 1 }] };

@@ -88,7 +88,7 @@ export async function callWithRetry<Res>(
  * out the rest of the backoff would only add to the failover gap. Only a change during the
  * wait counts, so two nodes naming each other still back off.
  */
-function backoffUnlessRebound(router: Router, waitMs: number, failed: string): Promise<void> {
+export function backoffUnlessRebound(router: Router, waitMs: number, failed: string): Promise<void> {
   const before = router.view.primary();
   return new Promise((resolve) => {
     const off = router.view.onChange(() => {

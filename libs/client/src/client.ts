@@ -38,6 +38,7 @@ import { ChatError, closedError } from "./errors.js";
 import { EventStream } from "./events.js";
 import { attemptTimeoutMsDefault, authAttemptTimeoutMs, callDeadlineMsDefault } from "./limits.js";
 import { Router } from "./router.js";
+import { SendPipe, SendPipeUnsupported } from "./send-pipe.js";
 
 export interface ConnectOptions {
   /** "h:p,h:p" or a list; default process.env.CHAT_CLUSTER, else 127.0.0.1:50051-50053. */
@@ -51,6 +52,11 @@ export interface ConnectOptions {
    * Default process.env.CHAT_TLS_CA (a path), else plain text.
    */
   tlsCa?: string | Buffer;
+  /**
+   * Pipeline the sends of a session on one SendMessages stream (default true): many sends in
+   * flight cost one stream, not one call each. false: one SendMessage call per send.
+   */
+  sendStream?: boolean;
 }
 
 export interface ChatClient {
@@ -91,6 +97,9 @@ class Client implements ChatClient {
   private readonly timing: CallTiming;
   private token: string | undefined;
   private user: string | undefined;
+  private readonly sendStream: boolean;
+  /** The session's send stream (when `sendStream`), made at login. */
+  private pipe: SendPipe | undefined;
 
   constructor(options: ConnectOptions) {
     const seeds = resolveClusterList(options.cluster);
@@ -101,6 +110,7 @@ class Client implements ChatClient {
     const { credentials, ca } = channelCredentials(options.tlsCa);
     this.router = new Router(seeds, this.timing.attemptTimeoutMs, credentials, ca);
     this.router.start();
+    this.sendStream = options.sendStream ?? true;
   }
 
   get username(): string | undefined {
@@ -158,6 +168,13 @@ class Client implements ChatClient {
     // Generated once per message: every retry of this send carries the same key (R21).
     const clientMsgId = options.clientMsgId ?? randomUUID();
     const request = create(SendMessageRequestSchema, { to, text, clientMsgId });
+    if (this.pipe?.supported && !this.router.signal.aborted) {
+      try {
+        return toMessage(await this.pipe.send(request));
+      } catch (err) {
+        if (!(err instanceof SendPipeUnsupported)) throw err;
+      }
+    }
     const response = await this.call<SendMessageResponse>(
       "sendMessage", to, this.metadata(true, true),
       (stub, md, opts, cb) => stub.sendMessage(request, md, opts, cb));
@@ -212,6 +229,7 @@ class Client implements ChatClient {
   }
 
   close(): void {
+    this.pipe?.close();
     this.router.close();
   }
 
@@ -247,12 +265,16 @@ class Client implements ChatClient {
   }
 
   private adoptSession(response: AuthResponse): Session {
+    this.forgetSession();
     this.token = response.token;
     this.user = response.username;
+    if (this.sendStream) this.pipe = new SendPipe(this.router, this.timing, response.token);
     return toSession(response);
   }
 
   private forgetSession(): void {
+    this.pipe?.close(new ChatError("unauthenticated", "the session ended before the message was sent"));
+    this.pipe = undefined;
     this.token = undefined;
     this.user = undefined;
   }

@@ -55,3 +55,5 @@ export const channelOptions = {
 } as const;
 /** Attempt deadline of Register and Login, which wait for a scrypt hash on the node. */
 export const authAttemptTimeoutMs = 5_000;
+/** How often a send pipe checks its sends' deadlines and whether its stream went silent. */
+export const sendPipeSweepMs = 100;

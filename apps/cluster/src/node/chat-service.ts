@@ -12,6 +12,8 @@ import {
   LogoutResponseSchema,
   MarkReadResponseSchema,
   SendMessageResponseSchema,
+  type Message as WireMessage,
+  type SendMessageRequest,
   type ServiceImpl,
 } from "@chat-tui/proto";
 import {
@@ -32,10 +34,14 @@ import { safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
 import { checked } from "./validated.js";
 import type { LimitOverrides } from "../config.js";
 import type { Subscriptions } from "./subscriptions.js";
+import { serveSendStream } from "./send-stream.js";
 import { LoginThrottle, peerHost, SendRateLimiter, type LoginKeys } from "./throttles.js";
 import type { Logger } from "../logger.js";
 
-type Call = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type Call =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
+  | grpc.ServerDuplexStream<unknown, unknown>;
 
 export interface ChatServiceDeps {
   pipeline: Pipeline;
@@ -69,9 +75,14 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }
   };
 
-  const trailer = (): grpc.Metadata => {
+  const epochMetadata = (): grpc.Metadata => {
     const md = new grpc.Metadata();
     md.set("chat-epoch", String(pipeline.epoch()));
+    return md;
+  };
+
+  const trailer = (): grpc.Metadata => {
+    const md = epochMetadata();
     md.set("chat-commit-index", String(pipeline.commitIndex()));
     return md;
   };
@@ -107,13 +118,32 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
   };
 
   /** For a mutating call: a retry of an applied request skips the checks and is replayed. */
-  const mutatingCaller = (call: Call, id: string): { tokenHash: string; username?: string } =>
-    isKnownRequest(pipeline.state, id) ? { tokenHash: tokenHashOf(call) } : caller(call);
+  const mutatingCaller = (call: Call, id: string): string =>
+    isKnownRequest(pipeline.state, id) ? tokenHashOf(call) : caller(call).tokenHash;
 
   /** Per-user send rate. */
   const limitSendRate = (username: string): void => {
     const waitMs = sends.take(username, Date.now());
     if (waitMs > 0) fail("resource-exhausted", `more than ${sends.ratePerSec} messages/s; wait ${waitMs} ms`);
+  };
+
+  /** One send (SendMessage or an item of SendMessages); a retry of an applied request is
+   *  replayed without the checks, and only a first attempt counts against the send rate. */
+  const sendOne = async (tokenHash: string, id: string, request: SendMessageRequest): Promise<WireMessage> => {
+    if (!isKnownRequest(pipeline.state, id)) {
+      const who = authenticate(pipeline.state, tokenHash, pipeline.logTimeNow());
+      if ("kind" in who) throw who;
+      limitSendRate(who.username);
+    }
+    const { to, text } = request;
+    const clientMsgId = request.clientMsgId === "" ? randomUUID() : request.clientMsgId;
+    checked.clientMsgId(clientMsgId);
+    checked.text(text);
+    const { message } = await commit({
+      kind: "send", requestId: id, tokenHash, to: checked.username(to), text, clientMsgId,
+      messageId: randomUUID(), sentAtMs: Date.now(),
+    });
+    return toWireMessage(message);
   };
 
   /** The client's `chat-request-id` (kept across its retries, R21), or a fresh one. */
@@ -179,7 +209,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     logout: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = mutatingCaller(call, id);
+      const tokenHash = mutatingCaller(call, id);
       await commit({ kind: "logout", requestId: id, tokenHash });
       return create(LogoutResponseSchema);
     }),
@@ -187,7 +217,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     deleteAccount: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = mutatingCaller(call, id);
+      const tokenHash = mutatingCaller(call, id);
       const confirmUsername = call.request.confirmUsername.trim().toLowerCase();
       await commit({ kind: "delete-account", requestId: id, tokenHash, confirmUsername });
       return create(DeleteAccountResponseSchema);
@@ -206,20 +236,28 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
 
     sendMessage: unary(async (call) => {
       serving();
-      const id = requestId(call);
-      const { tokenHash, username } = mutatingCaller(call, id);
-      // A retry of an applied request is no new message: only a first attempt is counted.
-      if (username !== undefined) limitSendRate(username);
-      const { to, text } = call.request;
-      const clientMsgId = call.request.clientMsgId === "" ? randomUUID() : call.request.clientMsgId;
-      checked.clientMsgId(clientMsgId);
-      checked.text(text);
-      const { message } = await commit({
-        kind: "send", requestId: id, tokenHash, to: checked.username(to), text, clientMsgId,
-        messageId: randomUUID(), sentAtMs: Date.now(),
-      });
-      return create(SendMessageResponseSchema, { message: toWireMessage(message) });
+      const message = await sendOne(tokenHashOf(call), requestId(call), call.request);
+      return create(SendMessageResponseSchema, { message });
     }),
+
+    sendMessages(call) {
+      try {
+        serving();
+        const tokenHash = tokenHashOf(call);
+        call.sendMetadata(epochMetadata());
+        serveSendStream(call, {
+          pipeline,
+          log,
+          send: (request) => {
+            const id = request.requestId === "" ? randomUUID() : checked.requestId(request.requestId);
+            if (!request.send) throw invalidArgumentError("a send without its message");
+            return sendOne(tokenHash, id, request.send);
+          },
+        });
+      } catch (err) {
+        call.emit("error", toStatus(err, (e) => log.error({ err: e }, "send stream failed")));
+      }
+    },
 
     history: unary(async (call) => {
       serving();
@@ -237,7 +275,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     markRead: unary(async (call) => {
       serving();
       const id = requestId(call);
-      const { tokenHash } = mutatingCaller(call, id);
+      const tokenHash = mutatingCaller(call, id);
       const upToSeq = safeNumber(call.request.upToSeq);
       if (upToSeq === undefined) throw invalidArgumentError("up_to_seq is out of range");
       await commit({

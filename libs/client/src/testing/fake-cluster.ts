@@ -18,7 +18,10 @@ import {
   MarkReadResponseSchema,
   MessageSchema,
   SendMessageResponseSchema,
+  SendMessagesResponseSchema,
   addService,
+  type SendMessagesRequest,
+  type SendMessagesResponse,
   type ClusterStatus,
   type Event,
   type Message,
@@ -37,6 +40,8 @@ interface Stream {
   user: string;
   cursor: number;
 }
+
+type SendStream = grpc.ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>;
 
 interface Node {
   port: number;
@@ -63,6 +68,8 @@ export class FakeCluster {
   replayOverlap = 0;
   /** WatchCluster streams get no updates after their first status (GetStatus still answers). */
   quietWatch = false;
+  /** Nodes answer SendMessages with UNIMPLEMENTED (an older server). */
+  noSendStream = false;
   readonly messages: Message[] = [];
   /** Every mutating call as received: method, `chat-request-id` and (sends) `client_msg_id`. */
   readonly mutations: { node: number; method: string; requestId: string; clientMsgId?: string }[] = [];
@@ -72,6 +79,7 @@ export class FakeCluster {
   private readonly outcomes = new Map<string, Outcome>();
   private readonly sent = new Map<string, Message>();
   private readonly streams = new Set<Stream>();
+  private readonly sendStreams = new Set<{ node: number; call: SendStream }>();
   private readonly heartbeat: NodeJS.Timeout;
   private tokens = 0;
 
@@ -123,6 +131,7 @@ export class FakeCluster {
     node.held = [];
     node.watchers.clear();
     for (const s of this.streams) if (s.node === i) this.streams.delete(s);
+    for (const s of this.sendStreams) if (s.node === i) this.sendStreams.delete(s);
     this.broadcastStatus();
   }
 
@@ -144,6 +153,11 @@ export class FakeCluster {
     for (const s of [...this.streams]) {
       if (s.node === i || this.nodes[s.node]!.silent) continue; // a stopped process says nothing
       this.streams.delete(s);
+      s.call.emit("error", this.notPrimary());
+    }
+    for (const s of [...this.sendStreams]) {
+      if (s.node === i || this.nodes[s.node]!.silent) continue;
+      this.sendStreams.delete(s);
       s.call.emit("error", this.notPrimary());
     }
     this.broadcastStatus();
@@ -214,7 +228,8 @@ export class FakeCluster {
           return callback({ code: grpc.status.UNAVAILABLE, details: "stale", metadata: md });
         }
         if (this.primary !== i) return callback(this.notPrimary());
-        const outcome = this.run(call, mutating, body);
+        const requestId = String(call.metadata.get("chat-request-id")[0] ?? "");
+        const outcome = this.run(requestId, mutating, () => body(call));
         if (mutating && this.failRepliesAfterCommit > 0) {
           this.failRepliesAfterCommit -= 1;
           return callback(fault(grpc.status.UNAVAILABLE, "stepped down before replying"));
@@ -228,25 +243,73 @@ export class FakeCluster {
   }
 
   /** Applies `body` once per `chat-request-id` (a repeat returns the stored outcome). */
-  private run<Req, Res>(
-    call: grpc.ServerUnaryCall<Req, Res>,
-    mutating: boolean,
-    body: (call: grpc.ServerUnaryCall<Req, Res>) => Res,
-  ): Outcome {
-    const requestId = String(call.metadata.get("chat-request-id")[0] ?? "");
+  private run<Res>(requestId: string, mutating: boolean, body: () => Res): Outcome {
     if (mutating && requestId) {
       const stored = this.outcomes.get(requestId);
       if (stored) return stored;
     }
     let outcome: Outcome;
     try {
-      outcome = { ok: true, value: body(call) };
+      outcome = { ok: true, value: body() };
     } catch (err) {
       if (err instanceof Error) throw err;
       outcome = { ok: false, fault: err as Fault };
     }
     if (mutating && requestId) this.outcomes.set(requestId, outcome);
     return outcome;
+  }
+
+  /** SendMessages on node i: the same switches as a unary call, per stream and per send. */
+  private sendStream(i: number, call: SendStream): void {
+    const node = this.nodes[i]!;
+    const entry = { node: i, call };
+    let user: string | undefined;
+    this.count(i, "sendMessages");
+    const open = (): void => {
+      if (!node.server) return;
+      if (this.noSendStream) {
+        return void call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "unknown method" });
+      }
+      if (node.staleRedirect) {
+        const md = new grpc.Metadata();
+        md.set("chat-primary", node.staleRedirect.to);
+        md.set("chat-epoch", String(node.staleRedirect.epoch));
+        return void call.emit("error", { code: grpc.status.UNAVAILABLE, details: "stale", metadata: md });
+      }
+      if (this.primary !== i) return void call.emit("error", this.notPrimary());
+      try {
+        user = this.auth(call);
+      } catch (err) {
+        return void call.emit("error", err);
+      }
+      call.sendMetadata(this.trailer());
+      this.sendStreams.add(entry);
+    };
+    call.on("data", (request: SendMessagesRequest) => {
+      this.count(i, "sendMessage");
+      const clientMsgId = request.send?.clientMsgId ?? "";
+      this.mutations.push({ node: i, method: "sendMessage", requestId: request.requestId, clientMsgId });
+      const answer = (): void => {
+        if (!node.server || user === undefined || !this.sendStreams.has(entry)) return;
+        const from = user;
+        const { to = "", text = "" } = request.send ?? {};
+        const outcome = this.run(request.requestId, true, () => this.send(from, to, text, clientMsgId));
+        if (this.failRepliesAfterCommit > 0) {
+          this.failRepliesAfterCommit -= 1;
+          this.sendStreams.delete(entry);
+          return void call.emit("error", fault(grpc.status.UNAVAILABLE, "stepped down before replying"));
+        }
+        call.write(create(SendMessagesResponseSchema, outcome.ok
+          ? { ref: request.ref, message: outcome.value as Message }
+          : { ref: request.ref, error: { code: outcome.fault.code, message: outcome.fault.details } }));
+      };
+      if (node.silent) node.held.push(answer);
+      else answer();
+    });
+    call.on("cancelled", () => this.sendStreams.delete(entry));
+    call.on("error", () => this.sendStreams.delete(entry));
+    if (node.silent) node.held.push(open);
+    else open();
   }
 
   private login(username: string): unknown {
@@ -308,6 +371,7 @@ export class FakeCluster {
         this.auth(call);
         return create(MarkReadResponseSchema);
       }),
+      sendMessages: (call) => this.sendStream(i, call),
       subscribe: (call) => this.subscribe(i, call),
     };
   }

@@ -1,0 +1,102 @@
+// SendMessages: many sends pipelined on one stream. Each request becomes one proposal as soon
+// as it is decoded (so a stream's sends keep their order in the log and share group commits
+// with everything else of that turn) and is answered by exactly one response with its `ref`.
+// A send that fails on its own is answered with `error` and the stream goes on; when the node
+// stops being the primary the stream ends with UNAVAILABLE and `chat-primary`, and the client
+// retries what was not answered (same request ids, R21).
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  isUndecodable,
+  SendMessagesResponseSchema,
+  type Message as WireMessage,
+  type SendMessagesRequest,
+  type SendMessagesResponse,
+} from "@chat-tui/proto";
+import { isChatError } from "@chat-tui/chat-state";
+import type { Pipeline } from "./pipeline.js";
+import { chatErrorStatus, NotServingError, notServingStatus } from "./errors.js";
+import type { Logger } from "../logger.js";
+import { sendStreamPendingMax } from "../limits.js";
+
+type Stream = grpc.ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>;
+
+export interface SendStreamDeps {
+  pipeline: Pipeline;
+  log: Logger;
+  /** One send: throws a ChatError (answered on the stream) or NotServingError (ends it). */
+  send(request: SendMessagesRequest): Promise<WireMessage>;
+}
+
+export function serveSendStream(call: Stream, { pipeline, log, send }: SendStreamDeps): void {
+  let pending = 0;
+  let paused = false;
+  let inputEnded = false;
+  let finished = false;
+
+  const finish = (status?: Partial<grpc.StatusObject>): void => {
+    if (finished) return;
+    finished = true;
+    offServing();
+    if (status) call.emit("error", status);
+    else call.end();
+  };
+  const offServing = pipeline.on("servingChanged", (serving) => {
+    if (!serving) finish(notServingStatus(pipeline.notServing() ?? new NotServingError("node is shutting down", undefined)));
+  });
+
+  const settled = (response: SendMessagesResponse | undefined): void => {
+    pending -= 1;
+    if (finished) return;
+    if (response) call.write(response);
+    if (paused && pending <= sendStreamPendingMax / 2) {
+      paused = false;
+      call.resume();
+    }
+    if (inputEnded && pending === 0) finish();
+  };
+
+  call.on("data", (request: SendMessagesRequest) => {
+    if (finished) return;
+    if (isUndecodable(request)) {
+      finish({ code: grpc.status.INVALID_ARGUMENT, details: "a request is not valid protobuf (a string field with invalid UTF-8?)" });
+      return;
+    }
+    const ref = request.ref;
+    pending += 1;
+    if (pending >= sendStreamPendingMax && !paused) {
+      // Flow control: stop reading until half the sends in flight are answered.
+      paused = true;
+      call.pause();
+    }
+    // `send` may throw before its first await (bad request, logged out): same path.
+    Promise.resolve().then(() => send(request)).then(
+      (message) => settled(create(SendMessagesResponseSchema, { ref, message })),
+      (err: unknown) => {
+        if (err instanceof NotServingError) {
+          finish(notServingStatus(err));
+          return settled(undefined);
+        }
+        let status: Partial<grpc.StatusObject>;
+        if (isChatError(err)) status = chatErrorStatus(err);
+        else {
+          log.error({ err }, "send on a stream failed");
+          status = { code: grpc.status.INTERNAL, details: "internal error; the node logged it" };
+        }
+        settled(create(SendMessagesResponseSchema, {
+          ref, error: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? "" },
+        }));
+      },
+    );
+  });
+  call.on("end", () => {
+    inputEnded = true;
+    if (pending === 0) finish();
+  });
+  const gone = (): void => {
+    finished = true;
+    offServing();
+  };
+  call.on("cancelled", gone);
+  call.on("error", gone);
+}
