@@ -20,6 +20,10 @@ Usage:
       tls/ beside the file) and add the TLS paths to cluster.json (multi-machine TLS).
   chat-cluster node --id N --config cluster.json [--data-dir DIR]
       Run one node in the foreground (one per machine for a multi-machine cluster).
+  chat-cluster recover --unclean --from N [--config cluster.json] [--data-dir .chat-data] [--tls-ca FILE]
+      After all nodes failed, recovery waits for every member of the last view. When one will
+      never come back (disk or machine lost), let node N stand without it for the next minute.
+      MAY LOSE ACKNOWLEDGED MESSAGES (those only the missing member held).
 
 Options:
   -h, --help       show this help
@@ -42,6 +46,8 @@ const commands = {
     "tls-ca": { type: "string" } },
   certs: { "config": { type: "string" }, "out": { type: "string" } },
   node: { "id": { type: "string" }, "config": { type: "string" }, "data-dir": { type: "string" } },
+  recover: { "unclean": { type: "boolean" }, "from": { type: "string" }, "config": { type: "string" },
+    "data-dir": { type: "string" }, "tls-ca": { type: "string" } },
 } satisfies Record<string, ParseArgsConfig["options"]>;
 
 type Command = keyof typeof commands;
@@ -127,6 +133,18 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
       if (v.config === undefined) throw new UsageError("--config cluster.json is required");
       const { certs } = await import("./launcher/certs-command.js");
       return certs({ configPath: v.config as string, outDir: v.out as string | undefined });
+    }
+    case "recover": {
+      if (v.unclean !== true) {
+        throw new UsageError("--unclean is required: the override may lose acknowledged messages");
+      }
+      const from = integer(v.from as string | undefined, "from", -1, 0, 63);
+      if (from < 0) throw new UsageError("--from N is required");
+      const { recover } = await import("./launcher/recover.js");
+      return recover({
+        from, configPath: v.config as string | undefined, dataDir,
+        tlsCa: (v["tls-ca"] as string | undefined) ?? process.env.CHAT_TLS_CA,
+      });
     }
     case "node": {
       if (v.config === undefined) throw new UsageError("--config cluster.json is required");

@@ -34,6 +34,12 @@ test("usage errors are one line on stderr and exit 2", () => {
   const tui = run("chat-tui", ["--colour"]);
   assert.equal(tui.status, 2);
   assert.equal(tui.stderr.trim().split("\n").length, 1);
+  const notUnclean = run("chat-cluster", ["recover", "--from", "0"]);
+  assert.equal(notUnclean.status, 2);
+  assert.match(notUnclean.stderr, /--unclean is required: the override may lose acknowledged messages/);
+  const noFile = run("chat-cluster", ["recover", "--unclean", "--from", "1", "--data-dir", "/nonexistent"]);
+  assert.equal(noFile.status, 1);
+  assert.match(noFile.stderr, /no cluster file at \/nonexistent\/cluster\.json/);
   const badConfig = run("chat-cluster", ["node", "--id", "0", "--config", "/nonexistent.json"]);
   assert.equal(badConfig.status, 1);
   assert.match(badConfig.stderr, /cannot read .*\/nonexistent\.json/);

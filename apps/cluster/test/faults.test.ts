@@ -3,12 +3,15 @@
 // last record. Every loop is bounded; every process is killed at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "@chat-tui/client";
 import { TestCluster } from "../src/testing/harness.js";
 import { Workload } from "./workload.js";
 
+const binDir = fileURLToPath(new URL("../../../node_modules/.bin/", import.meta.url));
 const withCluster = (body: (c: TestCluster) => Promise<void>): Promise<void> => TestCluster.with(3, {}, body);
 
 /** Waits until every node answers and reports itself in the view with the same last index. */
@@ -31,6 +34,22 @@ async function converged(c: TestCluster, ids: number[], timeoutMs = 20_000): Pro
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`no convergence: ${last}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until every node answers GetStatus (a restarted process takes a moment to listen). */
+async function answering(c: TestCluster, ids: number[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const id of ids) {
+    for (;;) {
+      try {
+        await c.status(id);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 }
 
@@ -119,6 +138,41 @@ test("kill -9 of all three, restart: nothing acknowledged is lost; a stale node 
       const texts = new Set(history.map((m) => m.text));
       for (const text of acked) assert.ok(texts.has(text), `lost "${text}" across a total failure`);
       await converged(c, [0, 1, 2]);
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+});
+
+test("a lost disk after a total failure: recovery waits; `recover --unclean` goes on without it", async () => {
+  await withCluster(async (c) => {
+    const alice = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+    const bob = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+    try {
+      await alice.register("alice", "password1");
+      await bob.register("bob", "password1");
+      for (let i = 0; i < 10; i++) await alice.send("bob", `before ${i}`);
+      for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
+      rmSync(c.node(2).dataDir, { recursive: true, force: true }); // node 2's disk is gone
+      for (const id of [0, 1, 2]) c.startNode(id);
+      await answering(c, [0, 1, 2]);
+      await new Promise((r) => setTimeout(r, 2_000));
+      for (const id of [0, 1, 2]) {
+        const self = (await c.status(id)).nodes.find((n) => n.id === id)!;
+        assert.equal(self.role, "recovering", `node ${id}: R18 must wait for the old node 2`);
+      }
+
+      const cli = spawnSync(join(binDir, "chat-cluster"), ["recover", "--unclean", "--from", "0", "--config", c.configPath],
+        { encoding: "utf8", timeout: 20_000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout, /node 0 .* is (recovering|candidate)/);
+      assert.match(cli.stdout, /WARNING: acknowledged messages/);
+      await c.waitForPrimary(20_000);
+      const history = await bob.history("alice", { limit: 100 });
+      assert.equal(history.length, 10, "nodes 0 and 1 held every acknowledged message");
+      await alice.send("bob", "after");
+      await converged(c, [0, 1, 2]); // the new node 2 joined as a new member
     } finally {
       alice.close();
       bob.close();

@@ -39,6 +39,9 @@ test("unary and server-streaming calls round-trip over real grpc-js", async (t) 
       for (let i = 1n; i <= 3n; i++) call.write(create(ClusterStatusSchema, { epoch: i }));
       call.end();
     },
+    recover(_call, callback) {
+      callback({ code: grpc.status.UNIMPLEMENTED });
+    },
   };
   addService(server, ClusterService, impl);
   const port = await new Promise<number>((resolve, reject) =>

@@ -77,6 +77,8 @@ export function describeEvent(ev: Event): string {
       return `read ${ev.requestId}`;
     case "snapshot-ready":
       return `snapshot-ready ${ev.index}`;
+    case "recover-unclean":
+      return "recover-unclean";
   }
 }
 

@@ -61,5 +61,7 @@ export const SNAPSHOT_RESEND_MS = 500;
 export const PROBES_OUTSTANDING_MAX = 64;
 /** A recovering node uses probe answers no older than this for R17/R18 decisions. */
 export const RECOVERY_ANSWER_AGE_MS = 1000;
+/** How long `recover-unclean` (R18's operator override) stays armed on a node. */
+export const UNCLEAN_RECOVERY_MS = 60_000;
 /** Members of a view (static membership M is small). */
 export const MEMBERS_MAX = 7;

@@ -49,3 +49,26 @@ test("R18 plan: stand only with all of V* answered and a holder of N* as candida
     { numRuns: 500 },
   );
 });
+
+test("R18 override (unclean): never waits for V* members, leaves out exactly those that do not answer as themselves", () => {
+  fc.assert(
+    fc.property(infoArb(0), fc.option(infoArb(1)), fc.option(infoArb(2)), (self, a1, a2) => {
+      const answers = [a1, a2].filter((a): a is LogInfo => a !== null);
+      const clean = planRecovery(self, answers);
+      const plan = planRecovery(self, answers, { unclean: true });
+      if (plan.kind === "wait") {
+        assert.match(plan.why, /is (primary|backup|candidate)$/, "only a current node makes it wait");
+        return;
+      }
+      if (clean.kind === "stand") assert.deepEqual(plan, clean, "no effect when nothing is missing");
+      const all = [self, ...answers];
+      const missing = plan.vStar.members
+        .filter((m) => !all.some((a) => a.nodeId === m.nodeId && a.storageId === m.storageId))
+        .map((m) => m.nodeId);
+      assert.deepEqual(plan.dropped, missing);
+      const best = all.reduce((x, y) => (compareLogs(y, x) > 0 ? y : x));
+      assert.equal(compareLogs(all.find((a) => a.nodeId === plan.candidate)!, best), 0);
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -22,6 +22,8 @@ export type RecoveryPlan =
       readonly candidate: NodeId;
       readonly vStar: View;
       readonly epoch: number;
+      /** Members of V* left out by the operator's override (`unclean`); empty otherwise. */
+      readonly dropped: readonly NodeId[];
     };
 
 export function compareLogs(
@@ -39,7 +41,11 @@ const CURRENT_STATUSES: ReadonlySet<Role> = new Set(["primary", "backup", "candi
  * lastIndex) stands — a member of V* if one holds N*, else the N* holder itself, whose barrier
  * then lists V* ∪ {itself} — so no candidate ever copies another's log.
  */
-export function planRecovery(self: LogInfo, answers: readonly LogInfo[]): RecoveryPlan {
+export function planRecovery(
+  self: LogInfo,
+  answers: readonly LogInfo[],
+  options: { unclean?: boolean } = {}
+): RecoveryPlan {
   for (const a of answers) {
     if (CURRENT_STATUSES.has(a.status)) return { kind: "wait", why: `n${a.nodeId} is ${a.status}` };
   }
@@ -53,16 +59,21 @@ export function planRecovery(self: LogInfo, answers: readonly LogInfo[]): Recove
       vStar = a.latestView;
     }
   }
+  // The operator's override (R18) leaves out what the rule would wait for: V* members that do
+  // not answer as themselves, and candidates voted for that do not answer.
+  const dropped: NodeId[] = [];
   for (const m of vStar.members) {
     const r = all.find((a) => a.nodeId === m.nodeId);
-    if (r === undefined) return { kind: "wait", why: `V* member n${m.nodeId} has not answered` };
-    if (!sameStorage(m, r.storageId)) {
-      return { kind: "wait", why: `V* member n${m.nodeId} answers with another storage` };
-    }
+    const why = r === undefined ? `V* member n${m.nodeId} has not answered`
+      : !sameStorage(m, r.storageId) ? `V* member n${m.nodeId} answers with another storage` : undefined;
+    if (why === undefined) continue;
+    if (!options.unclean) return { kind: "wait", why };
+    dropped.push(m.nodeId);
   }
   for (const r of all) {
     const v = r.vote;
     if (
+      !options.unclean &&
       v.votedFor !== null &&
       v.epoch > nStar.lastEpoch &&
       !all.some((a) => a.nodeId === v.votedFor)
@@ -79,5 +90,5 @@ export function planRecovery(self: LogInfo, answers: readonly LogInfo[]): Recove
   const candidate = inView[0] ?? holders[0]!;
   let epoch = 0;
   for (const a of all) epoch = Math.max(epoch, a.epoch, a.vote.epoch, a.lastEpoch);
-  return { kind: "stand", candidate, vStar, epoch: epoch + 1 };
+  return { kind: "stand", candidate, vStar, epoch: epoch + 1, dropped };
 }

@@ -16,6 +16,7 @@ import {
   TIMING_DEFAULT,
   type Timing,
   timingIsSafe,
+  UNCLEAN_RECOVERY_MS,
 } from "./limits.js";
 import { NEVER, type PeerState, Peers } from "./evidence.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
@@ -65,6 +66,8 @@ interface Candidacy {
   requested: boolean;
   readonly nonces: Map<NodeId, string>;
   readonly granted: Map<NodeId, { readonly storageId: string; readonly session: string }>;
+  /** R18 override: members of V* this recovery election goes without (no vote, not listed). */
+  readonly dropped: ReadonlySet<NodeId>;
 }
 
 interface Progress {
@@ -148,6 +151,8 @@ export class Replica {
   private prim: PrimaryState | null = null;
   private compactPending: number | null = null;
   private waitReason = "starting";
+  /** Until then, R18 plans go without unanswering V* members (the operator's override). */
+  private uncleanUntilMs = NEVER;
 
   constructor(config: ReplicaConfig, durable: Durable) {
     this.t = { ...TIMING_DEFAULT, ...config.timing };
@@ -260,6 +265,9 @@ export class Replica {
       case "snapshot-ready":
         this.onSnapshotReady(ev.index);
         break;
+      case "recover-unclean":
+        this.uncleanUntilMs = this.nowMs + UNCLEAN_RECOVERY_MS;
+        break;
       default:
         assertNever(ev);
     }
@@ -345,7 +353,7 @@ export class Replica {
   }
 
   /** R13 (fast path, from backup) or R18 (recovery, from recovering). */
-  private becomeCandidate(recovery: boolean, epoch: number): void {
+  private becomeCandidate(recovery: boolean, epoch: number, dropped: readonly NodeId[] = []): void {
     assert(epoch > this.epoch && epoch > this.log.lastEpoch(), "candidate epoch is new");
     this.epoch = epoch;
     this.maxEpochSeen = Math.max(this.maxEpochSeen, epoch);
@@ -365,6 +373,7 @@ export class Replica {
       requested: false,
       nonces: new Map(),
       granted: new Map(),
+      dropped: new Set(dropped),
     };
     this.cand = cand;
     this.electionDueMs = null;
@@ -374,7 +383,7 @@ export class Replica {
       if (this.cand !== cand) return;
       cand.requested = true;
       for (const m of this.log.latestView().members) {
-        if (m.nodeId !== this.nodeId) this.requestVote(m.nodeId);
+        if (m.nodeId !== this.nodeId && !cand.dropped.has(m.nodeId)) this.requestVote(m.nodeId);
       }
     });
   }
@@ -1156,7 +1165,10 @@ export class Replica {
         members.push({ nodeId: m.nodeId, storageId: g.storageId, session: g.session });
         continue;
       }
-      if (cand.recovery) return null;
+      if (cand.recovery) {
+        if (cand.dropped.has(m.nodeId)) continue;
+        return null;
+      }
       const p = this.peer(m.nodeId);
       if (p.deadMs >= cand.startMs) continue;
       const isOld = m.nodeId === cand.oldPrimary;
@@ -1230,7 +1242,8 @@ export class Replica {
       latestView: this.log.latestView(),
       vote: { epoch: this.epoch, votedFor: this.votedFor },
     };
-    const plan = planRecovery(self, answers);
+    const unclean = this.nowMs < this.uncleanUntilMs;
+    const plan = planRecovery(self, answers, { unclean });
     if (plan.kind === "wait") {
       this.waitReason = plan.why;
       return;
@@ -1244,7 +1257,10 @@ export class Replica {
       compareViewId(plan.vStar.id, this.log.latestView().id) === 0,
       "the R18 candidate holds V*"
     );
-    this.becomeCandidate(true, Math.max(plan.epoch, this.maxEpochSeen + 1));
+    if (plan.dropped.length > 0) {
+      this.waitReason = `standing without ${plan.dropped.map((id) => `n${id}`).join(", ")} (unclean)`;
+    }
+    this.becomeCandidate(true, Math.max(plan.epoch, this.maxEpochSeen + 1), plan.dropped);
   }
 
   // -------------------------------------------------------------------------------------------

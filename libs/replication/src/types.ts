@@ -168,7 +168,11 @@ export type Event =
   | { readonly kind: "peer-lost"; readonly nowMs: number; readonly peer: NodeId }
   | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
   /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
-  | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string };
+  | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string }
+  /** R18's operator override (`chat-cluster recover --unclean`): for a while, a recovery plan
+   * leaves out the members of V* that do not answer (or answer with another storage) instead
+   * of waiting for them. May lose acknowledged entries: they may be on the missing members. */
+  | { readonly kind: "recover-unclean"; readonly nowMs: number };
 
 // ---------------------------------------------------------------------------------------------
 // Actions (core → host), executed strictly in order.

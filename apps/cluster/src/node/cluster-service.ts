@@ -2,7 +2,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import { ClusterService, ClusterStatusSchema, type ClusterStatus, type ServiceImpl } from "@chat-tui/proto";
+import {
+  ClusterService,
+  ClusterStatusSchema,
+  RecoverResponseSchema,
+  type ClusterStatus,
+  type ServiceImpl,
+} from "@chat-tui/proto";
 import type { ClusterView, Pipeline } from "./pipeline.js";
 import { secretMetadataKey } from "./replica-transport.js";
 
@@ -32,14 +38,15 @@ const watchIntervalMs = 100;
  */
 export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<typeof ClusterService.method> {
   const expected = createHash("sha256").update(secret).digest();
+  const holdsSecret = (metadata: grpc.Metadata): boolean => {
+    const offered = metadata.get(secretMetadataKey)[0];
+    return typeof offered === "string" && timingSafeEqual(createHash("sha256").update(offered).digest(), expected);
+  };
   return {
     getStatus(call, callback) {
       const status = toClusterStatus(pipeline.cluster());
       if (call.request.withDigest) {
-        const offered = call.metadata.get(secretMetadataKey)[0];
-        const ok = typeof offered === "string"
-          && timingSafeEqual(createHash("sha256").update(offered).digest(), expected);
-        if (!ok) {
+        if (!holdsSecret(call.metadata)) {
           callback({ code: grpc.status.PERMISSION_DENIED, details: `with_digest needs the cluster secret (${secretMetadataKey})` });
           return;
         }
@@ -48,6 +55,18 @@ export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<
         status.stateDigest = digest;
       }
       callback(null, status);
+    },
+    recover(call, callback) {
+      if (!holdsSecret(call.metadata)) {
+        callback({ code: grpc.status.PERMISSION_DENIED, details: `Recover needs the cluster secret (${secretMetadataKey})` });
+        return;
+      }
+      if (!call.request.unclean) {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: "only an unclean recovery exists: set unclean" });
+        return;
+      }
+      const { role, waitReason } = pipeline.recoverUnclean();
+      callback(null, create(RecoverResponseSchema, { role, waitReason }));
     },
     watchCluster(call) {
       let last = "";

@@ -47,6 +47,8 @@ export interface Pipeline {
   /** The applied index and a hash of the state there (O(state): for checkers, not hot paths). */
   stateDigest(): { appliedIndex: number; digest: string };
   cluster(): ClusterView;
+  /** R18's operator override (ClusterService.Recover); answers the role and what recovery waits for. */
+  recoverUnclean(): { role: Role; waitReason: string };
   /** A linearizable read point (R24): resolves when the committed state may be read. */
   readBarrier(): Promise<void>;
   /** Resolves with the command's outcome once committed and applied. */

@@ -182,6 +182,14 @@ export class ReplicatedPipeline implements Pipeline {
     return this.digest;
   }
 
+  recoverUnclean(): { role: CoreRole; waitReason: string } {
+    this.log.warn("recover --unclean: recovery elections of the next minute go without view members "
+      + "that do not answer; acknowledged messages only they hold are lost");
+    this.step({ kind: "recover-unclean", nowMs: monotonicMs() });
+    const { role, waitReason } = this.core.status();
+    return { role, waitReason };
+  }
+
   cluster(): ClusterView {
     const status = this.core.status();
     const members = new Set(status.view.members.map((m) => m.nodeId));

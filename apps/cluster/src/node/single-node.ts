@@ -55,6 +55,10 @@ export class SingleNodePipeline implements Pipeline {
     return this.applied;
   }
 
+  recoverUnclean(): { role: "primary"; waitReason: string } {
+    return { role: "primary", waitReason: "a single node never waits for others" };
+  }
+
   stateDigest(): { appliedIndex: number; digest: string } {
     return { appliedIndex: this.applied, digest: stateDigest(this.state) };
   }

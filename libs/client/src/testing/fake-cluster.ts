@@ -463,6 +463,7 @@ export class FakeCluster {
 
   private clusterImpl(i: number): ServiceImpl<typeof ClusterService.method> {
     return {
+      recover: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "not in the fake" }),
       getStatus: (_call, callback) => {
         this.count(i, "getStatus");
         const node = this.nodes[i]!;

@@ -11,6 +11,7 @@
 //   refuse-connect <n>             alias of crash: the liveness listener is gone (R7, A8)
 //   restart <n>                    start a new incarnation (recovering)
 //   wipe <n>                       disk loss: down, then a fresh disk with a new storageId
+//   recover-unclean <n>            R18's operator override (chat-cluster recover --unclean)
 //   pause <n> [<d>ms]              SIGSTOP (resumed after d if given); resume <n>
 //   block <a> <b> | block <a> <-> <b> | unblock <a> <b> | unblock all
 //   stall-fsync <n> | unstall-fsync <n>
@@ -137,6 +138,9 @@ export class ScenarioRunner {
         return;
       case "wipe":
         this.w().wipe(n(0));
+        return;
+      case "recover-unclean":
+        if (!this.w().recoverUnclean(n(0))) this.out.push(`n${n(0)} is down`);
         return;
       case "restart":
         this.w().start(n(0));

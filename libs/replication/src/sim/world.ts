@@ -280,6 +280,14 @@ export class World {
   /** Minimum index each read must reflect, fixed when the client first invoked it. */
   readonly readFloors = new Map<string, number>();
 
+  /** R18's operator override, delivered now (the sim never does this on its own: it may lose acks). */
+  recoverUnclean(id: NodeId): boolean {
+    const n = this.nodes[id]!;
+    if (!n.up) return false;
+    this.deliver(n, n.gen, () => ({ kind: "recover-unclean", nowMs: this.nowMs }));
+    return true;
+  }
+
   read(id: NodeId, requestId: string, delayMs: number): boolean {
     const n = this.nodes[id]!;
     if (!this.readFloors.has(requestId)) this.readFloors.set(requestId, this.checker.maxAckedIndex);
