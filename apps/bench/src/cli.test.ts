@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "./cli.js";
 import type { BenchReport } from "./bench.js";
@@ -40,7 +40,10 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   for (const l of report.levels) assert.ok(l.acked > 0, `no ack at ${l.inFlight} in flight`);
   assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
   assert.ok(report.floors.grpcEcho.reqPerSec > 0);
-  assert.ok(report.machine.cores >= 1);
+  const { loadAverage, ...machine } = report.machine;
+  assert.deepEqual(machine, { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version,
+    platform: `${platform()} ${release()}` }, "the machine this ran on");
+  assert.equal(loadAverage.length, 3);
   assert.equal(report.failover, undefined);
   assert.ok(report.targets.length >= 1);
 });

@@ -182,13 +182,17 @@ async function subscribe(a: Actor, h: Recorder, signal: AbortSignal): Promise<vo
 
 type Op = "kill-one" | "kill-two" | "pause" | "restart" | "kill-all";
 
-/** Runs seeded faults for the duration; never more than two nodes down or paused at once. */
+/**
+ * Runs seeded faults for the duration; never more than two nodes down or paused at once.
+ * Returns how many faults took effect (a restart drawn while no node is down does nothing
+ * and is neither recorded nor counted).
+ */
 async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptions): Promise<number> {
   const [lo, hi] = o.intervalS ?? [2, 5];
   const end = performance.now() + o.durationS * 1000;
   const pauses: Promise<void>[] = [];
   let ops = 0;
-  while (performance.now() < end && ops < 10_000) {
+  for (let turn = 0; performance.now() < end && turn < 10_000; turn++) {
     await sleep(Math.min(end - performance.now(), (lo + random() * (hi - lo)) * 1000));
     if (performance.now() >= end) break;
     const faulty = c.ids.filter((id) => !c.isUp(id) || c.node(id).paused);
@@ -198,6 +202,8 @@ async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptio
         : ["kill-one", "kill-one", "kill-two", "pause", "pause", "kill-all"];
     const op = choices[Math.floor(random() * choices.length)]!;
     const pick = (n: number): number[] => shuffle(healthy, random).slice(0, n);
+    const down = c.ids.filter((id) => !c.isUp(id));
+    if (op === "restart" && down.length === 0) continue; // only paused nodes: they resume alone
     ops++;
     switch (op) {
       case "kill-one":
@@ -219,7 +225,6 @@ async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptio
         break;
       }
       case "restart": {
-        const down = c.ids.filter((id) => !c.isUp(id));
         h.add({ kind: "nemesis", t: h.now(), op, nodes: down });
         for (const id of down) c.startNode(id);
         break;
