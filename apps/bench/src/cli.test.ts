@@ -2,10 +2,10 @@
 // report, and `check` on a hand-made history.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "./cli.js";
+import { main, nemesisDir } from "./cli.js";
 import type { BenchReport } from "./bench.js";
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -27,6 +27,7 @@ test("--help prints the usage; bad flags are usage errors (exit 2)", async () =>
   assert.equal(help.code, 0);
   assert.match(help.out, /chat-bench nemesis/);
   assert.equal((await capture(["nemesis", "--help"])).code, 0);
+  assert.match(help.out, /--keep DIR keeps them after every run,\s+each run in a new subdirectory of DIR/);
   assert.equal((await capture(["--duration-ms", "abc"])).code, 2);
   assert.equal((await capture(["frobnicate"])).code, 2);
   assert.equal((await capture(["nemesis", "--clients", "1"])).code, 2);
@@ -40,7 +41,10 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   for (const l of report.levels) assert.ok(l.acked > 0, `no ack at ${l.inFlight} in flight`);
   assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
   assert.ok(report.floors.grpcEcho.reqPerSec > 0);
-  assert.ok(report.machine.cores >= 1);
+  const { loadAverage, ...machine } = report.machine;
+  assert.deepEqual(machine, { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version,
+    platform: `${platform()} ${release()}` }, "the machine this ran on");
+  assert.equal(loadAverage.length, 3);
   assert.equal(report.failover, undefined);
   assert.ok(report.targets.length >= 1);
 });
@@ -59,5 +63,20 @@ test("check re-reads a history file and exits 1 on a violation", async () => {
     assert.match(result.out, /lost/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("nemesis --keep DIR: every run gets a new, empty subdirectory of DIR", () => {
+  const keep = mkdtempSync(join(tmpdir(), "chat-bench-keep-"));
+  try {
+    const first = nemesisDir(keep, "s 1");
+    writeFileSync(join(first, "history.jsonl"), "{}\n"); // the first run's history
+    const second = nemesisDir(keep, "s 1");
+    assert.notEqual(first, second);
+    for (const dir of [first, second]) assert.equal(join(dir, ".."), keep);
+    assert.deepEqual(readdirSync(second), []);
+    assert.equal(readdirSync(keep).length, 2);
+  } finally {
+    rmSync(keep, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 // `chat-bench`: the benchmark (`run`, the default) and the nemesis. Exit 0 ok, 1 failure
 // (for `nemesis`: any history violation), 2 usage. Missed bench targets never fail the run.
 import { parseArgs } from "node:util";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseClusterList } from "@chat-tui/client";
@@ -26,7 +26,9 @@ Usage:
       Real processes, clients sending and subscribing through the SDK, a seeded nemesis
       (kill -9 one or two nodes, SIGSTOP 1–5 s, restarts, kill -9 all three). Then heal,
       converge and check the history; exit 1 on any lost, duplicated, reordered or phantom
-      message, keeping the history and node logs.
+      message, keeping the history and node logs. --keep DIR keeps them after every run,
+      each run in a new subdirectory of DIR (run-SEED-XXXXXX, printed at the end), so runs
+      never mix.
   chat-bench check HISTORY.jsonl [--json]
       Re-check a kept nemesis history (exit 1 on a violation).
 
@@ -115,6 +117,13 @@ function check(args: string[]): number {
   return result.ok ? 0 : 1;
 }
 
+/** A fresh, empty directory for one nemesis run: under `keep` when given, else a temp dir. */
+export function nemesisDir(keep: string | undefined, seed: string): string {
+  if (keep === undefined) return mkdtempSync(join(tmpdir(), "chat-nemesis-"));
+  mkdirSync(resolve(keep), { recursive: true });
+  return mkdtempSync(join(resolve(keep), `run-${seed.replace(/[^\w.-]/g, "_")}-`));
+}
+
 async function nemesis(args: string[]): Promise<number> {
   const { values: v } = parseArgs({ args, options: nemesisOptions, strict: true, allowPositionals: false });
   if (v.help) {
@@ -124,7 +133,7 @@ async function nemesis(args: string[]): Promise<number> {
   const seed = v.seed ?? String(Date.now() % 1_000_000);
   const durationS = integer(v.duration, "duration", 60, 1, 3_600);
   const clients = integer(v.clients, "clients", 10, 2, 100);
-  const keepDir = v.keep === undefined ? mkdtempSync(join(tmpdir(), "chat-nemesis-")) : resolve(v.keep);
+  const keepDir = nemesisDir(v.keep, seed);
   const result = await runNemesis({
     durationS,
     clients,

@@ -3,13 +3,15 @@
 // (wrong wire types, huge and invalid-UTF-8 strings, missing fields, random tokens, metadata
 // garbage), then a flood of concurrent calls. Every answer must be a proper status code (never
 // INTERNAL/UNKNOWN, never a hang past the deadline), no node may crash, and after quiescing
-// every node holds the same last index.
+// every node has applied the same state (equal digests at the commit index, which holds at
+// least the two registrations).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import { AuthResponseSchema, fromBinary } from "@chat-tui/proto";
-import { ProcCluster } from "./proc-cluster.js";
+import { digestOf, ProcCluster } from "./proc-cluster.js";
+import { sleep } from "./stats.js";
 
 const rpcs = ["Register", "Login", "Logout", "DeleteAccount", "ListUsers", "SendMessage", "History", "MarkRead",
   "Subscribe"] as const;
@@ -132,6 +134,16 @@ function stream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promise<An
   });
 }
 
+/** Every node's applied index and state digest, polled (≤ 10 s) until all applied `index`. */
+async function appliedDigests(cluster: ProcCluster, index: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const digests = await Promise.all(cluster.ids.map((id) => digestOf(cluster.node(id).address, cluster.secret)));
+    if (digests.every((d) => d?.appliedIndex === index) || Date.now() > deadline) return digests;
+    await sleep(100);
+  }
+}
+
 const call = (client: grpc.Client, rpc: Rpc, req: Buffer, md: grpc.Metadata): Promise<Answer> =>
   rpc === "Subscribe" ? stream(client, req, md) : unary(client, rpc, req, md);
 
@@ -173,7 +185,13 @@ test("hostile requests at every ChatService RPC: proper status codes, no crash, 
 
     for (const id of cluster.ids) assert.ok(cluster.isUp(id), `node ${id} crashed\n${cluster.logs(30)}`);
     const selves = await cluster.waitConverged(30_000);
-    assert.equal(new Set(selves.map((s) => s.lastIndex)).size, 1);
+    const commitIndex = selves[0]!.commitIndex;
+    assert.ok(commitIndex >= 2, `the two registrations committed (commit index ${commitIndex})`);
+    // waitConverged already agrees on the indexes: what must also agree is the applied state.
+    const digests = await appliedDigests(cluster, commitIndex);
+    assert.ok(digests.every((d) => d?.appliedIndex === commitIndex),
+      `every node applied through ${commitIndex}: ${JSON.stringify(digests)}`);
+    assert.equal(new Set(digests.map((d) => d!.digest)).size, 1, `one state: ${JSON.stringify(digests)}`);
   } finally {
     for (const c of clients) c.close();
     await cluster.shutdown();

@@ -1,7 +1,7 @@
 // `chat-bench nemesis`: a real 3-node cluster, clients sending and subscribing through the SDK,
 // and a seeded nemesis (kill -9 one or two nodes, SIGSTOP 1–5 s, restarts, kill -9 of all three).
 // Then heal, converge, read the final state and check the history (checker.ts).
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ChatError, connect, type ChatClient, type Message } from "@chat-tui/client";
 import { checkHistory, type CheckResult } from "./checker.js";
@@ -15,7 +15,8 @@ export interface NemesisOptions {
   durationS: number;
   clients: number;
   seed: string;
-  /** Where the history and node logs go (kept on a violation, or always with keepAlways). */
+  /** Where the history and node logs go (kept on a violation, or always with keepAlways).
+   * Must be empty or absent: a second run's nodes and history would mix with the first's. */
   dir: string;
   keepAlways: boolean;
   log: (line: string) => void;
@@ -64,6 +65,9 @@ interface Actor {
 
 export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   mkdirSync(o.dir, { recursive: true });
+  if (readdirSync(o.dir).length > 0) {
+    throw new Error(`${o.dir} is not empty: each nemesis run needs a directory of its own`);
+  }
   const cluster = await ProcCluster.start({ root: join(o.dir, "cluster") });
   const h = new Recorder();
   const random = rng(o.seed);
@@ -105,9 +109,11 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
   } catch (err) {
     throw new Error(`nemesis run aborted (history and node logs kept in ${o.dir}): ${String(err)}`, { cause: err });
   } finally {
+    // Every exit path, an error too, stops the clients' loops before the history is written.
     abort.abort();
+    for (const a of actors) a.sending = false;
     for (const a of actors) a.client.close();
-    await Promise.all(actors.map((a) => a.eventLoop));
+    await Promise.all(actors.flatMap((a) => [a.eventLoop, a.sendLoop]));
     await cluster.shutdown();
     writeFileSync(join(o.dir, "history.jsonl"), toJsonl(h.records));
   }
@@ -184,13 +190,17 @@ async function subscribe(a: Actor, h: Recorder, signal: AbortSignal): Promise<vo
 
 type Op = "kill-one" | "kill-two" | "pause" | "restart" | "kill-all";
 
-/** Runs seeded faults for the duration; never more than two nodes down or paused at once. */
+/**
+ * Runs seeded faults for the duration; never more than two nodes down or paused at once.
+ * Returns how many faults took effect (a restart drawn while no node is down does nothing
+ * and is neither recorded nor counted).
+ */
 async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptions): Promise<number> {
   const [lo, hi] = o.intervalS ?? [2, 5];
   const end = performance.now() + o.durationS * 1000;
   const pauses: Promise<void>[] = [];
   let ops = 0;
-  while (performance.now() < end && ops < 10_000) {
+  for (let turn = 0; performance.now() < end && turn < 10_000; turn++) {
     await sleep(Math.min(end - performance.now(), (lo + random() * (hi - lo)) * 1000));
     if (performance.now() >= end) break;
     const faulty = c.ids.filter((id) => !c.isUp(id) || c.node(id).paused);
@@ -200,6 +210,8 @@ async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptio
         : ["kill-one", "kill-one", "kill-two", "pause", "pause", "kill-all"];
     const op = choices[Math.floor(random() * choices.length)]!;
     const pick = (n: number): number[] => shuffle(healthy, random).slice(0, n);
+    const down = c.ids.filter((id) => !c.isUp(id));
+    if (op === "restart" && down.length === 0) continue; // only paused nodes: they resume alone
     ops++;
     switch (op) {
       case "kill-one":
@@ -221,7 +233,6 @@ async function nemesis(c: ProcCluster, h: Recorder, random: Rng, o: NemesisOptio
         break;
       }
       case "restart": {
-        const down = c.ids.filter((id) => !c.isUp(id));
         h.add({ kind: "nemesis", t: h.now(), op, nodes: down });
         for (const id of down) c.startNode(id);
         break;

@@ -296,13 +296,3 @@ function statusOf(client: InstanceType<typeof ClusterClient>, deadlineMs: number
     client.getStatus(create(GetStatusRequestSchema), new grpc.Metadata(), { deadline: Date.now() + deadlineMs },
       (err, res) => (err || !res ? reject(err ?? new Error("empty reply")) : resolve(res))));
 }
-
-/** GetStatus of one address with a throwaway channel (for `--cluster` runs). */
-export async function statusAt(address: string, deadlineMs = 700): Promise<ClusterStatus> {
-  const client = new ClusterClient(address, grpc.credentials.createInsecure());
-  try {
-    return await statusOf(client, deadlineMs);
-  } finally {
-    client.close();
-  }
-}

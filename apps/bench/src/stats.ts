@@ -26,12 +26,6 @@ export function spread(values: readonly number[]): Spread {
   };
 }
 
-/** Rounds to `digits` decimals (for the JSON report). */
-export function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
 /** A fixed-width text table (first row is the header). */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { StorageFatalError } from "./errors.js";
 import { HardStateFile } from "./hard-state-file.js";
 import { nodeFileIo } from "./io.js";
 import { hardStateSlotBytes } from "./limits.js";
@@ -64,5 +65,55 @@ describe("HardStateFile", () => {
       await fs.writeFile(file, bytes);
       const open = HardStateFile.open<State>(file, nodeFileIo, () => ({ epoch: 0 }));
       await assert.rejects(open, /both/);
+    }));
+
+  it("writes through FileIo: short writes still land whole, in the right slot", () =>
+    withTempDir(async (dir) => {
+      const file = path.join(dir, "hardstate");
+      const short = countingIo({
+        writeAt: (fh, buf, offset, length, position) =>
+          nodeFileIo.writeAt(fh, buf, offset, Math.min(length, 100), position),
+      });
+      const hs = await HardStateFile.open<State>(file, short, () => ({ epoch: 1 }));
+      await hs.write({ epoch: 2 });
+      await hs.write({ epoch: 3 });
+      await hs.close();
+      const calls = 4 * Math.ceil(hardStateSlotBytes / 100);
+      assert.equal(short.counts["writeAt"], calls, "two slots at creation, two updates");
+      const again = await HardStateFile.open<State>(file, nodeFileIo, () => ({ epoch: 0 }));
+      assert.deepEqual(again.state, { epoch: 3 });
+      await again.close();
+    }));
+
+  it("a failed write fails the file for good and leaves the last durable state", () =>
+    withTempDir(async (dir) => {
+      const file = path.join(dir, "hardstate");
+      let failing = false;
+      const io = countingIo({
+        writeAt: (fh, buf, offset, length, position) => {
+          if (failing) return Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" }));
+          return nodeFileIo.writeAt(fh, buf, offset, length, position);
+        },
+      });
+      const hs = await HardStateFile.open<State>(file, io, () => ({ epoch: 1 }));
+      await hs.write({ epoch: 2 });
+      failing = true;
+      await assert.rejects(hs.write({ epoch: 3 }), StorageFatalError);
+      failing = false;
+      // S2: never retried, even once writes would succeed again.
+      await assert.rejects(hs.write({ epoch: 4 }), StorageFatalError);
+      assert.equal(io.counts["datasync"], 1, "no fdatasync after the failed write");
+      await hs.close();
+      const again = await HardStateFile.open<State>(file, nodeFileIo, () => ({ epoch: 0 }));
+      assert.deepEqual(again.state, { epoch: 2 });
+      await again.close();
+    }));
+
+  it("a failed write while creating leaves no hard-state file", () =>
+    withTempDir(async (dir) => {
+      const file = path.join(dir, "hardstate");
+      const io = countingIo({ writeAt: () => Promise.reject(new Error("EIO")) });
+      await assert.rejects(HardStateFile.open<State>(file, io, () => ({ epoch: 1 })), /EIO/);
+      await assert.rejects(fs.stat(file), { code: "ENOENT" });
     }));
 });

@@ -9,13 +9,12 @@
 // written, whose state was never promised to anyone (its write had not resolved); the other
 // slot still holds the previous state. The file never changes size after creation, so
 // fdatasync makes an update durable.
-import { writeSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 import { crc32, hex8, parseHex8 } from "./crc.js";
 import { fatal, StorageFatalError } from "./errors.js";
-import { fileMode, fsyncDir, isErrno, type FileIo } from "./io.js";
+import { fileMode, fsyncDir, isErrno, writeAllAt, type FileIo } from "./io.js";
 import { hardStateSlotBytes } from "./limits.js";
 
 interface Slot<T> {
@@ -59,8 +58,8 @@ export class HardStateFile<T> {
     const fh = await fs.open(tmp, "w+", fileMode);
     try {
       // Both slots valid from the start: slot 0 holds seq 0, slot 1 seq 1.
-      writeAt(fh, encodeSlot({ seq: 0, state }), 0);
-      writeAt(fh, encodeSlot({ seq: 1, state }), hardStateSlotBytes);
+      await writeAllAt(io, fh, encodeSlot({ seq: 0, state }), 0);
+      await writeAllAt(io, fh, encodeSlot({ seq: 1, state }), hardStateSlotBytes);
       await io.sync(fh);
       await fs.rename(tmp, file);
       await fsyncDir(io, path.dirname(file));
@@ -89,7 +88,7 @@ export class HardStateFile<T> {
   private async put(seq: number, bytes: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     try {
-      writeAt(this.fh, bytes, (seq % 2) * hardStateSlotBytes);
+      await writeAllAt(this.io, this.fh, bytes, (seq % 2) * hardStateSlotBytes);
       await this.io.datasync(this.fh);
     } catch (error) {
       // S2: never retry; the slot may be torn, and the node must restart from what is durable.
@@ -137,15 +136,4 @@ async function readLatest<T>(fh: FileHandle, file: string): Promise<Slot<T>> {
   // must not be forgotten (S4).
   if (slots.length === 0) throw new Error(`${file}: both hard-state slots are damaged`);
   return slots.reduce((a, b) => (b.seq > a.seq ? b : a));
-}
-
-/** Writes all of `buf` at `position` (a bounded page-cache write; see io.ts). */
-function writeAt(fh: FileHandle, buf: Buffer, position: number): void {
-  let offset = 0;
-  // Bounded: every turn writes at least one byte, or throws.
-  while (offset < buf.length) {
-    const written = writeSync(fh.fd, buf, offset, buf.length - offset, position + offset);
-    if (!(written > 0)) throw new Error(`write made no progress at byte ${offset}`);
-    offset += written;
-  }
 }

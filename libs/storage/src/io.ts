@@ -1,6 +1,7 @@
 // The file operations whose failure or timing matters to durability, behind a small
-// interface so tests can count fsyncs, force short writes or inject an fsync error; plus the
-// helpers every writer here shares (write-all loop, directory fsync, private directories).
+// interface so tests can count fsyncs, force short writes or inject a write or fsync error;
+// plus the helpers every writer here shares (write-all loops, directory fsync, private
+// directories).
 import { writeSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
@@ -9,6 +10,10 @@ import * as path from "node:path";
 export interface FileIo {
   /** One write call at the file's current position; may write fewer bytes than asked. */
   write(fh: FileHandle, buf: Uint8Array, offset: number, length: number): Promise<number>;
+  /** One write call at byte `position` of the file (pwrite); may write fewer bytes than asked. */
+  writeAt(
+    fh: FileHandle, buf: Uint8Array, offset: number, length: number, position: number,
+  ): Promise<number>;
   /** fdatasync: the data and the metadata needed to read it back. */
   datasync(fh: FileHandle): Promise<void>;
   /** fsync: used for new files, renames and directories. */
@@ -22,6 +27,9 @@ export const nodeFileIo: FileIo = {
   // Durability still comes only from the (asynchronous) datasync/sync that follows.
   async write(fh, buf, offset, length) {
     return writeSync(fh.fd, buf, offset, length);
+  },
+  async writeAt(fh, buf, offset, length, position) {
+    return writeSync(fh.fd, buf, offset, length, position);
   },
   datasync: (fh) => fh.datasync(),
   sync: (fh) => fh.sync(),
@@ -37,6 +45,19 @@ export async function writeAll(io: FileIo, fh: FileHandle, buf: Uint8Array): Pro
   // Bounded: every turn writes at least one byte, or throws.
   while (offset < buf.length) {
     const written = await io.write(fh, buf, offset, buf.length - offset);
+    if (!(written > 0)) throw new Error(`write made no progress at byte ${offset}`);
+    offset += written;
+  }
+}
+
+/** Writes every byte of `buf` at byte `position` of the file, looping like `writeAll`. */
+export async function writeAllAt(
+  io: FileIo, fh: FileHandle, buf: Uint8Array, position: number,
+): Promise<void> {
+  let offset = 0;
+  // Bounded: every turn writes at least one byte, or throws.
+  while (offset < buf.length) {
+    const written = await io.writeAt(fh, buf, offset, buf.length - offset, position + offset);
     if (!(written > 0)) throw new Error(`write made no progress at byte ${offset}`);
     offset += written;
   }

@@ -2,6 +2,8 @@
 // copies committed events after the cursor from state, so backlog and live delivery are one
 // path and no event is skipped or repeated. Streams end with UNAVAILABLE (plus
 // `chat-primary`) when the node stops serving, and with UNAUTHENTICATED when the session ends.
+// Streams are indexed by user, so a commit pumps only its sender's and recipient's streams
+// and costs nothing per other open stream.
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Event, type SubscribeRequest } from "@chat-tui/proto";
@@ -28,7 +30,8 @@ interface Subscriber {
 
 export class Subscriptions {
   private readonly subscribers = new Set<Subscriber>();
-  private readonly online = new Map<string, number>();
+  /** Open streams per user: who a commit wakes, and who is online. */
+  private readonly byUser = new Map<string, Set<Subscriber>>();
   /** Open streams per client connection (`call.getPeer()`), for `streamsPerConnectionMax`. */
   private readonly perConnection = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -46,7 +49,7 @@ export class Subscriptions {
   }
 
   isOnline(username: string): boolean {
-    return (this.online.get(username) ?? 0) > 0;
+    return this.byUser.has(username);
   }
 
   open(call: Stream, username: string, tokenHash: string, afterSeq: number): void {
@@ -66,7 +69,9 @@ export class Subscriptions {
       call, connection, username, tokenHash, cursor: afterSeq, pumping: false, draining: false, closed: false,
     };
     this.subscribers.add(sub);
-    this.online.set(username, (this.online.get(username) ?? 0) + 1);
+    let mine = this.byUser.get(username);
+    if (mine === undefined) this.byUser.set(username, (mine = new Set()));
+    mine.add(sub);
     const done = (): void => this.drop(sub);
     call.on("cancelled", done);
     call.on("close", done);
@@ -87,20 +92,25 @@ export class Subscriptions {
     const left = (this.perConnection.get(sub.connection) ?? 1) - 1;
     if (left > 0) this.perConnection.set(sub.connection, left);
     else this.perConnection.delete(sub.connection);
-    const count = (this.online.get(sub.username) ?? 1) - 1;
-    if (count <= 0) this.online.delete(sub.username);
-    else this.online.set(sub.username, count);
+    const mine = this.byUser.get(sub.username);
+    mine?.delete(sub);
+    if (mine?.size === 0) this.byUser.delete(sub.username);
   }
 
-  /** Pumps the streams of the users a commit concerns (every stream re-checks its session
-   * when sessions may have ended). */
+  /** Pumps the streams of the users a commit concerns, its messages' senders and recipients
+   * (when sessions may have ended, every stream first re-checks its session: the event does
+   * not say whose). */
   private wake(messages: readonly Message[], sessionsChanged: boolean): void {
-    if (messages.length === 0 && !sessionsChanged) return;
-    const concerned = new Set(messages.flatMap((m) => [m.from, m.to]));
-    for (const sub of this.subscribers) {
-      if (sessionsChanged && !this.stillAuthenticated(sub)) continue;
-      if (concerned.has(sub.username)) this.pump(sub);
+    if (sessionsChanged) for (const sub of [...this.subscribers]) this.stillAuthenticated(sub);
+    for (const message of messages) {
+      this.pumpUser(message.from);
+      this.pumpUser(message.to);
     }
+  }
+
+  private pumpUser(username: string): void {
+    const mine = this.byUser.get(username);
+    if (mine !== undefined) for (const sub of mine) this.pump(sub);
   }
 
   private stillAuthenticated(sub: Subscriber): boolean {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import type { AppAction } from "../state/app.js";
 import { FakeChat } from "../testing/fake-client.js";
-import { EffectRunner } from "./effect-runner.js";
+import { EffectRunner, usersRefreshMs } from "./effect-runner.js";
 
 function setup() {
   const chat = new FakeChat().addUser("alice").addUser("bob");
@@ -90,4 +90,42 @@ test("the user list follows nextPageToken across pages", async () => {
   assert.equal(loaded.type === "users-loaded" && loaded.users.length, 1200);
   assert.equal(chat.calls.filter((c) => c.method === "listUsers").length, 3);
   runner.dispose();
+});
+
+test("user-list refreshes never overlap: a tick while one runs is skipped", async () => {
+  const { chat, client, runner, next } = setup();
+  await client.login("alice", "password1");
+  // Every listUsers call waits until the test lets it go.
+  const waiting: (() => void)[] = [];
+  const listUsers = client.listUsers.bind(client);
+  client.listUsers = async (...args) => {
+    await new Promise<void>((go) => waiting.push(go));
+    return listUsers(...args);
+  };
+  const inFlight = (): number => waiting.length;
+  mock.timers.enable({ apis: ["setInterval"] });
+  try {
+    runner.perform([{ kind: "start-events" }]);
+    mock.timers.tick(usersRefreshMs);
+    assert.equal(inFlight(), 1);
+    mock.timers.tick(3 * usersRefreshMs); // a slow refresh outlasts three more ticks
+    assert.equal(inFlight(), 1, "no second refresh while the first runs");
+    waiting.shift()!();
+    assert.equal((await next("users-loaded")).type, "users-loaded");
+    mock.timers.tick(usersRefreshMs);
+    assert.equal(inFlight(), 1, "the next tick after it ends refreshes again");
+    // A new pattern while a refresh runs is fetched once, right after it.
+    runner.perform([{ kind: "search-users", pattern: "b*" }]);
+    await new Promise((go) => setTimeout(go, 200)); // past the (real) debounce
+    assert.equal(inFlight(), 1);
+    waiting.shift()!();
+    while (inFlight() === 0) await new Promise((go) => setTimeout(go, 5));
+    waiting.shift()!();
+    const loaded = await next("users-loaded");
+    assert.equal(loaded.type === "users-loaded" && loaded.pattern, "b*");
+    assert.equal(chat.calls.filter((c) => c.method === "listUsers").length, 3);
+  } finally {
+    mock.timers.reset();
+    runner.dispose();
+  }
 });

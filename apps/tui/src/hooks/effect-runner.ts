@@ -26,6 +26,10 @@ export class EffectRunner {
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private pattern = "";
+  /** A user-list fetch is running; at most one runs at a time. */
+  private searching = false;
+  /** The pattern changed while one ran: fetch again as soon as it ends. */
+  private searchAgain = false;
   private disposed = false;
 
   constructor(
@@ -68,7 +72,7 @@ export class EffectRunner {
       case "search-users":
         this.pattern = e.pattern;
         clearTimeout(this.searchTimer);
-        this.searchTimer = setTimeout(() => this.search(), searchDebounceMs);
+        this.searchTimer = setTimeout(() => this.search("pattern"), searchDebounceMs);
         return;
       case "load-history":
         this.client.history(e.peer, { beforeSeq: e.beforeSeq, limit: historyPageMessages }).then(
@@ -165,8 +169,18 @@ export class EffectRunner {
     });
   }
 
-  /** Fetches the users matching the current pattern, page by page, up to usersMax. */
-  private search(): void {
+  /**
+   * Fetches the users matching the current pattern, page by page, up to usersMax. Never two
+   * at once (a slow fetch of up to usersMax / usersPerPageMax pages may outlast the refresh
+   * period): a refresh tick while one runs is skipped, a new pattern is fetched right after it.
+   */
+  private search(reason: "pattern" | "refresh"): void {
+    if (this.searching) {
+      if (reason === "pattern") this.searchAgain = true;
+      return;
+    }
+    this.searching = true;
+    this.searchAgain = false;
     const pattern = this.pattern;
     void (async () => {
       const users: UserEntry[] = [];
@@ -180,19 +194,24 @@ export class EffectRunner {
         pageToken = page.nextPageToken;
       } while (pageToken !== "" && users.length < usersMax && pattern === this.pattern);
       if (pattern === this.pattern) this.safe({ type: "users-loaded", pattern, users });
-    })().catch((err: unknown) =>
-      this.safe({
-        type: "notice",
-        notice: { text: `user list: ${describeError(err)}`, tone: "error" },
-      })
-    );
+    })()
+      .catch((err: unknown) =>
+        this.safe({
+          type: "notice",
+          notice: { text: `user list: ${describeError(err)}`, tone: "error" },
+        })
+      )
+      .finally(() => {
+        this.searching = false;
+        if (this.searchAgain && !this.disposed) this.search("pattern");
+      });
   }
 
   private startEvents(): void {
     this.stopEvents();
     const abort = new AbortController();
     this.events = abort;
-    this.refreshTimer = setInterval(() => this.search(), usersRefreshMs);
+    this.refreshTimer = setInterval(() => this.search("refresh"), usersRefreshMs);
     void this.eventLoop(abort, undefined);
   }
 

@@ -90,12 +90,16 @@ export function flipBit(buf: Buffer, offset: number, bit: number): Buffer {
 export function countingIo(
   overrides: Partial<FileIo> = {},
 ): FileIo & { counts: Record<string, number> } {
-  const counts: Record<string, number> = { write: 0, datasync: 0, sync: 0 };
+  const counts: Record<string, number> = { write: 0, writeAt: 0, datasync: 0, sync: 0 };
   return {
     counts,
     write(fh, buf, offset, length) {
       counts["write"]!++;
       return (overrides.write ?? nodeFileIo.write)(fh, buf, offset, length);
+    },
+    writeAt(fh, buf, offset, length, position) {
+      counts["writeAt"]!++;
+      return (overrides.writeAt ?? nodeFileIo.writeAt)(fh, buf, offset, length, position);
     },
     datasync(fh) {
       counts["datasync"]!++;
@@ -114,6 +118,7 @@ export function countingIo(
  */
 export const noSyncIo: FileIo = {
   write: nodeFileIo.write,
+  writeAt: nodeFileIo.writeAt,
   datasync: async () => undefined,
   sync: async () => undefined,
 };
