@@ -9,12 +9,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
-import { AuthResponseSchema, fromBinary } from "@chat-tui/proto";
+import { AuthResponseSchema, SendMessagesResponseSchema, fromBinary } from "@chat-tui/proto";
 import { digestOf, ProcCluster } from "./proc-cluster.js";
 import { sleep } from "./stats.js";
 
-const rpcs = ["Register", "Login", "Logout", "DeleteAccount", "ListUsers", "SendMessage", "History", "MarkRead",
-  "Subscribe"] as const;
+const rpcs = ["Register", "Login", "Logout", "DeleteAccount", "ListUsers", "SendMessage", "SendMessages", "History",
+  "MarkRead", "Subscribe"] as const;
 type Rpc = (typeof rpcs)[number];
 const identity = (b: Buffer): Buffer => b;
 const callDeadlineMs = 8_000;
@@ -134,6 +134,34 @@ function stream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promise<An
   });
 }
 
+/**
+ * SendMessages: `req` and two variants of it on one stream (the same bytes as a whole request,
+ * and wrapped as the `send` field of a request with a ref), then half-close. Every per-send
+ * error code in an answer must be proper too; the stream's own status is the answer.
+ */
+function sendStream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promise<Answer> {
+  return new Promise((resolve) => {
+    const call = client.makeBidiStreamRequest("/chat.v1.ChatService/SendMessages", identity, identity, md,
+      { deadline: Date.now() + callDeadlineMs });
+    let perSend: Answer | undefined;
+    call.on("data", (bytes: Buffer) => {
+      try {
+        const code = fromBinary(SendMessagesResponseSchema, bytes).error?.code;
+        if (code !== undefined && improper.has(code)) perSend ??= { code, details: "a per-send error" };
+      } catch {
+        perSend ??= { code: grpc.status.INTERNAL, details: "an answer that is not a SendMessagesResponse" };
+      }
+    });
+    call.on("error", (err: grpc.ServiceError) => resolve(perSend ?? { code: err.code, details: err.details }));
+    call.on("end", () => resolve(perSend ?? { code: grpc.status.OK, details: "ended" }));
+    call.write(req);
+    call.write(encode([{ no: 1, kind: "varint", value: 7n }, { no: 2, kind: "bytes", value: req }]));
+    call.write(encode([{ no: 1, kind: "varint", value: 8n }, { no: 2, kind: "bytes", value: encode([
+      { no: 1, kind: "bytes", value: utf8("fuzzpeer") }, { no: 2, kind: "bytes", value: req.subarray(0, 4096) }]) }]));
+    call.end();
+  });
+}
+
 /** Every node's applied index and state digest, polled (≤ 10 s) until all applied `index`. */
 async function appliedDigests(cluster: ProcCluster, index: number) {
   const deadline = Date.now() + 10_000;
@@ -145,7 +173,9 @@ async function appliedDigests(cluster: ProcCluster, index: number) {
 }
 
 const call = (client: grpc.Client, rpc: Rpc, req: Buffer, md: grpc.Metadata): Promise<Answer> =>
-  rpc === "Subscribe" ? stream(client, req, md) : unary(client, rpc, req, md);
+  rpc === "Subscribe" ? stream(client, req, md)
+    : rpc === "SendMessages" ? sendStream(client, req, md)
+    : unary(client, rpc, req, md);
 
 test("hostile requests at every ChatService RPC: proper status codes, no crash, one state", async () => {
   const cluster = await ProcCluster.start();
