@@ -3,6 +3,7 @@
 import os from "node:os";
 import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
 import { AckClock, closedLoop, openLoop, registerPair, sendersFor, type LevelResult, type Pair } from "./load.js";
+import { cpuPerSend, sampleCpu } from "./cpu.js";
 import { ProcCluster } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
 
@@ -62,6 +63,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     ? await ProcCluster.start(o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {})
     : undefined;
   const addresses = o.cluster ?? cluster!.addresses;
+  /** A closed-loop level, with the CPU every process spent per ack (own cluster only). */
+  const level = async (pair: Pair, inFlight: number): Promise<LevelResult> => {
+    const primary = cluster ? await cluster.waitForPrimary() : undefined;
+    const pids = new Map(cluster ? cluster.ids.map((id) => [id, cluster.node(id).child?.pid] as const) : []);
+    const before = sampleCpu(pids);
+    const result = await closedLoop(pair, inFlight, o.durationMs);
+    const cpu = cpuPerSend(before, sampleCpu(pids), result.acked);
+    if (!cpu || primary === undefined) return result;
+    // Name the roles: the primary first, then the backups.
+    const nodesUs: Record<string, number> = {};
+    for (const [id, us] of Object.entries(cpu.nodesUs)) nodesUs[id === `n${primary}` ? "primary" : `backup ${id}`] = us;
+    return { ...result, cpu: { ...cpu, nodesUs } };
+  };
   try {
     const levels: LevelResult[] = [];
     let halfLoad: BenchReport["halfLoad"];
@@ -72,7 +86,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       await closedLoop(pair, 8, Math.min(1_000, o.durationMs)); // warm up
       for (const inFlight of o.levels) {
         o.log(`load: ${inFlight} in flight for ${o.durationMs} ms`);
-        levels.push(await closedLoop(pair, inFlight, o.durationMs));
+        levels.push(await level(pair, inFlight));
       }
       const top = topLevel(levels);
       if (top && top.sendsPerSec > 0) {
@@ -88,7 +102,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const unary = await registerPair(addresses, "unary", { senders: own ? 1 : sendersFor(24_000), path: "unary" });
       try {
         o.log(`load: ${topInFlight} in flight for ${o.durationMs} ms, one unary call per send`);
-        levels.push(await closedLoop(unary, topInFlight, o.durationMs));
+        levels.push(await level(unary, topInFlight));
       } finally {
         unary.close();
       }

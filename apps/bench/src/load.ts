@@ -2,6 +2,7 @@
 // a fixed rate, and an ack clock that the failover trials read. Every loop ends by time.
 import { randomBytes } from "node:crypto";
 import { ChatError, connect, type ChatClient } from "@chat-tui/client";
+import type { CpuPerSend } from "./cpu.js";
 import { quantile, sleep } from "./stats.js";
 
 /** A 100-byte text (ASCII), unique per call so a reader can tell sends apart. */
@@ -75,6 +76,8 @@ export async function registerPair(
 export interface LevelResult {
   inFlight: number;
   path: SendPath;
+  /** CPU µs per acknowledged send (own cluster on Linux only). */
+  cpu?: CpuPerSend;
   durationMs: number;
   acked: number;
   failed: number;

@@ -1,10 +1,20 @@
 // Renders a BenchReport as the text table `chat-bench` prints (the JSON form is the report).
 import type { BenchReport } from "./bench.js";
+import type { CpuPerSend } from "./cpu.js";
 import { table } from "./stats.js";
 
 const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "-" : `${v.toFixed(2)} ms`);
 const int = (v: number): string => Math.round(v).toLocaleString("en-US");
 const verdict = (pass: boolean | undefined): string => (pass === undefined ? "n/a" : pass ? "PASS" : "miss");
+
+/** "412 = primary 210 + backups 70, 68 + client 64" */
+function cpuText(cpu: CpuPerSend | undefined): string {
+  if (!cpu) return "-";
+  const entries = Object.entries(cpu.nodesUs).sort(([a], [b]) => (a === "primary" ? -1 : b === "primary" ? 1 : 0));
+  const primary = entries.filter(([k]) => k === "primary").map(([, v]) => int(v));
+  const backups = entries.filter(([k]) => k !== "primary").map(([, v]) => int(v));
+  return `${int(cpu.totalUs)} = primary ${primary.join("") || "?"} + backups ${backups.join(", ")} + client ${int(cpu.clientUs)}`;
+}
 
 export function renderReport(r: BenchReport): string {
   const out: string[] = [];
@@ -21,10 +31,11 @@ export function renderReport(r: BenchReport): string {
   out.push("");
   const echo = r.floors.grpcEcho.reqPerSec;
   const fsync = r.floors.fsync.fsyncsPerSecMax;
-  const rows = [["in flight", "path", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync"]];
+  const rows = [["in flight", "path", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync",
+    "CPU µs/send"]];
   for (const l of r.levels) {
     rows.push([String(l.inFlight), l.path, int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms), ms(l.p999Ms), String(l.acked),
-      String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2)]);
+      String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2), cpuText(l.cpu)]);
   }
   if (r.halfLoad) {
     const h = r.halfLoad;

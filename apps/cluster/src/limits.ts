@@ -42,3 +42,5 @@ export const throttleKeysMax = 100_000;
 export const streamsPerConnectionMax = 64;
 /** Sends of one SendMessages stream in flight before the node stops reading it (flow control). */
 export const sendStreamPendingMax = 1_024;
+/** Open connections to the liveness port (peers keep one each); more are closed at once. */
+export const livenessConnectionsMax = 64;

@@ -1,24 +1,77 @@
-// A fresh TCP connect to a peer's liveness port (R7): `refused` is hard evidence that the
-// process is gone (a node exits when its liveness listener closes); `ok` means a listener
-// accepted (a SIGSTOPped process still accepts); `timeout` and `local-failure` prove nothing.
+// Liveness of a peer's process (R7), from its liveness port. One TCP connection per peer is
+// kept open: a probe on a live connection costs no connect (and writes one byte a second, which
+// a peer host that rebooted answers with a reset); a connection that closes means the process may be gone,
+// so the owner hears `lost` at once (a killed process's sockets close within milliseconds);
+// a probe without a connection makes a fresh connect, whose `refused` is hard evidence that
+// the process is gone (a node exits when its liveness listener closes). `ok` proves nothing
+// (a SIGSTOPped process still accepts); `timeout` and `local-failure` prove nothing either.
 import net from "node:net";
 
 export type ProbeOutcome = "ok" | "refused" | "timeout" | "local-failure";
 
-export function probeLiveness(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const socket = net.connect({ host, port });
-    const finish = (outcome: ProbeOutcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => finish("timeout"), timeoutMs);
-    socket.once("connect", () => finish("ok"));
-    socket.once("error", (err: NodeJS.ErrnoException) =>
-      finish(err.code === "ECONNREFUSED" ? "refused" : err.code === "ETIMEDOUT" ? "timeout" : "local-failure"));
-  });
+/** How often a kept connection is written to (only a rebooted peer host answers a write). */
+const livenessWriteGapMs = 1_000;
+
+export class LivenessLink {
+  private socket: net.Socket | undefined;
+  private connecting: Promise<ProbeOutcome> | undefined;
+  private closed = false;
+  private wroteAtMs = -Infinity;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    /** The open connection closed (not by us): probe now. */
+    private readonly onLost: () => void,
+  ) {}
+
+  probe(timeoutMs: number): Promise<ProbeOutcome> {
+    if (this.closed) return Promise.resolve("local-failure");
+    if (this.socket) {
+      const now = performance.now();
+      if (now - this.wroteAtMs >= livenessWriteGapMs) {
+        this.wroteAtMs = now;
+        this.socket.write("p");
+      }
+      return Promise.resolve("ok");
+    }
+    this.connecting ??= this.connect(timeoutMs).finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+
+  private connect(timeoutMs: number): Promise<ProbeOutcome> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+      const timer = setTimeout(() => settle("timeout"), timeoutMs);
+      const settle = (outcome: ProbeOutcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (outcome === "ok" && !this.closed) this.keep(socket);
+        else socket.destroy();
+        resolve(outcome);
+      };
+      socket.once("connect", () => settle("ok"));
+      socket.once("error", (err: NodeJS.ErrnoException) =>
+        settle(err.code === "ECONNREFUSED" ? "refused" : err.code === "ETIMEDOUT" ? "timeout" : "local-failure"));
+    });
+  }
+
+  private keep(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on("data", () => undefined); // an older listener greets with a byte
+    socket.on("error", () => socket.destroy());
+    socket.once("close", () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      if (!this.closed) this.onLost();
+    });
+  }
 }

@@ -25,7 +25,7 @@ import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
 import { decodeMessage, encodeMessage } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
-import { probeLiveness } from "./liveness-probe.js";
+import { LivenessLink } from "./liveness-probe.js";
 import {
   appliedMessages,
   sessionsChanged,
@@ -69,6 +69,8 @@ export class ReplicatedPipeline implements Pipeline {
   private readonly listeners = new Listeners();
   private readonly clock: LogClock;
   private readonly transport: ReplicaTransport;
+  /** Per peer: the connection to its liveness port (R7). */
+  private readonly liveness = new Map<NodeId, LivenessLink>();
   private readonly peers = new Map<NodeId, PeerInfo>();
   private readonly peerLostAtMs = new Map<NodeId, number>();
   private readonly waiters = new Map<string, Waiter>();
@@ -124,7 +126,11 @@ export class ReplicatedPipeline implements Pipeline {
     this.appliedIndex = recovered.snapshotIndex;
     this.clock = new LogClock(storage.lastTs);
     for (const node of config.nodes) {
-      if (node.id !== self.id) this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
+      if (node.id === self.id) continue;
+      this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
+      // Once per connection, so never a storm: probe at once, past the stream-break gap.
+      this.liveness.set(node.id, new LivenessLink(node.host, node.livenessPort,
+        () => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id })));
     }
     this.transport = new ReplicaTransport({
       self,
@@ -254,6 +260,7 @@ export class ReplicatedPipeline implements Pipeline {
     for (const [, waiter] of this.waiters) waiter.reject(new NotServingError("node is shutting down", undefined));
     this.waiters.clear();
     this.transport.close();
+    for (const link of this.liveness.values()) link.close();
     await Promise.allSettled([...this.logOps, this.barrier, this.metaChain]);
     await this.storage.close();
   }
@@ -339,8 +346,7 @@ export class ReplicatedPipeline implements Pipeline {
         void this.sendSnapshot(action.to, action.msg);
         return;
       case "probe":
-        void probeLiveness(this.addressOfPeer(action.peer).host, this.addressOfPeer(action.peer).livenessPort,
-          probeTimeoutMs).then((outcome) => {
+        void this.liveness.get(action.peer)!.probe(probeTimeoutMs).then((outcome) => {
           if (outcome === "refused") this.markDown(action.peer);
           // A connect that succeeded proves nothing (a SIGSTOPped process accepts); the
           // core learns liveness from the pong to the ping sent with this probe.

@@ -6,7 +6,7 @@ import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { addReflection, addService, ChatService, ClusterService } from "@chat-tui/proto";
-import { clientMessageBytesMax } from "../limits.js";
+import { clientMessageBytesMax, livenessConnectionsMax } from "../limits.js";
 import type { Logger } from "../logger.js";
 
 export interface ClientServerParts {
@@ -51,12 +51,18 @@ export function bind(server: grpc.Server, address: string, creds: grpc.ServerCre
     server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
 }
 
-/** Starts the liveness listener; the process exits if it ever stops listening. */
-export async function startLivenessListener(host: string, port: number, log: Logger): Promise<net.Server> {
+/** Starts the liveness listener; the process exits if it ever stops listening. `close()`
+ *  also drops the connections peers keep open. */
+export async function startLivenessListener(host: string, port: number, log: Logger): Promise<{ close(): void }> {
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    // A probe only needs the connect to succeed; answer a byte so a ping can time the round trip.
+    // A probe only needs the connect to succeed. Peers keep their connection open (its close
+    // tells them at once that this process is gone) and write a byte per probe, discarded here.
     socket.on("error", () => socket.destroy());
-    socket.end("1");
+    if (sockets.size >= livenessConnectionsMax) return void socket.destroy();
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("data", () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -72,7 +78,12 @@ export async function startLivenessListener(host: string, port: number, log: Log
   };
   server.on("error", die("failed"));
   server.on("close", die("closed"));
-  return server;
+  return {
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 let shuttingDown = false;
