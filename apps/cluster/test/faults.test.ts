@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect } from "@chat-tui/client";
+import { connect, type ChatClient } from "@chat-tui/client";
 import { TestCluster } from "../src/testing/harness.js";
 import { Workload } from "./workload.js";
 
@@ -34,6 +34,20 @@ async function converged(c: TestCluster, ids: number[], timeoutMs = 20_000): Pro
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`no convergence: ${last}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs `body` with two registered users, alice and bob; always closes their clients. */
+async function withAliceAndBob(c: TestCluster, body: (alice: ChatClient, bob: ChatClient) => Promise<void>) {
+  const alice = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+  const bob = connect({ cluster: c.addresses, deadlineMs: 15_000 });
+  try {
+    await alice.register("alice", "password1");
+    await bob.register("bob", "password1");
+    await body(alice, bob);
+  } finally {
+    alice.close();
+    bob.close();
   }
 }
 
@@ -113,71 +127,53 @@ test("SIGSTOP of the primary beyond the election timeout: it is fenced and rejoi
 });
 
 test("kill -9 of all three, restart: nothing acknowledged is lost; a stale node waits for the last", async () => {
-  await withCluster(async (c) => {
-    const alice = connect({ cluster: c.addresses, deadlineMs: 15_000 });
-    const bob = connect({ cluster: c.addresses, deadlineMs: 15_000 });
-    try {
-      await alice.register("alice", "password1");
-      await bob.register("bob", "password1");
-      const { primaryId } = await c.waitForPrimary();
-      const early = [0, 1, 2].find((id) => id !== primaryId)!;
-      await c.signal(early, "SIGKILL"); // crashes early: misses what follows
-      const acked: string[] = [];
-      for (let i = 0; i < 30; i++) acked.push((await alice.send("bob", `late ${i}`)).text);
-      for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
+  await withCluster((c) => withAliceAndBob(c, async (alice, bob) => {
+    const { primaryId } = await c.waitForPrimary();
+    const early = [0, 1, 2].find((id) => id !== primaryId)!;
+    await c.signal(early, "SIGKILL"); // crashes early: misses what follows
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) acked.push((await alice.send("bob", `late ${i}`)).text);
+    for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
 
-      // Only the early node returns: it must not serve with its stale log (R18 waits).
-      c.startNode(early);
-      await new Promise((r) => setTimeout(r, 2_500));
-      const lonely = await c.status(early);
-      assert.notEqual(lonely.nodes.find((n) => n.id === early)!.role, "primary", "a stale node became primary");
+    // Only the early node returns: it must not serve with its stale log (R18 waits).
+    c.startNode(early);
+    await new Promise((r) => setTimeout(r, 2_500));
+    const lonely = await c.status(early);
+    assert.notEqual(lonely.nodes.find((n) => n.id === early)!.role, "primary", "a stale node became primary");
 
-      for (const id of [0, 1, 2]) if (id !== early) c.startNode(id);
-      await c.waitForPrimary(20_000);
-      const history = await bob.history("alice", { limit: 100 });
-      const texts = new Set(history.map((m) => m.text));
-      for (const text of acked) assert.ok(texts.has(text), `lost "${text}" across a total failure`);
-      await converged(c, [0, 1, 2]);
-    } finally {
-      alice.close();
-      bob.close();
-    }
-  });
+    for (const id of [0, 1, 2]) if (id !== early) c.startNode(id);
+    await c.waitForPrimary(20_000);
+    const history = await bob.history("alice", { limit: 100 });
+    const texts = new Set(history.map((m) => m.text));
+    for (const text of acked) assert.ok(texts.has(text), `lost "${text}" across a total failure`);
+    await converged(c, [0, 1, 2]);
+  }));
 });
 
 test("a lost disk after a total failure: recovery waits; `recover --unclean` goes on without it", async () => {
-  await withCluster(async (c) => {
-    const alice = connect({ cluster: c.addresses, deadlineMs: 15_000 });
-    const bob = connect({ cluster: c.addresses, deadlineMs: 15_000 });
-    try {
-      await alice.register("alice", "password1");
-      await bob.register("bob", "password1");
-      for (let i = 0; i < 10; i++) await alice.send("bob", `before ${i}`);
-      for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
-      rmSync(c.node(2).dataDir, { recursive: true, force: true }); // node 2's disk is gone
-      for (const id of [0, 1, 2]) c.startNode(id);
-      await answering(c, [0, 1, 2]);
-      await new Promise((r) => setTimeout(r, 2_000));
-      for (const id of [0, 1, 2]) {
-        const self = (await c.status(id)).nodes.find((n) => n.id === id)!;
-        assert.equal(self.role, "recovering", `node ${id}: R18 must wait for the old node 2`);
-      }
-
-      const cli = spawnSync(join(binDir, "chat-cluster"), ["recover", "--unclean", "--from", "0", "--config", c.configPath],
-        { encoding: "utf8", timeout: 20_000 });
-      assert.equal(cli.status, 0, cli.stderr);
-      assert.match(cli.stdout, /node 0 .* is (recovering|candidate)/);
-      assert.match(cli.stdout, /WARNING: acknowledged messages/);
-      await c.waitForPrimary(20_000);
-      const history = await bob.history("alice", { limit: 100 });
-      assert.equal(history.length, 10, "nodes 0 and 1 held every acknowledged message");
-      await alice.send("bob", "after");
-      await converged(c, [0, 1, 2]); // the new node 2 joined as a new member
-    } finally {
-      alice.close();
-      bob.close();
+  await withCluster((c) => withAliceAndBob(c, async (alice, bob) => {
+    for (let i = 0; i < 10; i++) await alice.send("bob", `before ${i}`);
+    for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
+    rmSync(c.node(2).dataDir, { recursive: true, force: true }); // node 2's disk is gone
+    for (const id of [0, 1, 2]) c.startNode(id);
+    await answering(c, [0, 1, 2]);
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const id of [0, 1, 2]) {
+      const self = (await c.status(id)).nodes.find((n) => n.id === id)!;
+      assert.equal(self.role, "recovering", `node ${id}: R18 must wait for the old node 2`);
     }
-  });
+
+    const cli = spawnSync(join(binDir, "chat-cluster"), ["recover", "--unclean", "--from", "0", "--config", c.configPath],
+      { encoding: "utf8", timeout: 20_000 });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /node 0 .* is (recovering|candidate)/);
+    assert.match(cli.stdout, /WARNING: acknowledged messages/);
+    await c.waitForPrimary(20_000);
+    const history = await bob.history("alice", { limit: 100 });
+    assert.equal(history.length, 10, "nodes 0 and 1 held every acknowledged message");
+    await alice.send("bob", "after");
+    await converged(c, [0, 1, 2]); // the new node 2 joined as a new member
+  }));
 });
 
 test("a torn last record: the node cuts it off, recovers and catches up", async () => {
