@@ -269,15 +269,18 @@ export class ReplicatedPipeline implements Pipeline {
   // The host loop.
 
   /**
-   * Group commit starts at the primary's door: proposals that arrive in one turn of the event
-   * loop (many calls decoded from one socket read) go to the core as one batch, so they share
-   * one log append, one fsync and one append message per backup. setImmediate runs right after
-   * this turn's I/O callbacks, so a lone proposal waits for nothing.
+   * Group commit starts at the primary's door: proposals go to the core as one batch, so they
+   * share one log append, one fsync and one append message per backup. A batch goes as soon as
+   * the log is idle (setImmediate runs right after this turn's I/O callbacks, so a lone
+   * proposal waits for nothing); while a write is in flight, proposals gather until it is
+   * durable (the log could not start their fsync sooner anyway), so a busy primary sends few
+   * large batches instead of many small ones, each of which costs every backup a message, a
+   * write, an fsync and an ack.
    */
   private enqueueProposal(proposal: Proposal): void {
     this.proposals.push(proposal);
     if (this.proposals.length >= PROPOSALS_PER_BATCH_MAX) this.flushProposals();
-    else if (this.proposals.length === 1) setImmediate(() => this.flushProposals());
+    else if (this.proposals.length === 1 && this.logOps.size === 0) setImmediate(() => this.flushProposals());
   }
 
   private flushProposals(): void {
@@ -380,6 +383,8 @@ export class ReplicatedPipeline implements Pipeline {
     op.then(() => {
       this.logOps.delete(op);
       this.step({ kind: "persisted", nowMs: monotonicMs(), token });
+      // The log is idle: what gathered behind the write goes now (enqueueProposal).
+      if (this.logOps.size === 0) this.flushProposals();
     }, (err: unknown) => this.storageFailed(err));
   }
 
