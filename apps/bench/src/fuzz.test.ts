@@ -135,9 +135,10 @@ function stream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promise<An
 }
 
 /**
- * SendMessages: `req` and two variants of it on one stream (the same bytes as a whole request,
- * and wrapped as the `send` field of a request with a ref), then half-close. Every per-send
- * error code in an answer must be proper too; the stream's own status is the answer.
+ * SendMessages: `req` and two variants of it on one stream (the same bytes as a whole request;
+ * as the `send` of an item beside `req` taken as an item; as the text of a send to a real
+ * user), then half-close. Every per-send error code must be proper too; the stream's own
+ * status is the answer.
  */
 function sendStream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promise<Answer> {
   return new Promise((resolve) => {
@@ -146,18 +147,22 @@ function sendStream(client: grpc.Client, req: Buffer, md: grpc.Metadata): Promis
     let perSend: Answer | undefined;
     call.on("data", (bytes: Buffer) => {
       try {
-        const code = fromBinary(SendMessagesResponseSchema, bytes).error?.code;
-        if (code !== undefined && improper.has(code)) perSend ??= { code, details: "a per-send error" };
+        for (const result of fromBinary(SendMessagesResponseSchema, bytes).results) {
+          const code = result.error?.code;
+          if (code !== undefined && improper.has(code)) perSend ??= { code, details: "a per-send error" };
+        }
       } catch {
         perSend ??= { code: grpc.status.INTERNAL, details: "an answer that is not a SendMessagesResponse" };
       }
     });
     call.on("error", (err: grpc.ServiceError) => resolve(perSend ?? { code: err.code, details: err.details }));
     call.on("end", () => resolve(perSend ?? { code: grpc.status.OK, details: "ended" }));
+    const item = (ref: bigint, send: Uint8Array): Uint8Array =>
+      encode([{ no: 1, kind: "varint", value: ref }, { no: 2, kind: "bytes", value: send }]);
     call.write(req);
-    call.write(encode([{ no: 1, kind: "varint", value: 7n }, { no: 2, kind: "bytes", value: req }]));
-    call.write(encode([{ no: 1, kind: "varint", value: 8n }, { no: 2, kind: "bytes", value: encode([
-      { no: 1, kind: "bytes", value: utf8("fuzzpeer") }, { no: 2, kind: "bytes", value: req.subarray(0, 4096) }]) }]));
+    call.write(encode([{ no: 1, kind: "bytes", value: item(7n, req) }, { no: 1, kind: "bytes", value: req }]));
+    call.write(encode([{ no: 1, kind: "bytes", value: item(8n, encode([
+      { no: 1, kind: "bytes", value: utf8("fuzzpeer") }, { no: 2, kind: "bytes", value: req.subarray(0, 4096) }])) }]));
     call.end();
   });
 }

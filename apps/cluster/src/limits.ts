@@ -40,6 +40,8 @@ export const sendBurstPerUser = 1_000;
 export const throttleKeysMax = 100_000;
 /** Open Subscribe streams on one client connection. */
 export const streamsPerConnectionMax = 64;
+/** Sends in one SendMessages request. */
+export const sendsPerRequestMax = 1_024;
 /** Sends of one SendMessages stream in flight before the node stops reading it (flow control). */
 export const sendStreamPendingMax = 1_024;
 /** Open connections to the liveness port (peers keep one each); more are closed at once. */

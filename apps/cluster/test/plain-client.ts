@@ -53,7 +53,7 @@ export class PlainClient {
     }).Subscribe({ after_seq: afterSeq }, this.metadata());
   }
 
-  /** A SendMessages stream (requests: `{ref, send: {to, text, client_msg_id}, request_id}`). */
+  /** A SendMessages stream (requests: `{sends: [{ref, send: {to, text, client_msg_id}, request_id}]}`). */
   sendStream(): grpc.ClientDuplexStream<Plain, Plain> {
     return (this.chat as unknown as {
       SendMessages(md: grpc.Metadata): grpc.ClientDuplexStream<Plain, Plain>;
@@ -95,26 +95,29 @@ export function collectMessages(stream: grpc.ClientReadableStream<Plain>, count:
   });
 }
 
-/** Writes `requests` on a SendMessages stream, collects the answers by ref and the final status. */
+/**
+ * Writes `sends` (`{ref, send: {to, text, client_msg_id}, request_id}`) on a SendMessages
+ * stream, `perRequest` to a request; collects the results by ref and the final status.
+ */
 export function streamSends(
   stream: grpc.ClientDuplexStream<Plain, Plain>,
-  requests: Plain[],
-  { end = true, timeoutMs = 10_000 } = {},
+  sends: Plain[],
+  { end = true, timeoutMs = 10_000, perRequest = 7 } = {},
 ): Promise<{ answers: Map<number, Plain>; status: grpc.StatusObject | undefined }> {
   return new Promise((resolve, reject) => {
     const answers = new Map<number, Plain>();
-    const timer = setTimeout(() => reject(new Error(`${answers.size}/${requests.length} answers`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`${answers.size}/${sends.length} answers`)), timeoutMs);
     const done = (status: grpc.StatusObject | undefined): void => {
       clearTimeout(timer);
       resolve({ answers, status });
     };
-    stream.on("data", (answer: Plain) => {
-      answers.set(answer.ref as number, answer);
-      if (!end && answers.size === requests.length) done(undefined);
+    stream.on("data", (response: Plain) => {
+      for (const result of response.results as Plain[]) answers.set(result.ref as number, result);
+      if (!end && answers.size === sends.length) done(undefined);
     });
     stream.on("error", () => undefined);
     stream.on("status", (status: grpc.StatusObject) => done(status));
-    for (const request of requests) stream.write(request);
+    for (let i = 0; i < sends.length; i += perRequest) stream.write({ sends: sends.slice(i, i + perRequest) });
     if (end) stream.end();
   });
 }

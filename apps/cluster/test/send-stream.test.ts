@@ -1,5 +1,6 @@
-// SendMessages (send-stream.ts) from a plain proto-loader client: answers by ref, per-send
-// errors that leave the stream open, commit order, idempotent retries, authentication.
+// SendMessages (send-stream.ts) from a plain proto-loader client: results by ref, per-send
+// errors that leave the stream open, commit order, idempotent retries, authentication, and
+// requests out of bounds.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -17,7 +18,7 @@ async function registered(name: string): Promise<PlainClient> {
 const send = (ref: number, to: string, text: string, requestId = ""): Plain =>
   ({ ref, send: { to, text, client_msg_id: `c-${ref}-${text.length}` }, request_id: requestId });
 
-test("sends on one stream are answered by ref, refused ones alone, committed in request order", async () => {
+test("sends on one stream are answered by ref, refused ones alone, committed in the order sent", async () => {
   const alice = await registered("alice");
   const bob = await registered("bob");
   const inbox = collectMessages(bob.subscribe(0), 40);
@@ -32,7 +33,7 @@ test("sends on one stream are answered by ref, refused ones alone, committed in 
     grpc.status.INVALID_ARGUMENT]);
   assert.match((answers.get(100)!.error as Plain).message as string, /nobody/);
   const seqs = Array.from({ length: 40 }, (_, i) => (answers.get(i + 1)!.message as Plain).seq as number);
-  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "commit order is request order");
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "commit order is the order sent");
   assert.deepEqual((await inbox).map((m) => m.text), requests.filter((r) => (r.ref as number) <= 40)
     .map((r) => (r.send as Plain).text));
 });
@@ -65,4 +66,20 @@ test("a stream without a valid token ends UNAUTHENTICATED; a logout mid-stream r
   const after = await streamSends(stream, [send(2, "frank", "after")]);
   assert.equal((after.answers.get(2)!.error as Plain).code, grpc.status.UNAUTHENTICATED);
   assert.equal(after.status?.code, grpc.status.OK);
+});
+
+test("a request with no sends or too many ends the stream INVALID_ARGUMENT", async () => {
+  const gina = await registered("gina");
+  await registered("hank");
+  for (const count of [0, 1_025]) {
+    const sends = Array.from({ length: count }, (_, i) => send(i + 1, "hank", "x"));
+    const stream = gina.sendStream();
+    const { status } = await new Promise<{ status: grpc.StatusObject }>((resolve) => {
+      stream.on("error", () => undefined);
+      stream.on("status", (s: grpc.StatusObject) => resolve({ status: s }));
+      stream.write({ sends });
+    });
+    assert.equal(status.code, grpc.status.INVALID_ARGUMENT, `${count} sends`);
+    assert.match(status.details, /1-1024 sends/);
+  }
 });

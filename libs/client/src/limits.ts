@@ -57,3 +57,7 @@ export const channelOptions = {
 export const authAttemptTimeoutMs = 5_000;
 /** How often a send pipe checks its sends' deadlines and whether its stream went silent. */
 export const sendPipeSweepMs = 100;
+/** Sends per SendMessages request (the node takes up to 1,024). */
+export const sendsPerRequestMax = 256;
+/** Bytes of sends per SendMessages request: below the node's 64 KiB message limit. */
+export const sendRequestBytesMax = 48 * 1024;

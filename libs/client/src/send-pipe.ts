@@ -1,5 +1,6 @@
 // The fast path of `send()`: every send of one session pipelined on one SendMessages stream to
-// the primary, so a busy sender pays one HTTP/2 stream, not one call, per message. Each send
+// the primary, so a busy sender pays one HTTP/2 stream, not one call, per message, and the
+// sends of one event-loop turn travel in one request. Each send
 // keeps its request id and client_msg_id across retries (R21). When the stream breaks (the
 // primary died or stepped down), goes silent past the attempt timeout, or the cluster names a
 // newer primary, the sends not yet answered go again, in their order, on a new stream to the
@@ -10,11 +11,14 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
+  SendItemSchema,
   SendMessagesRequestSchema,
   type Message as WireMessage,
+  type SendItem,
   type SendMessageRequest,
   type SendMessagesRequest,
   type SendMessagesResponse,
+  type SendResult,
 } from "@chat-tui/proto";
 import { backoffMs } from "./backoff.js";
 import { backoffUnlessRebound, type CallTiming } from "./call.js";
@@ -27,11 +31,11 @@ import {
   toChatError,
   unavailableError,
 } from "./errors.js";
-import { sendPipeSweepMs } from "./limits.js";
+import { sendPipeSweepMs, sendRequestBytesMax, sendsPerRequestMax } from "./limits.js";
 import type { Router } from "./router.js";
 
 interface PendingSend {
-  request: SendMessagesRequest;
+  item: SendItem;
   deadlineAt: number;
   resolve(message: WireMessage): void;
   reject(error: Error): void;
@@ -54,6 +58,8 @@ export class SendPipeUnsupported extends Error {}
 
 export class SendPipe {
   private readonly pending = new Map<bigint, PendingSend>();
+  /** Sends of this turn not yet written (one request at the end of the turn). */
+  private outbox: SendItem[] = [];
   private nextRef = 1n;
   private stream: OpenStream | undefined;
   private opening = false;
@@ -79,12 +85,14 @@ export class SendPipe {
     if (this.closed || this.router.signal.aborted) return Promise.reject(closedError());
     if (this.unsupported) return Promise.reject(new SendPipeUnsupported());
     const ref = this.nextRef++;
-    const request = create(SendMessagesRequestSchema, { ref, send, requestId: randomUUID() });
+    const item = create(SendItemSchema, { ref, send, requestId: randomUUID() });
     return new Promise<WireMessage>((resolve, reject) => {
-      this.pending.set(ref, { request, deadlineAt: Date.now() + this.timing.deadlineMs, resolve, reject });
+      this.pending.set(ref, { item, deadlineAt: Date.now() + this.timing.deadlineMs, resolve, reject });
       this.sweep ??= setInterval(() => this.sweepPending(), sendPipeSweepMs);
-      if (this.stream) this.stream.call.write(request);
-      else if (!this.retrying) void this.openStream();
+      if (this.stream) {
+        if (this.outbox.length === 0) setImmediate(() => this.writeOutbox());
+        this.outbox.push(item);
+      } else if (!this.retrying) void this.openStream();
     });
   }
 
@@ -135,13 +143,23 @@ export class SendPipe {
     call.on("metadata", (md: grpc.Metadata) => {
       stream.epoch = epochOf(md);
     });
-    call.on("data", (response: SendMessagesResponse) => this.onAnswer(stream, response));
+    call.on("data", (response: SendMessagesResponse) => {
+      for (const result of response.results) this.onAnswer(stream, result);
+    });
     call.on("error", () => undefined);
     call.on("status", (status: grpc.StatusObject) => this.onEnd(stream, status));
-    for (const send of this.pending.values()) call.write(send.request);
+    this.outbox = [];
+    write(call, [...this.pending.values()].map((p) => p.item));
   }
 
-  private onAnswer(stream: OpenStream, response: SendMessagesResponse): void {
+  private writeOutbox(): void {
+    const items = this.outbox;
+    this.outbox = [];
+    // Without a stream, the items are still pending: the next stream writes them all.
+    if (this.stream && items.length > 0) write(this.stream.call, items);
+  }
+
+  private onAnswer(stream: OpenStream, response: SendResult): void {
     stream.progressAt = Date.now();
     const send = this.pending.get(response.ref);
     if (!send) return;
@@ -158,7 +176,7 @@ export class SendPipe {
     }
     this.pending.delete(response.ref);
     const { code, message } = response.error ?? { code: grpc.status.INTERNAL, message: "empty answer" };
-    send.reject(toChatError(serviceError(code, message), { method: "sendMessage", subject: send.request.send?.to }));
+    send.reject(toChatError(serviceError(code, message), { method: "sendMessage", subject: send.item.send?.to }));
   }
 
   private onEnd(stream: OpenStream, status: grpc.StatusObject): void {
@@ -174,7 +192,7 @@ export class SendPipe {
     // OK with sends unanswered: the node ended the stream early, as good as UNAVAILABLE.
     const retryable = isRetryableStatus(status.code) || status.code === grpc.status.OK;
     if (!retryable && ours === undefined) {
-      return this.failAll((send) => toChatError(err, { method: "sendMessage", subject: send.request.send?.to }));
+      return this.failAll((send) => toChatError(err, { method: "sendMessage", subject: send.item.send?.to }));
     }
     this.lastError = ours === "stalled" ? new Error(`${stream.address} did not answer`) : err;
     const before = this.router.view.primary();
@@ -231,6 +249,24 @@ export class SendPipe {
     this.sweep = undefined;
     for (const send of sends) send.reject(errorFor(send));
   }
+}
+
+/** Writes `items` in requests of at most `sendsPerRequestMax` sends and about `sendRequestBytesMax`. */
+function write(call: grpc.ClientDuplexStream<SendMessagesRequest, SendMessagesResponse>, items: SendItem[]): void {
+  let batch: SendItem[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    // An upper bound: 3 bytes a UTF-16 unit, plus ids and framing.
+    const size = 3 * ((item.send?.text.length ?? 0) + (item.send?.to.length ?? 0) + (item.send?.clientMsgId.length ?? 0)) + 64;
+    if (batch.length > 0 && (batch.length >= sendsPerRequestMax || bytes + size > sendRequestBytesMax)) {
+      call.write(create(SendMessagesRequestSchema, { sends: batch }));
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) call.write(create(SendMessagesRequestSchema, { sends: batch }));
 }
 
 /** A grpc-js-shaped error, so one table (errors.ts) maps stream and unary failures alike. */

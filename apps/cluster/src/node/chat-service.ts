@@ -248,10 +248,10 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
         serveSendStream(call, {
           pipeline,
           log,
-          send: (request) => {
-            const id = request.requestId === "" ? randomUUID() : checked.requestId(request.requestId);
-            if (!request.send) throw invalidArgumentError("a send without its message");
-            return sendOne(tokenHash, id, request.send);
+          send: (item) => {
+            const id = item.requestId === "" ? randomUUID() : checked.requestId(item.requestId);
+            if (!item.send) throw invalidArgumentError("a send without its message");
+            return sendOne(tokenHash, id, item.send);
           },
         });
       } catch (err) {

@@ -20,6 +20,7 @@ import {
   SendMessageResponseSchema,
   SendMessagesResponseSchema,
   addService,
+  type SendItem,
   type SendMessagesRequest,
   type SendMessagesResponse,
   type ClusterStatus,
@@ -259,6 +260,32 @@ export class FakeCluster {
     return outcome;
   }
 
+  /** One send of a SendMessages request, answered in a response of its own. */
+  private sendItem(i: number, call: SendStream, entry: { node: number; call: SendStream }, item: SendItem,
+    user: () => string | undefined): void {
+    const node = this.nodes[i]!;
+    this.count(i, "sendMessage");
+    const clientMsgId = item.send?.clientMsgId ?? "";
+    this.mutations.push({ node: i, method: "sendMessage", requestId: item.requestId, clientMsgId });
+    const answer = (): void => {
+      const from = user();
+      if (!node.server || from === undefined || !this.sendStreams.has(entry)) return;
+      const { to = "", text = "" } = item.send ?? {};
+      const outcome = this.run(item.requestId, true, () => this.send(from, to, text, clientMsgId));
+      if (this.failRepliesAfterCommit > 0) {
+        this.failRepliesAfterCommit -= 1;
+        this.sendStreams.delete(entry);
+        return void call.emit("error", fault(grpc.status.UNAVAILABLE, "stepped down before replying"));
+      }
+      const result = outcome.ok
+        ? { ref: item.ref, message: outcome.value as Message }
+        : { ref: item.ref, error: { code: outcome.fault.code, message: outcome.fault.details } };
+      call.write(create(SendMessagesResponseSchema, { results: [result] }));
+    };
+    if (node.silent) node.held.push(answer);
+    else answer();
+  }
+
   /** SendMessages on node i: the same switches as a unary call, per stream and per send. */
   private sendStream(i: number, call: SendStream): void {
     const node = this.nodes[i]!;
@@ -286,25 +313,7 @@ export class FakeCluster {
       this.sendStreams.add(entry);
     };
     call.on("data", (request: SendMessagesRequest) => {
-      this.count(i, "sendMessage");
-      const clientMsgId = request.send?.clientMsgId ?? "";
-      this.mutations.push({ node: i, method: "sendMessage", requestId: request.requestId, clientMsgId });
-      const answer = (): void => {
-        if (!node.server || user === undefined || !this.sendStreams.has(entry)) return;
-        const from = user;
-        const { to = "", text = "" } = request.send ?? {};
-        const outcome = this.run(request.requestId, true, () => this.send(from, to, text, clientMsgId));
-        if (this.failRepliesAfterCommit > 0) {
-          this.failRepliesAfterCommit -= 1;
-          this.sendStreams.delete(entry);
-          return void call.emit("error", fault(grpc.status.UNAVAILABLE, "stepped down before replying"));
-        }
-        call.write(create(SendMessagesResponseSchema, outcome.ok
-          ? { ref: request.ref, message: outcome.value as Message }
-          : { ref: request.ref, error: { code: outcome.fault.code, message: outcome.fault.details } }));
-      };
-      if (node.silent) node.held.push(answer);
-      else answer();
+      for (const item of request.sends) this.sendItem(i, call, entry, item, () => user);
     });
     call.on("cancelled", () => this.sendStreams.delete(entry));
     call.on("error", () => this.sendStreams.delete(entry));
