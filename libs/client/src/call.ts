@@ -53,6 +53,14 @@ export async function callWithRetry<Res>(
     if (Date.now() >= deadlineAt) break;
     const target = await router.resolve(deadlineAt);
     if (router.signal.aborted) throw closedError();
+    if (target.electing) {
+      // Nodes answer but none names a primary: wait (backoff) until the view names one, e.g.
+      // when the watcher hears of the election's winner, rather than call a non-primary.
+      lastError ??= new Error("no node names a primary (an election is under way)");
+      const waitMs = Math.min(backoffMs(attempt), Math.max(deadlineAt - Date.now(), 0));
+      await backoffUnlessRebound(router, waitMs, "");
+      continue;
+    }
     const attemptDeadlineAt = Math.min(deadlineAt, Date.now() + timing.attemptTimeoutMs);
     const outcome = await attemptOnce(router, target.address, attemptDeadlineAt, spec);
     if (outcome.ok) {
