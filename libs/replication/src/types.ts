@@ -131,7 +131,12 @@ export type MessageKind = Body["kind"];
 // ---------------------------------------------------------------------------------------------
 // Events (host → core). Every event carries the host's monotonic clock.
 
-export type ProbeOutcome = "refused" | "timeout" | "local-failure";
+/**
+ * How a probe's fresh connect ended: `connected` (a listener accepted; a SIGSTOPped process
+ * still accepts, so it proves nothing but that the connect is no longer pending), `refused`
+ * (DEAD), `timeout` or `local-failure` (never sent; proves nothing).
+ */
+export type ProbeOutcome = "connected" | "refused" | "timeout" | "local-failure";
 
 /** One client command for the log, named by the request id its reply goes to. */
 export interface Proposal {
