@@ -48,11 +48,20 @@ export async function callWithRetry<Res>(
   const deadlineAt = Date.now() + timing.deadlineMs;
   let lastError: unknown = undefined;
   let redirectsInRow = 0;
+  let electingWaits = 0;
   for (let attempt = 0; attempt < attemptsPerCallMax; attempt++) {
     if (router.signal.aborted) throw closedError();
     if (Date.now() >= deadlineAt) break;
     const target = await router.resolve(deadlineAt);
     if (router.signal.aborted) throw closedError();
+    if (target.electing) {
+      // Nodes answer but none names a primary: wait (backoff) until the view names one, e.g.
+      // when the watcher hears of the election's winner, rather than call a non-primary.
+      lastError ??= new Error("no node names a primary (an election is under way)");
+      const waitMs = Math.min(backoffMs(electingWaits++), Math.max(deadlineAt - Date.now(), 0));
+      await backoffUnlessRebound(router, waitMs, "");
+      continue;
+    }
     const attemptDeadlineAt = Math.min(deadlineAt, Date.now() + timing.attemptTimeoutMs);
     const outcome = await attemptOnce(router, target.address, attemptDeadlineAt, spec);
     if (outcome.ok) {

@@ -39,6 +39,10 @@ export const eventsWaitersMax = 64;
  *  changes, so a SIGSTOPped node would otherwise look healthy forever (CE17). */
 export const watchProbeIntervalMs = 1_000;
 
+/** A WatchCluster stream that lived this long and then broke is followed on the next node at
+ *  once, without backoff (a failover is news the client needs now). */
+export const watchHealthyMs = 1_000;
+
 /** Nodes the client tracks: seeds plus addresses learned from the cluster (DESIGN §2: 1–5). */
 export const nodesMax = 16;
 

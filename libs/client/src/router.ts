@@ -15,7 +15,7 @@ import { backoffMs, sleep } from "./backoff.js";
 import { epochOf, primaryHintOf, toStatusReport, type StatusReport } from "./codec.js";
 import { ClusterView } from "./cluster-view.js";
 import { describeError, isRetryableStatus, isServiceError } from "./errors.js";
-import { statusTimeoutMsMax, watchProbeIntervalMs } from "./limits.js";
+import { statusTimeoutMsMax, watchHealthyMs, watchProbeIntervalMs } from "./limits.js";
 import { NodePool } from "./node-pool.js";
 import { probeTls } from "./tls-probe.js";
 
@@ -24,6 +24,9 @@ export interface Target {
   address: string;
   /** Set when no node answered discovery: why the last one failed. */
   offlineReason?: string | undefined;
+  /** Nodes answered discovery and none named a primary (an election is under way): `address`
+   *  is only a guess, and a call there would fail. */
+  electing?: boolean;
 }
 
 interface WatchOutcome {
@@ -94,7 +97,8 @@ export class Router {
     if (found.primary !== undefined) return { address: found.primary };
     const addresses = this.view.addresses();
     const address = addresses[this.nextIndex++ % addresses.length]!;
-    return { address, offlineReason: found.answered === 0 ? found.reason : undefined };
+    if (found.answered > 0) return { address, electing: true };
+    return { address, offlineReason: found.reason };
   }
 
   /** A retryable failure of a call on `address`: follow the redirect or mark the node.
@@ -175,13 +179,17 @@ export class Router {
     while (!this.signal.aborted) {
       const addresses = this.view.addresses();
       const address = addresses[this.watchIndex % addresses.length]!;
+      const startedAt = Date.now();
       const outcome = await this.watchOnce(address);
       if (this.signal.aborted) return;
       if (!outcome.ok) this.watchIndex += 1;
       failuresInRow = outcome.received ? 0 : failuresInRow + 1;
       unreachableInRow = outcome.unreachable && !outcome.received ? unreachableInRow + 1 : 0;
       const rounds = Math.floor(failuresInRow / addresses.length);
-      const waitMs = backoffMs(rounds);
+      // A watch that worked for a while broke (its node died?): watch the next node at once,
+      // since the news of a failover comes through it. Anything else backs off.
+      const healthyBreak = !outcome.ok && outcome.received && Date.now() - startedAt >= watchHealthyMs;
+      const waitMs = healthyBreak ? 0 : backoffMs(rounds);
       if (outcome.unreachable) this.maybeProbeTls(address);
       if (unreachableInRow >= addresses.length) {
         this.view.noteOffline(waitMs, this.transportProblem() ?? outcome.reason);

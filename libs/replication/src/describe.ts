@@ -68,7 +68,7 @@ export function describeEvent(ev: Event): string {
     case "probe-result":
       return `probe n${ev.peer} ${ev.outcome}`;
     case "peer-lost":
-      return `peer-lost n${ev.peer}`;
+      return `peer-lost n${ev.peer}${ev.livenessClosed ? " (liveness closed)" : ""}`;
     case "propose":
       return `propose ${ev.requestId}`;
     case "propose-batch":

@@ -20,6 +20,8 @@ export const NEVER = -Infinity;
 export interface Answer extends LogInfo {
   /** Send time of the probe this answers. */
   readonly atMs: number;
+  /** Our own last index when we sent that probe: compares logs at (nearly) one instant. */
+  readonly ownLastIndex: number;
 }
 
 export interface PeerState {
@@ -38,6 +40,8 @@ export interface PeerState {
   statusEpoch: number;
   /** Send times of recent probes that did not fail locally. */
   probeSentMs: number[];
+  /** Send time of the latest probe whose connect was refused. */
+  refusedSentMs: number;
   answer: Answer | null;
 }
 
@@ -45,6 +49,9 @@ interface Outstanding {
   readonly peer: NodeId;
   readonly sentMs: number;
   readonly pauseEpoch: number;
+  readonly ownLastIndex: number;
+  /** The probe's connect was accepted (the pong may still come). */
+  connected: boolean;
 }
 
 const INCARNATIONS_MAX = 8;
@@ -102,9 +109,9 @@ export class Peers {
   }
 
   /** Record a probe (TCP connect + ping) to `id`; returns its nonce. */
-  startProbe(id: NodeId, nowMs: number, pauseEpoch: number): string {
+  startProbe(id: NodeId, nowMs: number, pauseEpoch: number, ownLastIndex: number): string {
     const nonce = this.newNonce();
-    this.outstanding.set(nonce, { peer: id, sentMs: nowMs, pauseEpoch });
+    this.outstanding.set(nonce, { peer: id, sentMs: nowMs, pauseEpoch, ownLastIndex, connected: false });
     const p = this.get(id);
     p.probeSentMs.push(nowMs);
     if (p.probeSentMs.length > PROBES_OUTSTANDING_MAX) p.probeSentMs.shift();
@@ -121,15 +128,38 @@ export class Peers {
   probeResult(nonce: string, outcome: ProbeOutcome): void {
     const o = this.outstanding.get(nonce);
     if (o === undefined) return;
+    if (outcome === "connected") {
+      o.connected = true; // the pong may still come: the probe stays outstanding
+      return;
+    }
     this.outstanding.delete(nonce);
     const p = this.get(o.peer);
     if (outcome === "refused") {
       p.deadMs = Math.max(p.deadMs, o.sentMs);
+      p.refusedSentMs = Math.max(p.refusedSentMs, o.sentMs);
     } else if (outcome === "local-failure") {
       // A probe that was never sent does not count toward a silence window.
       const k = p.probeSentMs.indexOf(o.sentMs);
       if (k >= 0) p.probeSentMs.splice(k, 1);
     }
+  }
+
+  /**
+   * Whether a broken stream to `id` (`peer-lost`) needs no probe of its own: a probe sent less
+   * than `D_max` ago either still has its connect pending (its outcome is on the way) or was
+   * refused (DEAD is known; the heartbeat probes keep it fresh). A connect accepted before the
+   * stream broke says nothing about now, so it holds back a probe only within one tick. This
+   * bounds the probes a dead or flapping peer causes, so the probe history (SILENT windows)
+   * keeps spanning seconds.
+   */
+  recentProbeCovers(id: NodeId, nowMs: number): boolean {
+    const sinceMs = nowMs - this.t.roundTripMaxMs;
+    if (this.get(id).refusedSentMs > sinceMs) return true;
+    for (const o of this.outstanding.values()) {
+      if (o.peer !== id || o.sentMs <= sinceMs) continue;
+      if (!o.connected || nowMs - o.sentMs < this.t.tickMs) return true;
+    }
+    return false;
   }
 
   /** A fresh reply echoes a probe sent after our latest pause; it counts once, at send time. */
@@ -143,6 +173,7 @@ export class Peers {
     if (reportsPrimary) p.primaryContactMs = Math.max(p.primaryContactMs, o.sentMs);
     p.answer = {
       atMs: o.sentMs,
+      ownLastIndex: o.ownLastIndex,
       nodeId: msg.from,
       storageId: msg.storageId,
       status: msg.status,
@@ -193,6 +224,7 @@ function newPeerState(): PeerState {
     status: null,
     statusEpoch: -1,
     probeSentMs: [],
+    refusedSentMs: NEVER,
     answer: null,
   };
 }

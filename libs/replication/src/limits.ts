@@ -53,6 +53,8 @@ export const ENTRIES_PER_SHIP_MAX = 256;
 export const PROPOSALS_PENDING_MAX = 10_000;
 /** A joiner is added/refreshed once its matchIndex is within this many entries of the tail (R19). */
 export const CATCHUP_LAG_MAX = 64;
+/** R13 rank: logs closer than this many entries (same epoch) tie, and the lower node id goes first. */
+export const RANK_LOG_SLACK = CATCHUP_LAG_MAX;
 /** Applied entries beyond the snapshot before the core hints `compact`. */
 export const SNAPSHOT_INTERVAL_ENTRIES = 10_000;
 /** Minimum gap between two snapshot transfers to the same peer. */

@@ -398,3 +398,32 @@ test("CE15: log time continues from the log's last ts, whatever the host clock r
     assert.ok(d.written[1]!.ts >= d.written[0]!.ts, "monotonic along the log");
   }
 });
+
+test("peer-lost probes: none while a recent probe's connect is pending, was refused, or was just accepted", () => {
+  const r = replica(0, {});
+  const probes = (out: Action[]): string[] =>
+    out.flatMap((a) => (a.kind === "probe" && a.peer === 1 ? [a.nonce] : []));
+  const first = probes(r.step({ kind: "tick", nowMs: 0 }));
+  assert.equal(first.length, 1, "the heartbeat probes n1");
+  const lost = (nowMs: number): string[] => probes(r.step({ kind: "peer-lost", nowMs, peer: 1 }));
+  assert.deepEqual(lost(5), [], "its connect is pending: its outcome is on the way");
+  r.step({ kind: "probe-result", nowMs: 6, peer: 1, nonce: first[0]!, outcome: "connected" });
+  assert.deepEqual(lost(8), [], "accepted within the last tick");
+  const second = lost(15);
+  assert.equal(second.length, 1, "an accepted connect says nothing about now: probe");
+  r.step({ kind: "probe-result", nowMs: 16, peer: 1, nonce: second[0]!, outcome: "refused" });
+  assert.deepEqual(lost(200), [], "refused less than D_max ago: DEAD is known");
+  assert.deepEqual(lost(390), []);
+  assert.equal(lost(520).length, 1, "D_max after the refused probe: probe again");
+});
+
+test("peer-lost from a closed liveness connection probes even right after an accepted connect", () => {
+  const r = replica(0, {});
+  const probes = (out: Action[]): string[] =>
+    out.flatMap((a) => (a.kind === "probe" && a.peer === 1 ? [a.nonce] : []));
+  const first = probes(r.step({ kind: "tick", nowMs: 0 }));
+  r.step({ kind: "probe-result", nowMs: 1, peer: 1, nonce: first[0]!, outcome: "connected" });
+  assert.deepEqual(probes(r.step({ kind: "peer-lost", nowMs: 2, peer: 1 })), [], "a stream break is covered");
+  const closed = probes(r.step({ kind: "peer-lost", nowMs: 3, peer: 1, livenessClosed: true }));
+  assert.equal(closed.length, 1, "the connection that was accepted is the one that closed: probe now");
+});

@@ -11,6 +11,7 @@ import {
   PROPOSALS_PENDING_MAX,
   RECOVERY_ANSWER_AGE_MS,
   SNAPSHOT_INTERVAL_ENTRIES,
+  RANK_LOG_SLACK,
   SLOW_MEMBER_MS,
   SNAPSHOT_RESEND_MS,
   TIMING_DEFAULT,
@@ -251,7 +252,14 @@ export class Replica {
         this.onProbeResult(ev.nonce, ev.outcome);
         break;
       case "peer-lost":
-        if (this.peers.has(ev.peer) && ev.peer !== this.nodeId) this.probe(ev.peer);
+        // A broken stream is a hint to probe now, unless a recent probe already covers it.
+        if (
+          this.peers.has(ev.peer) &&
+          ev.peer !== this.nodeId &&
+          (ev.livenessClosed === true || !this.peers.recentProbeCovers(ev.peer, this.nowMs))
+        ) {
+          this.probe(ev.peer);
+        }
         break;
       case "propose":
         this.onPropose([ev]);
@@ -378,6 +386,9 @@ export class Replica {
     this.cand = cand;
     this.electionDueMs = null;
     this.setRole("candidate", recovery ? "recovery election" : "fast-path election");
+    // R14 counts only evidence observed after the candidacy began: probe every peer now
+    // rather than at the next heartbeat.
+    if (!recovery) for (const id of this.peerIds) this.probe(id);
     // R13: the vote for self is durable before any request leaves.
     this.afterDurable(() => {
       if (this.cand !== cand) return;
@@ -1003,7 +1014,10 @@ export class Replica {
         reason,
       });
     if (e < this.epoch) return refuse("stale epoch");
-    if (e === this.epoch && this.votedFor !== null && this.votedFor !== c) return refuse("voted");
+    if (e === this.epoch && this.votedFor !== null && this.votedFor !== c) {
+      // A node that voted for itself in e stood (or stands) against c: a split vote.
+      return refuse(this.votedFor === this.nodeId ? "voted for self" : "voted");
+    }
     const mine = this.log.latestView();
     if (compareViewId(mine.id, msg.viewId) > 0) {
       // CE22/CE23: ship our suffix only when our newer view still lists C and our log extends C's.
@@ -1084,7 +1098,11 @@ export class Replica {
       cand.granted.set(msg.from, { storageId: msg.storageId, session: msg.session });
     } else if (msg.reason === "ship" && !cand.recovery && msg.suffix !== undefined) {
       this.applyShipped(cand, msg.from, msg.suffix, msg.suffixPrevEpoch ?? -1);
-    } else if (msg.reason === "voted" && msg.status === "candidate" && msg.epoch === cand.epoch) {
+    } else if (
+      msg.reason === "voted for self" &&
+      msg.status !== "primary" &&
+      msg.epoch === cand.epoch
+    ) {
       this.onSplitVote(cand, msg.from);
     } else if (msg.reason === "newer view") {
       const fromOldPrimary =
@@ -1097,7 +1115,9 @@ export class Replica {
   /**
    * Liveness only: two fast-path candidates of one epoch refuse each other and would wait for
    * their election timeouts (> T_exclude). The lower node id stands again at once in a higher
-   * epoch; the other gives up and holds off long enough to grant that vote.
+   * epoch; the other gives up and holds off long enough to grant that vote. The refusal names
+   * a self-vote, not the refuser's role, so the lower id stands again even when the other
+   * had already yielded when it answered.
    */
   private onSplitVote(cand: Candidacy, rival: NodeId): void {
     if (cand.recovery || this.role !== "candidate") return;
@@ -1136,6 +1156,48 @@ export class Replica {
   /** R7 SILENT (timed mode only): see `Peers.silent`. */
   private silent(id: NodeId, since: number, primaryContact: boolean): boolean {
     return this.peers.silent(id, since, primaryContact, this.nowMs, this.pauseChangedAtMs);
+  }
+
+  /**
+   * R13 stagger, ordered by rank (NOTES.md refinement 13): rank r waits r × `staggerMsMax`
+   * plus a jitter below `staggerMsMin`. The first in rank has nobody to wait for; the jitter
+   * only separates two nodes that both rank first (views of each other differ). Two backups
+   * that see the primary die within the same milliseconds then stand one after the other
+   * instead of splitting the vote; if the first never stands, the next waits a bounded extra.
+   */
+  private staggerMs(): number {
+    const jitter = Math.floor(this.random() * this.t.staggerMsMin);
+    return this.electionRank() * this.t.staggerMsMax + jitter;
+  }
+
+  /**
+   * How many other members of our view would stand before us: backups of our epoch heard
+   * from within `T_exclude` and since any DEAD evidence (a restarted peer is DEAD as its old
+   * incarnation, alive as its new one), whose log (as of their latest fresh pong, against ours
+   * when we sent that probe, so both are read at nearly one instant) is longer than ours by
+   * more than `RANK_LOG_SLACK` entries (or ends in a newer epoch), or is no shorter by more
+   * than that and has a lower node id. Backups under load differ by a few entries, so a small
+   * difference is a tie broken by node id: both sides then agree on the order.
+   */
+  private electionRank(): number {
+    let rank = 0;
+    const myLastEpoch = this.log.lastEpoch();
+    const freshSinceMs = this.nowMs - this.t.excludeMs;
+    for (const m of this.log.latestView().members) {
+      const id = m.nodeId;
+      if (id === this.nodeId || id === this.primaryId) continue;
+      const p = this.peer(id);
+      // Gone since we last heard from it (a refused probe after its last message), or silent.
+      if (p.deadMs > p.contactMs || p.contactMs < freshSinceMs) continue;
+      if (p.status !== "backup" || p.statusEpoch !== this.epoch) continue;
+      const a = p.answer !== null && p.answer.atMs >= freshSinceMs ? p.answer : null;
+      let ahead = id < this.nodeId;
+      if (a !== null && a.lastEpoch !== myLastEpoch) ahead = a.lastEpoch > myLastEpoch;
+      else if (a !== null && Math.abs(a.lastIndex - a.ownLastIndex) > RANK_LOG_SLACK)
+        ahead = a.lastIndex > a.ownLastIndex;
+      if (ahead) rank++;
+    }
+    return rank;
   }
 
   /** R13: evidence against the primary we follow (or the candidate we voted for). */
@@ -1197,8 +1259,7 @@ export class Replica {
           return;
         }
         if (this.electionDueMs === null) {
-          const span = this.t.staggerMsMax - this.t.staggerMsMin;
-          this.electionDueMs = this.nowMs + this.t.staggerMsMin + Math.floor(this.random() * span);
+          this.electionDueMs = this.nowMs + this.staggerMs();
         } else if (this.nowMs >= this.electionDueMs) {
           this.becomeCandidate(false, Math.max(this.maxEpochSeen, this.epoch) + 1);
         }
@@ -1304,7 +1365,7 @@ export class Replica {
 
   /** R7: a fresh connect (DEAD evidence if refused) and a ping (contact if answered). */
   private probe(id: NodeId): void {
-    const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch);
+    const nonce = this.peers.startProbe(id, this.nowMs, this.pauseEpoch, this.log.lastIndex());
     this.out.push({ kind: "probe", peer: id, nonce });
     this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
   }

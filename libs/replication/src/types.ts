@@ -131,7 +131,12 @@ export type MessageKind = Body["kind"];
 // ---------------------------------------------------------------------------------------------
 // Events (host → core). Every event carries the host's monotonic clock.
 
-export type ProbeOutcome = "refused" | "timeout" | "local-failure";
+/**
+ * How a probe's fresh connect ended: `connected` (a listener accepted; a SIGSTOPped process
+ * still accepts, so it proves nothing but that the connect is no longer pending), `refused`
+ * (DEAD), `timeout` or `local-failure` (never sent; proves nothing).
+ */
+export type ProbeOutcome = "connected" | "refused" | "timeout" | "local-failure";
 
 /** One client command for the log, named by the request id its reply goes to. */
 export interface Proposal {
@@ -165,7 +170,14 @@ export type Event =
     }
   /** The host saw a stream to or from `peer` break (its process may have died): probe it now
    * rather than at the next heartbeat. Evidence still comes only from the probe (R7). */
-  | { readonly kind: "peer-lost"; readonly nowMs: number; readonly peer: NodeId }
+  | {
+      readonly kind: "peer-lost";
+      readonly nowMs: number;
+      readonly peer: NodeId;
+      /** The kept connection to the peer's liveness port closed: probe even when a recent
+       *  probe connected (that connect was to the process that just closed it). */
+      readonly livenessClosed?: boolean;
+    }
   | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
   /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
   | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string }

@@ -51,6 +51,27 @@ export interface ChatServiceDeps {
   limits?: LimitOverrides | undefined;
 }
 
+/** How long a call waits at a primary whose epoch barrier has not committed yet. */
+const startingEpochWaitMsMax = 500;
+
+/** Resolves once `pipeline` is no longer a starting primary, or after `timeoutMs`. */
+function untilServing(pipeline: Pipeline, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!pipeline.notServing()?.starting) done();
+    };
+    const offServing = pipeline.on("servingChanged", check);
+    const offCluster = pipeline.on("clusterChanged", check);
+    const timer = setTimeout(() => done(), timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      offServing();
+      offCluster();
+      resolve();
+    };
+  });
+}
+
 function fail(kind: ChatError["kind"], message: string): never {
   throw chatError(kind, message);
 }
@@ -58,9 +79,15 @@ function fail(kind: ChatError["kind"], message: string): never {
 export function chatService({ pipeline, subscriptions, log, limits }: ChatServiceDeps): ServiceImpl<
   typeof ChatService.method
 > {
-  const serving = (): void => {
+  const servingNow = (): void => {
     const reason = pipeline.notServing();
     if (reason) throw reason;
+  };
+  /** A call that reaches a new primary before its barrier committed waits for it (a few ms)
+   *  instead of failing: the client would only back off and come back (failover gap). */
+  const serving = async (): Promise<void> => {
+    if (pipeline.notServing()?.starting) await untilServing(pipeline, startingEpochWaitMsMax);
+    servingNow();
   };
   const logins = new LoginThrottle();
   const sends = new SendRateLimiter(limits?.sendsPerUserPerSec, limits?.sendBurstPerUser);
@@ -161,7 +188,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
 
   return {
     register: unary(async (call) => {
-      serving();
+      await serving();
       const id = requestId(call);
       const username = checked.username(call.request.username);
       const password = checked.password(call.request.password);
@@ -174,7 +201,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
         && (await verifyPassword(password, taken.passwordHash, wanted));
       if (taken && !retry) fail("already-exists", `username "${username}" is taken`);
       const passwordHash = taken ? taken.passwordHash : await hashPassword(password, wanted);
-      serving();
+      await serving();
       const token = mintToken();
       const result = await commit({
         kind: "register", requestId: id, username, passwordHash, tokenHash: hashToken(token),
@@ -183,7 +210,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     login: unary(async (call) => {
-      serving();
+      await serving();
       const id = requestId(call);
       const username = checked.username(call.request.username);
       const password = checked.password(call.request.password);
@@ -197,7 +224,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
         fail("unauthenticated", "wrong password");
       }
       logins.succeeded(keys);
-      serving();
+      await serving();
       const token = mintToken();
       const result = await commit({
         kind: "login", requestId: id, username, passwordHash: account.passwordHash,
@@ -207,7 +234,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     logout: unary(async (call) => {
-      serving();
+      await serving();
       const id = requestId(call);
       const tokenHash = mutatingCaller(call, id);
       await commit({ kind: "logout", requestId: id, tokenHash });
@@ -215,7 +242,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     deleteAccount: unary(async (call) => {
-      serving();
+      await serving();
       const id = requestId(call);
       const tokenHash = mutatingCaller(call, id);
       const confirmUsername = call.request.confirmUsername.trim().toLowerCase();
@@ -224,7 +251,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     listUsers: unary(async (call) => {
-      serving();
+      await serving();
       caller(call);
       await pipeline.readBarrier();
       const { pattern, limit, pageToken } = call.request;
@@ -235,14 +262,14 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     sendMessage: unary(async (call) => {
-      serving();
+      await serving();
       const message = await sendOne(tokenHashOf(call), requestId(call), call.request);
       return create(SendMessageResponseSchema, { message });
     }),
 
     sendMessages(call) {
-      try {
-        serving();
+      // Requests that arrive meanwhile wait in the stream until serveSendStream reads them.
+      serving().then(() => {
         const tokenHash = tokenHashOf(call);
         call.sendMetadata(epochMetadata());
         serveSendStream(call, {
@@ -254,13 +281,13 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
             return sendOne(tokenHash, id, item.send);
           },
         });
-      } catch (err) {
+      }).catch((err: unknown) => {
         call.emit("error", toStatus(err, (e) => log.error({ err: e }, "send stream failed")));
-      }
+      });
     },
 
     history: unary(async (call) => {
-      serving();
+      await serving();
       const { username } = caller(call);
       await pipeline.readBarrier();
       const beforeSeq = safeNumber(call.request.beforeSeq);
@@ -273,7 +300,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     }),
 
     markRead: unary(async (call) => {
-      serving();
+      await serving();
       const id = requestId(call);
       const tokenHash = mutatingCaller(call, id);
       const upToSeq = safeNumber(call.request.upToSeq);
@@ -289,7 +316,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
         if (isUndecodable(call.request)) {
           throw invalidArgumentError("the request is not valid protobuf (a string field with invalid UTF-8?)");
         }
-        serving();
+        servingNow();
         const { username, tokenHash } = caller(call);
         const afterSeq = safeNumber(call.request.afterSeq);
         if (afterSeq === undefined) throw invalidArgumentError("after_seq is out of range");

@@ -70,16 +70,24 @@ export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<
     },
     watchCluster(call) {
       let last = "";
-      const send = (): void => {
-        const view = pipeline.cluster();
+      let lastPrimary = "";
+      const send = (view = pipeline.cluster()): void => {
         const key = JSON.stringify(view);
         if (key === last) return;
         last = key;
+        lastPrimary = `${view.epoch}/${view.primaryId}`;
         call.write(toClusterStatus(view));
       };
       send();
       let timer: NodeJS.Timeout | undefined;
       const off = pipeline.on("clusterChanged", () => {
+        // A new primary (or none) is news for clients in a failover: at once, not coalesced.
+        const view = pipeline.cluster();
+        if (`${view.epoch}/${view.primaryId}` !== lastPrimary) {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+          return send(view);
+        }
         timer ??= setTimeout(() => {
           timer = undefined;
           send();

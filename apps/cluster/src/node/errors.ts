@@ -20,6 +20,8 @@ export class NotServingError extends Error {
   constructor(
     readonly reason: string,
     readonly primaryAddress: string | undefined,
+    /** This node is the primary and serves once its epoch's barrier commits (soon). */
+    readonly starting = false,
   ) {
     super(reason);
   }

@@ -68,10 +68,14 @@ export class LivenessLink {
     this.socket = socket;
     socket.on("data", () => undefined); // an older listener greets with a byte
     socket.on("error", () => socket.destroy());
-    socket.once("close", () => {
+    const lost = (): void => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      socket.destroy();
       if (!this.closed) this.onLost();
-    });
+    };
+    // The peer's end (FIN) is read before the socket's close is reported: act on the first.
+    socket.once("end", lost);
+    socket.once("close", lost);
   }
 }

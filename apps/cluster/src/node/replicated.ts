@@ -41,8 +41,6 @@ import { ReplicaTransport } from "./replica-transport.js";
 const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
-/** Extra probes of a peer whose streams broke are at least this far apart. */
-const peerLostProbeGapMs = 10;
 /** How long a peer's last word counts as its role for ClusterService. */
 const peerFreshMs = 1_500;
 /** How often the commit hint reaches the hard state (only a hint, R0). */
@@ -72,7 +70,8 @@ export class ReplicatedPipeline implements Pipeline {
   /** Per peer: the connection to its liveness port (R7). */
   private readonly liveness = new Map<NodeId, LivenessLink>();
   private readonly peers = new Map<NodeId, PeerInfo>();
-  private readonly peerLostAtMs = new Map<NodeId, number>();
+  /** Peers whose loss (a broken stream) was logged since they were last heard from. */
+  private readonly peersLostLogged = new Set<NodeId>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly inflight = new Map<string, Promise<CommandOutcome>>();
   private readonly logOps = new Set<Promise<void>>();
@@ -130,7 +129,7 @@ export class ReplicatedPipeline implements Pipeline {
       this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
       // Once per connection, so never a storm: probe at once, past the stream-break gap.
       this.liveness.set(node.id, new LivenessLink(node.host, node.livenessPort,
-        () => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id })));
+        () => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id, livenessClosed: true })));
     }
     this.transport = new ReplicaTransport({
       self,
@@ -163,9 +162,25 @@ export class ReplicatedPipeline implements Pipeline {
   notServing(): NotServingError | undefined {
     if (this.closed) return new NotServingError("node is shutting down", undefined);
     if (this.role === "primary" && this.ready) return undefined;
-    const hint = this.primaryId !== null && this.primaryId !== this.self.id ? this.addressOf(this.primaryId) : undefined;
-    const why = this.role === "primary" ? "the primary is starting its epoch" : `this node is ${this.role}, not the primary`;
-    return new NotServingError(why, hint);
+    if (this.role === "primary") return new NotServingError("the primary is starting its epoch", undefined, true);
+    const primary = this.believedPrimary(this.primaryId, this.role);
+    return new NotServingError(`this node is ${this.role}, not the primary`,
+      primary === undefined ? undefined : this.addressOf(primary));
+  }
+
+  /**
+   * The primary worth naming to clients (hint, ClusterStatus): the one this node follows, and
+   * only while that node's latest word says it is primary. Not a candidate this node voted
+   * for (not serving yet), not one whose liveness port refused a connect since (DEAD), not
+   * while this node stands itself (candidate, recovering): a client sent to a node that is
+   * not the primary only fails and backs off, which adds to the failover gap.
+   */
+  private believedPrimary(primaryId: NodeId | null, role: CoreRole): NodeId | undefined {
+    if (primaryId === null) return undefined;
+    if (role === "primary") return primaryId === this.self.id ? primaryId : undefined;
+    if (role !== "backup" && role !== "joining") return undefined;
+    if (primaryId === this.self.id || this.peers.get(primaryId)?.role !== "primary") return undefined;
+    return primaryId;
   }
 
   logTimeNow(): number {
@@ -216,7 +231,8 @@ export class ReplicatedPipeline implements Pipeline {
         inView: members.has(node.id),
       };
     });
-    return { epoch: status.epoch, primaryId: status.primaryId ?? -1, reporterId: this.self.id, nodes };
+    const primaryId = this.closed ? undefined : this.believedPrimary(status.primaryId, status.role);
+    return { epoch: status.epoch, primaryId: primaryId ?? -1, reporterId: this.self.id, nodes };
   }
 
   propose<C extends Command>(command: C): Promise<CommandOutcome<C["kind"]>> {
@@ -351,9 +367,10 @@ export class ReplicatedPipeline implements Pipeline {
       case "probe":
         void this.liveness.get(action.peer)!.probe(probeTimeoutMs).then((outcome) => {
           if (outcome === "refused") this.markDown(action.peer);
-          // A connect that succeeded proves nothing (a SIGSTOPped process accepts); the
-          // core learns liveness from the pong to the ping sent with this probe.
-          if (outcome !== "ok") this.step({ kind: "probe-result", nowMs: monotonicMs(), peer: action.peer, nonce: action.nonce, outcome });
+          // A connect that succeeded proves nothing (a SIGSTOPped process accepts); the core
+          // learns liveness from the pong, and only that the connect is no longer pending.
+          this.step({ kind: "probe-result", nowMs: monotonicMs(), peer: action.peer, nonce: action.nonce,
+            outcome: outcome === "ok" ? "connected" : outcome });
         });
         return;
       case "apply":
@@ -512,30 +529,39 @@ export class ReplicatedPipeline implements Pipeline {
       return;
     }
     const peer = this.peers.get(from)!;
+    this.peersLostLogged.delete(from);
+    // A peer's new role (e.g. the winner's first append says "primary") changes whom this node
+    // names as primary (believedPrimary): watching clients hear it now, not at the next commit.
+    const roleChanged = peer.role !== msg.status;
     peer.role = msg.status;
     peer.epoch = msg.epoch;
     peer.heardAtMs = monotonicMs();
     if (msg.kind === "pong") peer.lastIndex = msg.lastIndex;
     if (msg.kind === "append-reply" && msg.success) peer.lastIndex = Math.max(peer.lastIndex, msg.matchIndex);
     this.step({ kind: "message", nowMs: monotonicMs(), msg });
+    if (roleChanged) this.listeners.emit("clusterChanged");
   }
 
   /**
    * A broken stream is the earliest sign of a crashed peer (milliseconds after kill -9, where
-   * the next heartbeat probe may be 50 ms away): the core probes it at once. At most one such
-   * probe per peer per `peerLostProbeGapMs`, however often a dead peer's streams fail.
+   * the next heartbeat probe may be 50 ms away): the core probes it at once. The core skips
+   * the probe while a recent one to that peer is unanswered, however often its streams fail.
    */
   private onPeerLost(id: NodeId): void {
-    const now = monotonicMs();
-    if (now - (this.peerLostAtMs.get(id) ?? -Infinity) < peerLostProbeGapMs) return;
-    this.peerLostAtMs.set(id, now);
-    this.step({ kind: "peer-lost", nowMs: now, peer: id });
+    if (!this.peersLostLogged.has(id)) {
+      // Failover timeline (kill → stream break → refused probe → candidacy → barrier → serving).
+      this.peersLostLogged.add(id);
+      this.log.info({ peer: id }, "peer stream broke");
+    }
+    this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: id });
   }
 
   private markDown(id: NodeId): void {
     const peer = this.peers.get(id);
     if (!peer || peer.role === "down") return;
     peer.role = "down";
+    this.log.info({ peer: id }, "peer refused a liveness connect (DEAD)");
+    // Watching clients hear at once that this node no longer names a dead primary.
     this.listeners.emit("clusterChanged");
   }
 

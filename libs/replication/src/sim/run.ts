@@ -56,6 +56,8 @@ function drawSwarm(rng: Rng, exclusion: ExclusionMode | undefined): Swarm {
       dropP: rng.pick([0, 0.01, 0.05]),
       dupP: rng.pick([0, 0.01, 0.05]),
       reorderP: rng.pick([0, 0.01, 0.05]),
+      peerLostP: rng.pick([0, 0.3, 1]),
+      peerLostMsMax: rng.pick([1, 5, 16]),
     },
     crashW: rng.pick([0, 1, 2, 4]),
     machineCrashP: rng.pick([0, 0.3, 0.7]),

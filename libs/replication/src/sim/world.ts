@@ -32,6 +32,14 @@ export interface NetConfig {
   dropP: number;
   dupP: number;
   reorderP: number;
+  /**
+   * A broken stream (`peer-lost`, the host's hint to probe at once): how likely a peer's crash,
+   * a connection reset or a send to a down peer produces one, and its delay (kill → socket
+   * close measured at 1–16 ms, REPLICATION.md §7.2). 0 leaves failure detection to the
+   * heartbeat probes.
+   */
+  peerLostP: number;
+  peerLostMsMax: number;
 }
 
 export interface WorldConfig {
@@ -55,6 +63,8 @@ export const NET_CALM: NetConfig = {
   dropP: 0,
   dupP: 0,
   reorderP: 0,
+  peerLostP: 1,
+  peerLostMsMax: 1,
 };
 
 export class SimNode implements CheckedNode {
@@ -200,6 +210,9 @@ export class World {
       this.checker.onDurableHardState(id, n.storageId, d.epoch, d.votedFor);
     }
     this.note(`n${id} ${machine ? "machine-crash" : "crash"}`);
+    // A crashed process's sockets close: streams and kept liveness connections alike (a
+    // crashed machine's do not close, but its streams are modelled as breaking all the same).
+    for (const other of this.nodes) if (other.id !== id) this.peerLost(other, id, !machine);
     this.checker.checkViewHolds(this.nodes, `after crash of n${id}`);
   }
 
@@ -232,6 +245,18 @@ export class World {
 
   resetConnection(a: NodeId, b: NodeId): void {
     for (const k of [`${a}>${b}`, `${b}>${a}`]) this.connGen.set(k, (this.connGen.get(k) ?? 0) + 1);
+    this.peerLost(this.nodes[a]!, b);
+    this.peerLost(this.nodes[b]!, a);
+  }
+
+  /** `n`'s stream to `peer` broke: the host hands the core a `peer-lost` hint (R7). */
+  private peerLost(n: SimNode, peer: NodeId, livenessClosed = false): void {
+    const net = this.cfg.net;
+    if (!n.up || n.id === peer || net.peerLostP <= 0 || !this.netRng.chance(net.peerLostP)) return;
+    const gen = n.gen;
+    this.schedule(this.nowMs + this.netRng.int(1, Math.max(1, net.peerLostMsMax)), () =>
+      this.deliver(n, gen, () => ({ kind: "peer-lost", nowMs: this.nowMs, peer, livenessClosed }))
+    );
   }
 
   stallFsync(id: NodeId, stalled: boolean): void {
@@ -474,7 +499,12 @@ export class World {
   private send(from: NodeId, to: NodeId, msg: Message): void {
     const key = `${from}>${to}`;
     const dest = this.nodes[to];
-    if (dest === undefined || !dest.up || this.blocked.has(key)) return;
+    if (dest === undefined || this.blocked.has(key)) return;
+    if (!dest.up) {
+      // A send on a stream to a dead process fails at once (grpc-js: UNAVAILABLE).
+      this.peerLost(this.nodes[from]!, to);
+      return;
+    }
     const net = this.cfg.net;
     const rng = this.netRng;
     if (net.dropP > 0 && rng.chance(net.dropP)) return;
@@ -514,14 +544,9 @@ export class World {
       return;
     }
     this.schedule(this.nowMs + 1, () => {
-      if (dest.up) return;
-      this.deliver(n, gen, () => ({
-        kind: "probe-result",
-        nowMs: this.nowMs,
-        peer,
-        nonce,
-        outcome: "refused",
-      }));
+      // A paused process still accepts connects: only a process that is gone refuses.
+      const outcome = dest.up ? "connected" : "refused";
+      this.deliver(n, gen, () => ({ kind: "probe-result", nowMs: this.nowMs, peer, nonce, outcome }));
     });
   }
 }
