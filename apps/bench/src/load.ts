@@ -29,6 +29,8 @@ export async function registerOrLogin(client: ChatClient, name: string, password
  */
 export interface Pair {
   to: string;
+  /** The senders' usernames. */
+  from: string[];
   /** One send from the next sender in turn. */
   send(text: string): Promise<unknown>;
   close(): void;
@@ -57,6 +59,7 @@ export async function registerPair(cluster: string[], tag: string, options: { at
   let next = 0;
   return {
     to,
+    from: senders.map((s) => s.username!),
     send: (text) => senders[next++ % senders.length]!.send(to, text),
     close: () => senders.forEach((s) => s.close()),
   };

@@ -2,14 +2,18 @@
 // (MetaStore), the latest snapshot, the commit log replayed into the chat state. Applies
 // committed entries and takes snapshots (then compacts the log) in the background every
 // `snapshotEveryEntries`.
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import {
   applyCommand,
   captureSnapshot,
+  chunkedHeader,
   createState,
+  isChunkedHeader,
   restoreSnapshot,
-  snapshotHeader,
-  snapshotMessages,
+  snapshotChunks,
+  SnapshotRestorer,
   type ChatState,
+  type ChunkedSnapshotHeader,
   type Command,
   type CommandOutcome,
   type Message,
@@ -48,13 +52,15 @@ export interface StoredEntry {
 }
 
 export interface SnapshotExtra {
-  chat: SnapshotHeader;
+  /** Format 2 (chunked, chat-state snapshot-chunks.ts); format 1 from older nodes is read too. */
+  chat: ChunkedSnapshotHeader | SnapshotHeader;
   lastTs: number;
   /** Whatever the replication layer keeps with a snapshot (the latest view, R0). */
   replication?: unknown;
 }
 
-const messagesPerChunk = 5_000;
+/** Restoring a snapshot yields to the event loop after this much work (R9, self-pause guard). */
+const restoreSliceMs = 20;
 
 export interface Recovered {
   entries: StoredEntry[];
@@ -103,8 +109,7 @@ export class NodeStorage {
       const snapshot = await snapshots.loadLatest();
       for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
       const extra = snapshot?.header as SnapshotExtra | undefined;
-      const state = snapshot && extra
-        ? restoreSnapshot(extra.chat, snapshot.records as Message[]) : createState();
+      const state = snapshot && extra ? await restoreState(extra.chat, snapshot.records) : createState();
       const opened = await CommitLog.open<StoredEntry>(dataDir, {
         ...(snapshot ? { snapshot: { index: snapshot.index, epoch: snapshot.epoch, logStart: snapshot.logStart } } : {}),
       });
@@ -179,14 +184,9 @@ export class NodeStorage {
     this.sinceSnapshot = 0;
     const capture = captureSnapshot(this.state);
     const count = capture.messages.length;
-    const extra: SnapshotExtra = { chat: snapshotHeader(capture), lastTs: ts, replication };
-    function* chunks(): Generator<readonly unknown[]> {
-      for (let from = 0; from < count; from += messagesPerChunk) {
-        yield snapshotMessages(capture, from, Math.min(count, from + messagesPerChunk));
-      }
-    }
+    const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: ts, replication };
     const started = Date.now();
-    const done = this.snapshots.write({ index, epoch, header: extra }, chunks())
+    const done = this.snapshots.write({ index, epoch, header: extra }, recordsOf(capture))
       .then(async () => {
         const removed = await this.log.compact(index - logRetainEntries);
         this.logger.info({ index, messages: count, ms: Date.now() - started, removedSegments: removed }, "snapshot taken");
@@ -208,22 +208,18 @@ export class NodeStorage {
     const loaded = await this.snapshots.loadLatest();
     if (!loaded || loaded.index !== index) return undefined;
     const extra = loaded.header as SnapshotExtra;
-    return { chat: extra.chat, lastTs: extra.lastTs, messages: loaded.records as Message[] };
+    return { chat: extra.chat, lastTs: extra.lastTs, records: loaded.records };
   }
 
   /** Installs a snapshot from the primary (R19): durable snapshot first, then the log restarts. */
   async install(index: number, epoch: number, data: TransferredSnapshot, retainLog: boolean,
     replication: unknown): Promise<void> {
     await this.snapshotting;
-    const state = restoreSnapshot(data.chat, data.messages);
-    const extra: SnapshotExtra = { chat: data.chat, lastTs: data.lastTs, replication };
-    const messages = data.messages;
-    function* chunks(): Generator<readonly unknown[]> {
-      for (let from = 0; from < messages.length; from += messagesPerChunk) {
-        yield messages.slice(from, from + messagesPerChunk);
-      }
-    }
-    await this.snapshots.write({ index, epoch, header: extra, installed: true }, chunks());
+    const state = await restoreState(data.chat, data.records);
+    // Written in format 2 whatever format it came in (the state is the same).
+    const capture = captureSnapshot(state);
+    const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: data.lastTs, replication };
+    await this.snapshots.write({ index, epoch, header: extra, installed: true }, recordsOf(capture));
     if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
     this.state = state;
     this.lastTs = Math.max(this.lastTs, data.lastTs);
@@ -240,11 +236,35 @@ export class NodeStorage {
   }
 }
 
-/** A state-machine snapshot as it travels to a lagging replica. */
+/** A state-machine snapshot as it travels to a lagging replica: its header and records. */
 export interface TransferredSnapshot {
-  chat: SnapshotHeader;
+  chat: ChunkedSnapshotHeader | SnapshotHeader;
   lastTs: number;
-  messages: Message[];
+  /** Format 2: the chunks; format 1: the messages. */
+  records: unknown[];
+}
+
+/** The snapshot records of a capture: one chunk each, so the writer yields between them. */
+function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
+  for (const chunk of snapshotChunks(capture)) yield [chunk];
+}
+
+/**
+ * The chat state of a snapshot. Format 2 is restored chunk by chunk, yielding to the loop
+ * every `restoreSliceMs` (a 1M-message state takes seconds in all); format 1 at once.
+ */
+async function restoreState(chat: SnapshotExtra["chat"], records: readonly unknown[]): Promise<ChatState> {
+  if (!isChunkedHeader(chat)) return restoreSnapshot(chat, records as Message[]);
+  const restorer = new SnapshotRestorer(chat);
+  let sliceStart = performance.now();
+  for (const record of records) {
+    restorer.add(record);
+    if (performance.now() - sliceStart >= restoreSliceMs) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
+  return restorer.finish();
 }
 
 function report(recovery: RecoveryReport, log: Logger): void {

@@ -38,7 +38,7 @@ import { Listeners, type ClusterView, type NodeView, type Pipeline, type Pipelin
 import { ReplicaTransport } from "./replica-transport.js";
 
 /** Committed entries between snapshots (the core hints `compact`). */
-const snapshotIntervalEntries = 100_000;
+export const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
 /** Extra probes of a peer whose streams broke are at least this far apart. */
