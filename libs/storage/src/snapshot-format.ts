@@ -55,8 +55,19 @@ export interface SnapshotContent extends SnapshotHeader {
 }
 
 /** Streams and verifies a snapshot file; a string says why it is not intact. */
-export async function readSnapshotFile(file: string): Promise<SnapshotContent | string> {
-  const reader = new LineReader();
+export function readSnapshotFile(file: string): Promise<SnapshotContent | string> {
+  return streamSnapshotFile(file);
+}
+
+/**
+ * Streams a snapshot file, handing each record to `onRecord` as it is read (then `records`
+ * stays empty) instead of collecting them. The records are only known intact once this
+ * resolves without a problem string: a caller that consumes them early must discard what it
+ * built when it does not. Reading yields to the event loop between 1 MiB chunks.
+ */
+export async function streamSnapshotFile(file: string, onRecord?: (record: unknown) => void):
+  Promise<SnapshotContent | string> {
+  const reader = new LineReader(onRecord);
   try {
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
       const problem = reader.push(chunk as Buffer);
@@ -76,6 +87,9 @@ class LineReader {
   private crc = 0;
   private header: SnapshotHeader | undefined;
   private readonly records: unknown[] = [];
+  private count = 0;
+
+  constructor(private readonly onRecord?: (record: unknown) => void) {}
 
   push(chunk: Buffer): string | undefined {
     let pos = 0;
@@ -104,7 +118,7 @@ class LineReader {
     if (this.pending === undefined || this.header === undefined) return "no trailer";
     const trailer = parseJson(this.pending) as { kind?: unknown; count?: unknown; crc?: unknown };
     if (trailer?.kind !== "snapshot-end") return "last line is not a trailer";
-    if (trailer.count !== this.records.length) return "trailer count mismatch";
+    if (trailer.count !== this.count) return "trailer count mismatch";
     if (trailer.crc !== this.crc) return "trailer crc mismatch";
     return { ...this.header, records: this.records, crc: this.crc };
   }
@@ -121,10 +135,34 @@ class LineReader {
       return undefined;
     }
     const record = parseJson(previous);
-    if (record === undefined) return `record ${this.records.length} is not JSON`;
-    this.records.push(record);
+    if (record === undefined) return `record ${this.count} is not JSON`;
+    this.count++;
+    if (this.onRecord) this.onRecord(record);
+    else this.records.push(record);
     return undefined;
   }
+}
+
+/** Only the header line of a snapshot file (not verified: the trailer is not read). */
+export async function readSnapshotHeader(file: string): Promise<SnapshotHeader | string> {
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 16 })) {
+      const buffer = chunk as Buffer;
+      const nl = buffer.indexOf(0x0a);
+      if (nl >= 0) {
+        pieces.push(buffer.subarray(0, nl + 1));
+        return asHeader(parseJson(Buffer.concat(pieces))) ?? "first line is not a snapshot header";
+      }
+      pieces.push(buffer);
+      bytes += buffer.length;
+      if (bytes > snapshotLineBytesMax) return "line longer than the limit";
+    }
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  return "no header line";
 }
 
 function parseJson(line: Buffer): unknown {

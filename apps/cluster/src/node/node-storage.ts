@@ -26,6 +26,7 @@ import {
   lockDataDir,
   type DataDirLock,
   type NodeMeta,
+  type OpenedSnapshot,
   type RecoveryReport,
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
@@ -79,6 +80,14 @@ export class NodeStorage {
   private selfSnapshots = true;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
+  private loaded = true;
+  /**
+   * Resolves once `state` holds the snapshot's state. A replica opens before that (its
+   * snapshot is restored in the background, yielding) so it can rejoin as a backup while a
+   * 1M-message state loads; until then `state` is an empty placeholder that nobody may read,
+   * and applies wait (replicated.ts). Rejects (StorageFaultedError) on a damaged snapshot.
+   */
+  stateReady: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dataDir: string,
@@ -106,10 +115,12 @@ export class NodeStorage {
     try {
       meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
       const snapshots = await SnapshotStore.open(dataDir);
-      const snapshot = await snapshots.loadLatest();
+      const snapshot = await snapshots.openLatest();
       for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
       const extra = snapshot?.header as SnapshotExtra | undefined;
-      const state = snapshot && extra ? await restoreState(extra.chat, snapshot.records) : createState();
+      // A cluster of one replays its log into the state now; a replica restores it behind.
+      const restoreNow = snapshot && extra && options.applyLog;
+      const state = restoreNow ? await restoreFrom(snapshot, extra.chat) : createState();
       const opened = await CommitLog.open<StoredEntry>(dataDir, {
         ...(snapshot ? { snapshot: { index: snapshot.index, epoch: snapshot.epoch, logStart: snapshot.logStart } } : {}),
       });
@@ -132,13 +143,31 @@ export class NodeStorage {
       storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
         snapshotEpoch: snapshot?.epoch ?? 0, corruption: opened.report.corruption !== undefined };
       storage.selfSnapshots = options.applyLog;
-      options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
+      // Started only now, so it does not slow the WAL scan above (it shares the thread).
+      if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
+      options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length,
+        stateLoaded: storage.loaded }, "storage recovered");
       return storage;
     } catch (err) {
       await meta?.close().catch(() => undefined);
       await lock.release();
       throw err;
     }
+  }
+
+  get stateLoaded(): boolean {
+    return this.loaded;
+  }
+
+  private restoreBehind(restore: () => Promise<ChatState>): void {
+    this.loaded = false;
+    const started = performance.now();
+    this.stateReady = yieldToLoop().then(restore).then((state) => {
+      this.state = state;
+      this.loaded = true;
+      this.logger.info({ messages: state.messages.length, ms: Math.round(performance.now() - started) },
+        "snapshot state restored");
+    });
   }
 
   get epoch(): number {
@@ -214,6 +243,7 @@ export class NodeStorage {
   /** Installs a snapshot from the primary (R19): durable snapshot first, then the log restarts. */
   async install(index: number, epoch: number, data: TransferredSnapshot, retainLog: boolean,
     replication: unknown): Promise<void> {
+    await this.stateReady; // else the background restore would replace the installed state
     await this.snapshotting;
     const state = await restoreState(data.chat, data.records);
     // Written in format 2 whatever format it came in (the state is the same).
@@ -247,6 +277,18 @@ export interface TransferredSnapshot {
 /** The snapshot records of a capture: one chunk each, so the writer yields between them. */
 function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
   for (const chunk of snapshotChunks(capture)) yield [chunk];
+}
+
+/** The chat state of an opened snapshot, streamed from disk (format 2 chunk by chunk). */
+async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): Promise<ChatState> {
+  if (!isChunkedHeader(chat)) {
+    const messages: unknown[] = [];
+    await snapshot.load((record) => messages.push(record));
+    return restoreSnapshot(chat, messages as Message[]);
+  }
+  const restorer = new SnapshotRestorer(chat);
+  await snapshot.load((record) => restorer.add(record));
+  return restorer.finish();
 }
 
 /**
