@@ -220,4 +220,29 @@ describe("snapshot + log replay equals replaying the whole log", () => {
       assert.deepEqual([...(loaded.records as TestEntry[]), ...reopened.entries], whole);
       await reopened.log.close();
     }));
+
+  it("entries a snapshot covers are not parsed, yet their CRC and epochs still count", () =>
+    withTempDir(async (dir) => {
+      const options = { segmentBytesMax: 4096, io: noSyncIo };
+      const first = await CommitLog.open<TestEntry>(dir, options);
+      for (let i = 1; i <= 100; i += 10) await first.log.append(makeEntries(i, 10, i <= 50 ? 1 : 2));
+      await first.log.close();
+      const at = (snapshot: { index: number; epoch: number }) =>
+        CommitLog.open<TestEntry>(dir, { ...options, snapshot: { ...snapshot, logStart: null } });
+      const ok = await at({ index: 60, epoch: 2 });
+      assert.equal(ok.report.corruption, undefined);
+      assert.deepEqual(ok.entries, makeEntries(61, 40, 2), "entries after the snapshot, parsed whole");
+      await ok.log.close();
+      const wrongEpoch = await at({ index: 40, epoch: 2 });
+      assert.match(wrongEpoch.report.corruption?.reason ?? "", /epoch 1 at 40/);
+      await wrongEpoch.log.close();
+      // A flipped bit in a covered entry still fails its CRC: damage before the last marker.
+      const seg = (await fs.readdir(path.join(dir, "wal"))).sort()[0]!;
+      const file = path.join(dir, "wal", seg);
+      const text = await fs.readFile(file, "utf8");
+      await fs.writeFile(file, text.replace("message 3\"", "massage 3\""));
+      const damaged = await at({ index: 60, epoch: 2 });
+      assert.ok(damaged.report.corruption !== undefined, "a covered entry is CRC-checked");
+      await damaged.log.close();
+    }));
 });
