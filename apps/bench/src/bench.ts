@@ -2,7 +2,9 @@
 // times of a real 3-node cluster, in one run, with issue 6's targets as ratios beside them.
 import os from "node:os";
 import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
-import { AckClock, closedLoop, openLoop, registerPair, sendersFor, text100, type LevelResult, type Pair } from "./load.js";
+import {
+  AckClock, closedLoop, openLoop, registerPair, sendersFor, text100, type LevelResult, type Pair,
+} from "./load.js";
 import { ProcCluster } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
 
@@ -160,12 +162,12 @@ function gapText(ack: number | undefined, t0: number): string {
  */
 async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
   const fillStart = performance.now();
-  const sent = o.restartFill === "seed" ? await seedFill(c, o) : await sendFill(c, o, notes);
+  const sent = o.restartFill === "seed" ? await seedFill(c, o, notes) : await sendFill(c, o, notes);
   const fillMs = performance.now() - fillStart;
   return restartFigures(c, o, { sent, fillMs });
 }
 
-async function seedFill(c: ProcCluster, o: BenchOptions): Promise<number> {
+async function seedFill(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<number> {
   const pair = await registerPair(c.addresses, "seed");
   try {
     await pair.send(text100(0)); // a real send through the cluster before the seeded ones
@@ -188,6 +190,8 @@ async function seedFill(c: ProcCluster, o: BenchOptions): Promise<number> {
     throw new Error(`the nodes' logs differed before seeding: ${JSON.stringify(reports)}`);
   }
   for (const id of c.ids) c.startNode(id);
+  notes.push(`restart: ${messages} of the ${o.restartMessages} messages were seeded (chat-cluster seed) into the ` +
+    "stopped nodes' data dirs through the nodes' own storage code; the restarts are of real node processes");
   return o.restartMessages;
 }
 

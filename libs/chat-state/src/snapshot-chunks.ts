@@ -148,10 +148,12 @@ export class SnapshotRestorer {
     corrupt(!this.finished, "restore finished twice");
     this.finished = true;
     for (const table of chunkTables) {
-      corrupt(this.seen[table] === this.header.counts[table], `${this.seen[table]} ${table} of ${this.header.counts[table]}`);
+      const [seen, wanted] = [this.seen[table], this.header.counts[table]];
+      corrupt(seen === wanted, `${seen} ${table} of ${wanted}`);
     }
     const views = conversationViewCount(this.state);
-    corrupt(views === this.header.counts.readMarks, `${this.header.counts.readMarks} read marks for ${views} conversations`);
+    const marks = this.header.counts.readMarks;
+    corrupt(views === marks, `${marks} read marks for ${views} conversations`);
     invariant(this.state.accounts.size === this.header.counts.accounts, "accounts lost in restore");
     return this.state;
   }

@@ -101,7 +101,9 @@ function sessionOf(storage: NodeStorage, username: string): string {
 function latestView(entries: readonly StoredEntry[], snapshot: SnapshotMeta | undefined): View {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i] as StoredEntry & { members?: View["members"] };
-    if (e.kind !== "cmd" && e.members !== undefined) return { id: { epoch: e.epoch, index: e.index }, members: e.members };
+    if (e.kind !== "cmd" && e.members !== undefined) {
+      return { id: { epoch: e.epoch, index: e.index }, members: e.members };
+    }
   }
   if (snapshot) return snapshot.view;
   throw new Error("no view in the log or the snapshot");
