@@ -2,7 +2,9 @@
 // times of a real 3-node cluster, in one run, with issue 6's targets as ratios beside them.
 import os from "node:os";
 import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
-import { AckClock, closedLoop, openLoop, registerPair, sendersFor, type LevelResult, type Pair } from "./load.js";
+import {
+  AckClock, closedLoop, openLoop, registerPair, sendersFor, text100, type LevelResult, type Pair,
+} from "./load.js";
 import { cpuPerSend, sampleCpu } from "./cpu.js";
 import { ProcCluster } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
@@ -16,6 +18,8 @@ export interface BenchOptions {
   skipRestart: boolean;
   restartMessages: number;
   restartFillMs: number;
+  /** "seed": build the N-message state offline (`chat-cluster seed`); "sends": send it. */
+  restartFill: "seed" | "sends";
   cpuProfDir: string | undefined;
   log: (line: string) => void;
 }
@@ -27,6 +31,7 @@ export interface RestartResult {
   /** Log entries on every node at the restart (messages, accounts, views, barriers). */
   logEntries: number;
   fillMs: number;
+  fill: "seed" | "sends";
   /** kill -9 of a backup with N messages → it answers GetStatus again (log loaded, serving). */
   nodeServeMs: number;
   /** … → it is back in the view as a backup (caught up). */
@@ -175,8 +180,47 @@ function gapText(ack: number | undefined, t0: number): string {
   return ack === undefined ? "none within 15 s" : `${(ack - t0).toFixed(1)} ms`;
 }
 
-/** Fills the log to N messages (bounded by time), then restarts one node and the whole cluster. */
+/**
+ * Fills the log to N messages, then restarts one node and the whole cluster. The fill sends
+ * them (bounded by time) or seeds them: a few real sends, a clean stop, `chat-cluster seed` on
+ * every data dir (the node's own storage code writes the WAL and snapshots), a restart.
+ */
 async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
+  const fillStart = performance.now();
+  const sent = o.restartFill === "seed" ? await seedFill(c, o, notes) : await sendFill(c, o, notes);
+  const fillMs = performance.now() - fillStart;
+  return restartFigures(c, o, { sent, fillMs });
+}
+
+async function seedFill(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<number> {
+  const pair = await registerPair(c.addresses, "seed");
+  try {
+    await pair.send(text100(0)); // a real send through the cluster before the seeded ones
+  } finally {
+    pair.close();
+  }
+  await until("every entry committed", async () => {
+    const selves = await Promise.all(c.ids.map((id) => c.self(id, 500)));
+    return selves.every((s) => s !== undefined && s.commitIndex === s.lastIndex)
+      && new Set(selves.map((s) => s!.lastIndex)).size === 1;
+  }, 60_000);
+  // All at once: stopping one at a time lets the others elect and append (their logs differ).
+  await Promise.all(c.ids.map((id) => c.kill(id)));
+  const messages = o.restartMessages - 1;
+  o.log(`restart: seeding ${messages} sends into each node's data dir (chat-cluster seed)`);
+  const seed = `bench-${Date.now()}`;
+  const reports = [];
+  for (const id of c.ids) reports.push(await c.seed(id, { messages, from: pair.from[0]!, to: pair.to, seed }));
+  if (new Set(reports.map((r) => `${r.firstIndex}/${r.baseEpoch}`)).size !== 1) {
+    throw new Error(`the nodes' logs differed before seeding: ${JSON.stringify(reports)}`);
+  }
+  for (const id of c.ids) c.startNode(id);
+  notes.push(`restart: ${messages} of the ${o.restartMessages} messages were seeded (chat-cluster seed) into the ` +
+    "stopped nodes' data dirs through the nodes' own storage code; the restarts are of real node processes");
+  return o.restartMessages;
+}
+
+async function sendFill(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<number> {
   const pairs: Pair[] = [];
   for (let i = 0; i < 2; i++) pairs.push(await registerPair(c.addresses, `fill${i}`));
   const fillStart = performance.now();
@@ -196,13 +240,19 @@ async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]):
   } finally {
     for (const p of pairs) p.close();
   }
-  const fillMs = performance.now() - fillStart;
-  const selves = await c.waitConverged(60_000);
-  const logEntries = selves[0]!.lastIndex;
   if (sent < o.restartMessages) {
-    notes.push(`restart: filled ${sent} of ${o.restartMessages} messages in ${Math.round(fillMs / 1000)} s ` +
-      `(bounded by --restart-fill-ms); the restart figures are for ${sent} messages`);
+    notes.push(`restart: filled ${sent} of ${o.restartMessages} messages in ` +
+      `${Math.round((performance.now() - fillStart) / 1000)} s (bounded by --restart-fill-ms); ` +
+      `the restart figures are for ${sent} messages`);
   }
+  return sent;
+}
+
+async function restartFigures(c: ProcCluster, o: BenchOptions, fill: { sent: number; fillMs: number }):
+  Promise<RestartResult> {
+  const { sent, fillMs } = fill;
+  const selves = await c.waitConverged(120_000);
+  const logEntries = selves[0]!.lastIndex;
   const primary = await c.waitForPrimary();
   const victim = c.ids.find((id) => id !== primary)!;
   await c.kill(victim);
@@ -225,7 +275,7 @@ async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]):
     await probe.send("cold start probe"); // the SDK retries until a primary acks
     const coldStartMs = performance.now() - t1;
     o.log(`restart: whole cluster cold start → first ack in ${coldStartMs.toFixed(0)} ms`);
-    return { messagesRequested: o.restartMessages, messages: sent, logEntries, fillMs,
+    return { messagesRequested: o.restartMessages, messages: sent, logEntries, fillMs, fill: o.restartFill,
       nodeServeMs: serveAt - t0, nodeRejoinMs: rejoinAt - t0, coldStartMs };
   } finally {
     probe.close();

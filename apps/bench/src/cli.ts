@@ -16,12 +16,15 @@ export const usage = `chat-bench — benchmarks and a nemesis for a chat-tui clu
 Usage:
   chat-bench [run] [--cluster host:port,...] [--duration-ms 5000] [--levels 1,16,64]
                    [--failover-trials 5] [--skip-failover] [--skip-restart]
-                   [--restart-messages 1000000] [--restart-fill-ms 120000]
+                   [--restart-messages 1000000] [--restart-fill seed|sends] [--restart-fill-ms 120000]
                    [--cpu-prof DIR] [--json]
       Floors of this machine (fsync, loopback gRPC echo), then acknowledged sends at each
       in-flight level, failover gaps (kill -9 and SIGSTOP of the primary) and restart times
       of a 3-node cluster it starts itself (--cluster: a running one; kills are skipped).
       Targets are printed beside the figures; a miss never fails the run.
+      The restart phase builds its N-message state with --restart-fill seed (default: a real
+      send, a clean stop, \`chat-cluster seed\` on each data dir, real nodes restarted from it)
+      or sends (through the cluster, bounded by --restart-fill-ms).
   chat-bench nemesis [--duration 60] [--clients 10] [--seed S] [--keep DIR] [--json]
       Real processes, clients sending and subscribing through the SDK, a seeded nemesis
       (kill -9 one or two nodes, SIGSTOP 1–5 s, restarts, kill -9 all three). Then heal,
@@ -51,7 +54,7 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 const runOptions = {
   "cluster": { type: "string" }, "duration-ms": { type: "string" }, "levels": { type: "string" },
   "failover-trials": { type: "string" }, "skip-failover": { type: "boolean" }, "skip-restart": { type: "boolean" },
-  "restart-messages": { type: "string" }, "restart-fill-ms": { type: "string" }, "cpu-prof": { type: "string" },
+  "restart-messages": { type: "string" }, "restart-fill-ms": { type: "string" }, "restart-fill": { type: "string" }, "cpu-prof": { type: "string" },
   "json": { type: "boolean" }, "help": { type: "boolean", short: "h" },
 } as const;
 
@@ -83,6 +86,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+function fillMode(value: string | undefined): "seed" | "sends" {
+  if (value === undefined || value === "seed" || value === "sends") return value ?? "seed";
+  throw new UsageError(`--restart-fill must be seed or sends, not "${value}"`);
+}
+
 async function bench(args: string[]): Promise<number> {
   const { values: v } = parseArgs({ args, options: runOptions, strict: true, allowPositionals: false });
   if (v.help) {
@@ -100,6 +108,7 @@ async function bench(args: string[]): Promise<number> {
     skipRestart: v["skip-restart"] === true,
     restartMessages: integer(v["restart-messages"], "restart-messages", 1_000_000, 1, 10_000_000),
     restartFillMs: integer(v["restart-fill-ms"], "restart-fill-ms", 120_000, 100, 3_600_000),
+    restartFill: fillMode(v["restart-fill"]),
     cpuProfDir: v["cpu-prof"] === undefined ? undefined : resolve(v["cpu-prof"]),
     log: (line) => console.error(`chat-bench: ${line}`),
   });

@@ -34,6 +34,8 @@ export type SendPath = "stream" | "unary";
 export interface Pair {
   to: string;
   path: SendPath;
+  /** The senders' usernames. */
+  from: string[];
   /** One send from the next sender in turn. */
   send(text: string): Promise<unknown>;
   close(): void;
@@ -68,6 +70,7 @@ export async function registerPair(
   return {
     to,
     path,
+    from: senders.map((s) => s.username!),
     send: (text) => senders[next++ % senders.length]!.send(to, text),
     close: () => senders.forEach((s) => s.close()),
   };

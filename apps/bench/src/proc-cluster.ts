@@ -139,6 +139,29 @@ export class ProcCluster {
     }
   }
 
+  /**
+   * `chat-cluster seed` on node `id`'s data dir (the node must be stopped): appends `messages`
+   * sends offline through the node's own storage code. Resolves when it exits 0.
+   */
+  async seed(id: number, o: { messages: number; from: string; to: string; seed: string }):
+    Promise<{ firstIndex: number; lastIndex: number; baseEpoch: number }> {
+    const node = this.node(id);
+    if (this.isUp(id)) throw new Error(`node ${id} is running`);
+    const out = openSync(node.logFile, "a");
+    try {
+      const child = spawn(process.execPath, ["--max-old-space-size=4096", clusterBin, "seed", "--id", String(id),
+        "--config", this.configPath, "--data-dir", node.dataDir, "--messages", String(o.messages),
+        "--from", o.from, "--to", o.to, "--seed", o.seed], { stdio: ["ignore", "pipe", out] });
+      let text = "";
+      child.stdout!.on("data", (d: Buffer) => (text += d.toString("utf8")));
+      const code = await new Promise<number | null>((r) => child.once("exit", r));
+      if (code !== 0) throw new Error(`seeding node ${id} failed (exit ${code}); see ${node.logFile}`);
+      return JSON.parse(text) as { firstIndex: number; lastIndex: number; baseEpoch: number };
+    } finally {
+      closeSync(out);
+    }
+  }
+
   /** kill -9 and wait until the process is gone. */
   async kill(id: number): Promise<void> {
     const node = this.node(id);

@@ -24,6 +24,11 @@ Usage:
       After all nodes failed, recovery waits for every member of the last view. When one will
       never come back (disk or machine lost), let node N stand without it for the next minute.
       MAY LOSE ACKNOWLEDGED MESSAGES (those only the missing member held).
+  chat-cluster seed --id N --config cluster.json --data-dir DIR --messages M --from USER --to USER
+                    [--rate-per-sec 1800] [--seed S]
+      Offline, on a cleanly stopped and converged cluster: append M sends from USER (who must
+      have a live session) to USER to node N's log, applied and snapshotted as a running node
+      would. Seed every node with the same arguments (the bench builds 1M-message states so).
 
 Options:
   -h, --help       show this help
@@ -48,6 +53,9 @@ const commands = {
   node: { "id": { type: "string" }, "config": { type: "string" }, "data-dir": { type: "string" } },
   recover: { "unclean": { type: "boolean" }, "from": { type: "string" }, "config": { type: "string" },
     "data-dir": { type: "string" }, "tls-ca": { type: "string" } },
+  seed: { "id": { type: "string" }, "config": { type: "string" }, "data-dir": { type: "string" },
+    "messages": { type: "string" }, "from": { type: "string" }, "to": { type: "string" },
+    "rate-per-sec": { type: "string" }, "seed": { type: "string" } },
 } satisfies Record<string, ParseArgsConfig["options"]>;
 
 type Command = keyof typeof commands;
@@ -157,5 +165,30 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
         dataDir: (v["data-dir"] as string | undefined) ?? `.chat-data/node-${id}`,
       });
     }
+    case "seed":
+      return seed(v);
   }
+}
+
+async function seed(v: Record<string, string | boolean | undefined>): Promise<number> {
+  for (const name of ["config", "data-dir", "from", "to"]) {
+    if (typeof v[name] !== "string") throw new UsageError(`--${name} is required`);
+  }
+  const id = integer(v.id as string | undefined, "id", -1, 0, 63);
+  if (id < 0) throw new UsageError("--id N is required");
+  const messages = integer(v.messages as string | undefined, "messages", -1, 1, 10_000_000);
+  if (messages < 0) throw new UsageError("--messages M is required");
+  const { loadClusterConfig } = await import("./config.js");
+  const { seedDataDir } = await import("./node/seed.js");
+  const { snapshotIntervalEntries } = await import("./node/replicated.js");
+  const config = loadClusterConfig(v.config as string);
+  const started = performance.now();
+  const report = await seedDataDir({
+    clusterId: config.clusterId, nodeId: id, dataDir: v["data-dir"] as string, messages,
+    from: v.from as string, to: v.to as string,
+    ratePerSec: integer(v["rate-per-sec"] as string | undefined, "rate-per-sec", 1_800, 1, 1_000_000),
+    seed: (v.seed as string | undefined) ?? "chat-seed", snapshotIntervalEntries,
+  });
+  console.log(JSON.stringify({ ...report, ms: Math.round(performance.now() - started) }));
+  return 0;
 }

@@ -47,6 +47,16 @@ export {
   type ListUsersRequest,
 } from "./queries.js";
 export {
+  chunkedHeader,
+  isChunkedHeader,
+  restoreChunked,
+  snapshotChunks,
+  snapshotRowsPerChunk,
+  SnapshotRestorer,
+  type ChunkedSnapshotHeader,
+  type SnapshotChunk,
+} from "./snapshot-chunks.js";
+export {
   captureSnapshot,
   restoreSnapshot,
   snapshotHeader,

@@ -10,35 +10,9 @@ import {
   snapshotMessages,
   type SnapshotHeader,
 } from "./snapshot.js";
+import { busyWorld } from "./testing/busy-world.js";
 import { World } from "./testing/world.js";
 import type { Message } from "./types.js";
-
-/** A small world with every kind of state: sessions, dedup keys, marks, a re-used name. */
-function busyWorld(): { w: World; alice: string; bob: string; carol: string } {
-  const w = new World();
-  const alice = w.register("alice");
-  const bob = w.register("bob");
-  const carol = w.register("carol");
-  for (let i = 0; i < 20; i++) {
-    w.send(
-      [alice, bob, carol][i % 3] as string,
-      ["bob", "carol", "alice"][i % 3] as string,
-      `m${i}`
-    );
-  }
-  w.markRead(alice, "carol", 9);
-  w.markRead(bob, "alice", 4);
-  w.must({
-    kind: "delete-account",
-    requestId: "del-carol",
-    tokenHash: carol,
-    confirmUsername: "carol",
-  });
-  const carol2 = w.register("carol");
-  w.send(carol2, "bob", "I am the new carol");
-  w.must({ kind: "logout", requestId: "out", tokenHash: w.login("bob") });
-  return { w, alice, bob, carol: carol2 };
-}
 
 /** What a storage layer does: JSON out, JSON back in, messages in chunks. */
 function roundTrip(header: SnapshotHeader, chunks: Message[][]): [SnapshotHeader, Message[]] {

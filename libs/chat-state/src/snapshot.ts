@@ -91,11 +91,11 @@ export function snapshotMessages(capture: SnapshotCapture, from: number, to: num
   return capture.messages.slice(Math.max(0, from), Math.min(to, capture.header.messageCount));
 }
 
-function corrupt(condition: unknown, what: string): asserts condition {
+export function corrupt(condition: unknown, what: string): asserts condition {
   if (!condition) throw new Error(`corrupt chat-state snapshot: ${what}`);
 }
 
-function restoreAccounts(state: ChatState, accounts: readonly Account[]): void {
+export function restoreAccounts(state: ChatState, accounts: readonly Account[]): void {
   for (const account of accounts) {
     corrupt(!state.accountIds.has(account.username), `duplicate user ${account.username}`);
     state.accounts.set(account.id, Object.freeze({ ...account }));
@@ -106,32 +106,51 @@ function restoreAccounts(state: ChatState, accounts: readonly Account[]): void {
   state.usernames.sort();
 }
 
-/** A message belongs to the conversation of the accounts now holding its two names only if
- * both accounts existed when it was sent (a re-registered name starts clean). */
-function restoreMessages(state: ChatState, messages: readonly Message[]): void {
-  for (const [i, input] of messages.entries()) {
-    corrupt(input.seq === i + 1, `message ${i} has seq ${input.seq}`);
-    const { seq, id, from, to, text, sentAtMs, clientMsgId } = input;
-    const message = Object.freeze({ seq, id, from, to, text, sentAtMs, clientMsgId });
-    state.messages.push(message);
-    const sender = state.accounts.get(state.accountIds.get(from) ?? 0);
-    const recipient = state.accounts.get(state.accountIds.get(to) ?? 0);
-    if (sender && recipient && seq >= sender.firstSeq && seq >= recipient.firstSeq) {
-      indexMessage(state, message, sender, recipient);
-    }
+/** Appends the next message (seq = count + 1) and indexes it. A message belongs to the
+ * conversation of the accounts now holding its two names only if both accounts existed when
+ * it was sent (a re-registered name starts clean). */
+export function restoreMessage(state: ChatState, input: Message): void {
+  const i = state.messages.length;
+  corrupt(input.seq === i + 1, `message ${i} has seq ${input.seq}`);
+  const { seq, id, from, to, text, sentAtMs, clientMsgId } = input;
+  const message = Object.freeze({ seq, id, from, to, text, sentAtMs, clientMsgId });
+  state.messages.push(message);
+  const sender = state.accounts.get(state.accountIds.get(from) ?? 0);
+  const recipient = state.accounts.get(state.accountIds.get(to) ?? 0);
+  if (sender && recipient && seq >= sender.firstSeq && seq >= recipient.firstSeq) {
+    indexMessage(state, message, sender, recipient);
   }
 }
 
-function restoreReadMarks(state: ChatState, marks: readonly ReadMark[]): void {
+function restoreMessages(state: ChatState, messages: readonly Message[]): void {
+  for (const message of messages) restoreMessage(state, message);
+}
+
+/** Conversation views (one per side) the indexes hold; each has exactly one read mark. */
+export function conversationViewCount(state: ChatState): number {
   let views = 0;
   for (const index of state.indexes.values()) views += index.conversations.size;
+  return views;
+}
+
+function restoreReadMarks(state: ChatState, marks: readonly ReadMark[]): void {
+  const views = conversationViewCount(state);
   corrupt(views === marks.length, `${marks.length} read marks for ${views} conversations`);
+  applyReadMarks(state, marks);
+}
+
+export function applyReadMarks(state: ChatState, marks: readonly ReadMark[]): void {
   for (const mark of marks) {
     const view = state.indexes.get(mark.accountId)?.conversations.get(mark.peerId);
     corrupt(view, `read mark for unknown conversation ${mark.accountId}/${mark.peerId}`);
     view.readUpToSeq = mark.readUpToSeq;
     view.unread = mark.unread;
   }
+}
+
+export function restoreSession(state: ChatState, session: Session): void {
+  corrupt(state.accounts.has(session.accountId), "session of an unknown account");
+  insertSession(state, Object.freeze({ ...session }));
 }
 
 /** Rebuilds a state from a header and its `messageCount` messages (seq 1, 2, …). */
@@ -145,10 +164,7 @@ export function restoreSnapshot(header: SnapshotHeader, messages: readonly Messa
   restoreAccounts(state, header.accounts);
   restoreMessages(state, messages);
   restoreReadMarks(state, header.readMarks);
-  for (const session of header.sessions) {
-    corrupt(state.accounts.has(session.accountId), "session of an unknown account");
-    insertSession(state, Object.freeze({ ...session }));
-  }
+  for (const session of header.sessions) restoreSession(state, session);
   for (const entry of header.requests) rememberOutcome(state, deepFreeze({ ...entry }));
   for (const key of header.sendKeys) rememberSend(state, { ...key });
   invariant(state.accounts.size === header.accounts.length, "accounts lost in restore");

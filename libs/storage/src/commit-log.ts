@@ -79,9 +79,12 @@ export class CommitLog<E extends LogEntry = LogEntry> {
     if (!(segmentBytes >= segmentBytesMin)) throw new Error(`segmentBytesMax < ${segmentBytesMin}`);
     const walDir = path.join(dataDir, "wal");
     await ensureDir(io, walDir);
-    const rec = await recoverWal<E>(walDir, io);
-    const st = rec.state;
     const snap = options.snapshot;
+    // Entries the snapshot covers are never handed out (entriesAfter), so they need no parse.
+    const after = options.afterIndex ?? snap?.index;
+    const parseAfter = snap !== undefined && after !== undefined && after >= snap.index ? snap.index : -1;
+    const rec = await recoverWal<E>(walDir, io, parseAfter);
+    const st = rec.state;
     let corruption = rec.corruption;
     let unchained = false;
     if (corruption === undefined && snap !== undefined) {

@@ -16,7 +16,7 @@ export { DurableJsonFile } from "./durable-file.js";
 export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
 export { SnapshotStore } from "./snapshot-store.js";
-export type { LoadedSnapshot, Manifest, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
+export type { LoadedSnapshot, Manifest, OpenedSnapshot, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
 export { lockDataDir } from "./lock.js";
 export type { DataDirLock } from "./lock.js";
 export * as limits from "./limits.js";

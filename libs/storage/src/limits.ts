@@ -27,7 +27,7 @@ export const snapshotsKeptCount = 2;
 /** A snapshot is written in pieces of at most this many bytes, yielding between pieces. */
 export const snapshotWriteBytesMax = 1 * mebibyte;
 /** The longest line a snapshot reader accepts (a header or one record). */
-export const snapshotLineBytesMax = 64 * mebibyte;
+export const snapshotLineBytesMax = 256 * mebibyte;
 
 /** One slot of the hard-state file (epoch, votes, commit hint); the file holds two. */
 export const hardStateSlotBytes = 4096;

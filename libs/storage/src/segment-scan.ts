@@ -28,10 +28,16 @@ export interface ReplayState<E extends LogEntry> {
   chain: number;
   /** Seq of the last segment replayed; -1 before the first. */
   seq: number;
+  /**
+   * Entries up to this index are covered by a snapshot: their CRC and position are checked
+   * as always, but their JSON is not parsed; they are kept as `{index, epoch}` only (recovery
+   * needs just their epochs). -1: parse every entry.
+   */
+  parseAfter: number;
 }
 
 export function emptyReplayState<E extends LogEntry>(): ReplayState<E> {
-  return { entries: [], baseIndex: 0, baseEpoch: 0, lastIndex: 0, lastEpoch: 0, chain: 0, seq: -1 };
+  return { entries: [], baseIndex: 0, baseEpoch: 0, lastIndex: 0, lastEpoch: 0, chain: 0, seq: -1, parseAfter: -1 };
 }
 
 export type ScanResult =
@@ -48,6 +54,17 @@ export type ScanResult =
       readonly tentative: { readonly index: number; readonly epoch: number };
       readonly maxIndex: number;
     };
+
+/** `{"index":I,"epoch":E,` — how every entry line starts (the log writes position first). */
+const entryPrefix = /^\{"index":(\d{1,15}),"epoch":(\d{1,15}),/;
+
+/** The position of an entry a snapshot covers, read from its prefix, or undefined. */
+function coveredEntry(buf: Buffer, line: RawLine, parseAfter: number): Record<string, unknown> | undefined {
+  if (parseAfter < 0) return undefined;
+  const m = entryPrefix.exec(buf.toString("latin1", line.jsonStart, Math.min(line.end, line.jsonStart + 48)));
+  if (m === null || Number(m[1]) > parseAfter) return undefined;
+  return { index: Number(m[1]), epoch: Number(m[2]) };
+}
 
 export function scanSegment<E extends LogEntry>(buf: Buffer, st: ReplayState<E>): ScanResult {
   return new SegmentScan(buf, st).run();
@@ -128,7 +145,7 @@ class SegmentScan<E extends LogEntry> {
     const line = splitLine(this.buf, this.pos);
     if (typeof line === "string") return line;
     if (!lineCrcOk(this.buf, line, this.chain)) return "crc mismatch";
-    const obj = parseObject(this.buf, line);
+    const obj = coveredEntry(this.buf, line, this.st.parseAfter) ?? parseObject(this.buf, line);
     if (obj === undefined) return "record is not a JSON object";
     const problem =
       typeof obj["index"] === "number"

@@ -4,11 +4,15 @@
 // of every byte before the trailer line and `count` the number of records. A reader that
 // reaches a verifying trailer has read exactly what the writer wrote.
 import * as fs from "node:fs";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { crc32 } from "./crc.js";
 import { jsonPieces } from "./json-pieces.js";
 import { snapshotLineBytesMax } from "./limits.js";
 
 export const snapshotFormatVersion = 1;
+
+/** Reading a snapshot yields to the event loop after about this much work. */
+const readSliceMs = 15;
 
 const namePattern = /^snap-(\d{16})-(\d{16})\.jsonl$/;
 
@@ -55,12 +59,31 @@ export interface SnapshotContent extends SnapshotHeader {
 }
 
 /** Streams and verifies a snapshot file; a string says why it is not intact. */
-export async function readSnapshotFile(file: string): Promise<SnapshotContent | string> {
-  const reader = new LineReader();
+export function readSnapshotFile(file: string): Promise<SnapshotContent | string> {
+  return streamSnapshotFile(file);
+}
+
+/**
+ * Streams a snapshot file, handing each record to `onRecord` as it is read (then `records`
+ * stays empty) instead of collecting them. The records are only known intact once this
+ * resolves without a problem string: a caller that consumes them early must discard what it
+ * built when it does not. Reading yields to the event loop between 1 MiB chunks.
+ */
+export async function streamSnapshotFile(file: string, onRecord?: (record: unknown) => void):
+  Promise<SnapshotContent | string> {
+  const reader = new LineReader(onRecord);
+  // A record handed out may cost its consumer a few ms: read in smaller chunks then.
+  const highWaterMark = onRecord ? 256 * 1024 : 1 << 20;
+  let sliceStart = performance.now();
   try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark })) {
       const problem = reader.push(chunk as Buffer);
       if (problem !== undefined) return problem;
+      // Buffered chunks arrive as microtasks, which never let timers or I/O run (R9).
+      if (performance.now() - sliceStart >= readSliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
     }
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -76,6 +99,9 @@ class LineReader {
   private crc = 0;
   private header: SnapshotHeader | undefined;
   private readonly records: unknown[] = [];
+  private count = 0;
+
+  constructor(private readonly onRecord?: (record: unknown) => void) {}
 
   push(chunk: Buffer): string | undefined {
     let pos = 0;
@@ -104,7 +130,7 @@ class LineReader {
     if (this.pending === undefined || this.header === undefined) return "no trailer";
     const trailer = parseJson(this.pending) as { kind?: unknown; count?: unknown; crc?: unknown };
     if (trailer?.kind !== "snapshot-end") return "last line is not a trailer";
-    if (trailer.count !== this.records.length) return "trailer count mismatch";
+    if (trailer.count !== this.count) return "trailer count mismatch";
     if (trailer.crc !== this.crc) return "trailer crc mismatch";
     return { ...this.header, records: this.records, crc: this.crc };
   }
@@ -121,10 +147,34 @@ class LineReader {
       return undefined;
     }
     const record = parseJson(previous);
-    if (record === undefined) return `record ${this.records.length} is not JSON`;
-    this.records.push(record);
+    if (record === undefined) return `record ${this.count} is not JSON`;
+    this.count++;
+    if (this.onRecord) this.onRecord(record);
+    else this.records.push(record);
     return undefined;
   }
+}
+
+/** Only the header line of a snapshot file (not verified: the trailer is not read). */
+export async function readSnapshotHeader(file: string): Promise<SnapshotHeader | string> {
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 16 })) {
+      const buffer = chunk as Buffer;
+      const nl = buffer.indexOf(0x0a);
+      if (nl >= 0) {
+        pieces.push(buffer.subarray(0, nl + 1));
+        return asHeader(parseJson(Buffer.concat(pieces))) ?? "first line is not a snapshot header";
+      }
+      pieces.push(buffer);
+      bytes += buffer.length;
+      if (bytes > snapshotLineBytesMax) return "line longer than the limit";
+    }
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  return "no header line";
 }
 
 function parseJson(line: Buffer): unknown {

@@ -94,6 +94,39 @@ describe("SnapshotStore", () => {
       await assert.rejects(store.loadLatest(), StorageFaultedError);
     }));
 
+  it("openLatest reads the header now and streams the records, verified, on load", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      assert.equal(await store.openLatest(), undefined, "no snapshot yet");
+      const manifest = await store.write({ index: 30, epoch: 2, header: { h: 1 } }, asyncChunks(4, 25));
+      const opened = await store.openLatest();
+      assert.ok(opened !== undefined);
+      assert.deepEqual([opened.index, opened.epoch, opened.logStart, opened.file], [30, 2, null, manifest.current]);
+      assert.deepEqual(opened.header, { h: 1 });
+      const seen: unknown[] = [];
+      await opened.load((r) => seen.push(r));
+      assert.deepEqual(seen, records(0, 100));
+    }));
+
+  it("openLatest: a snapshot found damaged while streaming is set aside and load rejects", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      await store.write({ index: 10, epoch: 1, header: "old" }, [records(0, 50)]);
+      const current = await store.write({ index: 20, epoch: 2, header: "new" }, [records(0, 60)]);
+      const file = path.join(dir, "snap", current.current);
+      const lines = (await fs.readFile(file, "utf8")).split("\n");
+      await fs.writeFile(file, lines.slice(0, -3).join("\n") + "\n"); // torn: no trailer
+      const opened = await store.openLatest();
+      assert.equal(opened?.index, 20, "the header alone looks fine");
+      await assert.rejects(opened!.load(() => undefined), StorageFaultedError);
+      assert.ok((await fs.readdir(path.join(dir, "snap"))).includes(`${current.current}.broken`));
+      const again = await store.openLatest();
+      assert.equal(again?.index, 10, "the next open falls back to the previous snapshot");
+      const seen: unknown[] = [];
+      await again!.load((r) => seen.push(r));
+      assert.deepEqual(seen, records(0, 50));
+    }));
+
   it("ignores leftover temp files: the manifest is replaced atomically", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);
@@ -186,5 +219,30 @@ describe("snapshot + log replay equals replaying the whole log", () => {
       assert.ok(reopened.log.firstIndex <= s - slack + 1);
       assert.deepEqual([...(loaded.records as TestEntry[]), ...reopened.entries], whole);
       await reopened.log.close();
+    }));
+
+  it("entries a snapshot covers are not parsed, yet their CRC and epochs still count", () =>
+    withTempDir(async (dir) => {
+      const options = { segmentBytesMax: 4096, io: noSyncIo };
+      const first = await CommitLog.open<TestEntry>(dir, options);
+      for (let i = 1; i <= 100; i += 10) await first.log.append(makeEntries(i, 10, i <= 50 ? 1 : 2));
+      await first.log.close();
+      const at = (snapshot: { index: number; epoch: number }) =>
+        CommitLog.open<TestEntry>(dir, { ...options, snapshot: { ...snapshot, logStart: null } });
+      const ok = await at({ index: 60, epoch: 2 });
+      assert.equal(ok.report.corruption, undefined);
+      assert.deepEqual(ok.entries, makeEntries(61, 40, 2), "entries after the snapshot, parsed whole");
+      await ok.log.close();
+      const wrongEpoch = await at({ index: 40, epoch: 2 });
+      assert.match(wrongEpoch.report.corruption?.reason ?? "", /epoch 1 at 40/);
+      await wrongEpoch.log.close();
+      // A flipped bit in a covered entry still fails its CRC: damage before the last marker.
+      const seg = (await fs.readdir(path.join(dir, "wal"))).sort()[0]!;
+      const file = path.join(dir, "wal", seg);
+      const text = await fs.readFile(file, "utf8");
+      await fs.writeFile(file, text.replace("message 3\"", "massage 3\""));
+      const damaged = await at({ index: 60, epoch: 2 });
+      assert.ok(damaged.report.corruption !== undefined, "a covered entry is CRC-checked");
+      await damaged.log.close();
     }));
 });

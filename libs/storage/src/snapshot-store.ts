@@ -16,9 +16,12 @@ import {
   headerLinePieces,
   parseSnapshotName,
   readSnapshotFile,
+  readSnapshotHeader,
   snapshotName,
+  streamSnapshotFile,
   trailerLine,
   type SnapshotContent,
+  type SnapshotHeader,
 } from "./snapshot-format.js";
 
 export interface Manifest {
@@ -43,6 +46,18 @@ export interface LoadedSnapshot extends SnapshotContent {
   readonly file: string;
   /** Damaged snapshots renamed `.broken` on the way to this one. */
   readonly broken: readonly string[];
+}
+
+/**
+ * The current snapshot by its header, its records still on disk: `load` streams them to a
+ * callback and verifies the file (trailer, manifest CRC) as it ends. A damaged file is set
+ * aside (`.broken`) and `load` rejects with StorageFaultedError: the caller must drop what it
+ * built and restart, and the next `loadLatest`/`openLatest` falls back to an older snapshot.
+ */
+export interface OpenedSnapshot extends SnapshotHeader {
+  readonly file: string;
+  readonly broken: readonly string[];
+  load(onRecord: (record: unknown) => void): Promise<void>;
 }
 
 export type SnapshotChunks = AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>;
@@ -130,6 +145,36 @@ export class SnapshotStore {
     throw new StorageFaultedError(
       `no intact snapshot in ${this.dir} (manifest: ${manifest.current})`,
     );
+  }
+
+  /**
+   * Like `loadLatest`, but reads only the current snapshot's header now (§8.4 step 1 needs
+   * just its position). When the header is unreadable it falls back to `loadLatest` (which
+   * sets damaged files aside) and `load` replays the records read then.
+   */
+  async openLatest(): Promise<OpenedSnapshot | undefined> {
+    const manifest = await this.manifest();
+    if (manifest === undefined) return undefined;
+    const file = path.join(this.dir, manifest.current);
+    const header = await readSnapshotHeader(file);
+    const positioned = typeof header !== "string" && header.index === manifest.index
+      && header.epoch === manifest.epoch;
+    if (!positioned) {
+      const loaded = await this.loadLatest();
+      if (loaded === undefined) return undefined;
+      const { records, crc: _crc, ...rest } = loaded;
+      return { ...rest, load: async (onRecord) => records.forEach((r) => onRecord(r)) };
+    }
+    const load = async (onRecord: (record: unknown) => void): Promise<void> => {
+      const content = await streamSnapshotFile(file, onRecord);
+      const problem = typeof content === "string" ? content
+        : content.crc !== manifest.crc ? "crc differs from the manifest" : undefined;
+      if (problem === undefined) return;
+      await this.markBroken(manifest.current);
+      throw new StorageFaultedError(`snapshot ${file} is damaged (${problem}); set aside as .broken, `
+        + "a restart falls back to the previous snapshot");
+    };
+    return { ...header, file: manifest.current, broken: [], load };
   }
 
   /** The current one first, then older snapshots, newest first. */

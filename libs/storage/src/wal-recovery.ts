@@ -59,9 +59,11 @@ export interface WalRecovery<E extends LogEntry> {
   readonly supersededSegments: number;
 }
 
+/** `parseAfter`: entries up to it are covered by a snapshot and not parsed (segment-scan.ts). */
 export async function recoverWal<E extends LogEntry>(
   walDir: string,
   io: FileIo,
+  parseAfter = -1,
 ): Promise<WalRecovery<E>> {
   const names = await listSegments(walDir);
   const start = await newestResetSegment(walDir, names);
@@ -69,6 +71,7 @@ export async function recoverWal<E extends LogEntry>(
   if (start > 0) await fsyncDir(io, walDir);
   const live = names.slice(start);
   const state = emptyReplayState<E>();
+  state.parseAfter = parseAfter;
   const segments: SegmentInfo[] = [];
   for (let i = 0; i < live.length; i++) {
     const name = live[i] as string;

@@ -2,14 +2,18 @@
 // (MetaStore), the latest snapshot, the commit log replayed into the chat state. Applies
 // committed entries and takes snapshots (then compacts the log) in the background every
 // `snapshotEveryEntries`.
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import {
   applyCommand,
   captureSnapshot,
+  chunkedHeader,
   createState,
+  isChunkedHeader,
   restoreSnapshot,
-  snapshotHeader,
-  snapshotMessages,
+  snapshotChunks,
+  SnapshotRestorer,
   type ChatState,
+  type ChunkedSnapshotHeader,
   type Command,
   type CommandOutcome,
   type Message,
@@ -22,6 +26,7 @@ import {
   lockDataDir,
   type DataDirLock,
   type NodeMeta,
+  type OpenedSnapshot,
   type RecoveryReport,
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
@@ -48,13 +53,15 @@ export interface StoredEntry {
 }
 
 export interface SnapshotExtra {
-  chat: SnapshotHeader;
+  /** Format 2 (chunked, chat-state snapshot-chunks.ts); format 1 from older nodes is read too. */
+  chat: ChunkedSnapshotHeader | SnapshotHeader;
   lastTs: number;
   /** Whatever the replication layer keeps with a snapshot (the latest view, R0). */
   replication?: unknown;
 }
 
-const messagesPerChunk = 5_000;
+/** Restoring a snapshot yields to the event loop after this much work (R9, self-pause guard). */
+const restoreSliceMs = 20;
 
 export interface Recovered {
   entries: StoredEntry[];
@@ -73,6 +80,14 @@ export class NodeStorage {
   private selfSnapshots = true;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
+  private loaded = true;
+  /**
+   * Resolves once `state` holds the snapshot's state. A replica opens before that (its
+   * snapshot is restored in the background, yielding) so it can rejoin as a backup while a
+   * 1M-message state loads; until then `state` is an empty placeholder that nobody may read,
+   * and applies wait (replicated.ts). Rejects (StorageFaultedError) on a damaged snapshot.
+   */
+  stateReady: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dataDir: string,
@@ -100,11 +115,12 @@ export class NodeStorage {
     try {
       meta = await MetaStore.open(dataDir, { clusterId: options.clusterId, nodeId: options.nodeId });
       const snapshots = await SnapshotStore.open(dataDir);
-      const snapshot = await snapshots.loadLatest();
+      const snapshot = await snapshots.openLatest();
       for (const file of snapshot?.broken ?? []) options.log.warn({ file }, "damaged snapshot set aside");
       const extra = snapshot?.header as SnapshotExtra | undefined;
-      const state = snapshot && extra
-        ? restoreSnapshot(extra.chat, snapshot.records as Message[]) : createState();
+      // A cluster of one replays its log into the state now; a replica restores it behind.
+      const restoreNow = snapshot && extra && options.applyLog;
+      const state = restoreNow ? await restoreFrom(snapshot, extra.chat) : createState();
       const opened = await CommitLog.open<StoredEntry>(dataDir, {
         ...(snapshot ? { snapshot: { index: snapshot.index, epoch: snapshot.epoch, logStart: snapshot.logStart } } : {}),
       });
@@ -127,13 +143,31 @@ export class NodeStorage {
       storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
         snapshotEpoch: snapshot?.epoch ?? 0, corruption: opened.report.corruption !== undefined };
       storage.selfSnapshots = options.applyLog;
-      options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length }, "storage recovered");
+      // Started only now, so it does not slow the WAL scan above (it shares the thread).
+      if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
+      options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length,
+        stateLoaded: storage.loaded }, "storage recovered");
       return storage;
     } catch (err) {
       await meta?.close().catch(() => undefined);
       await lock.release();
       throw err;
     }
+  }
+
+  get stateLoaded(): boolean {
+    return this.loaded;
+  }
+
+  private restoreBehind(restore: () => Promise<ChatState>): void {
+    this.loaded = false;
+    const started = performance.now();
+    this.stateReady = yieldToLoop().then(restore).then((state) => {
+      this.state = state;
+      this.loaded = true;
+      this.logger.info({ messages: state.messages.length, ms: Math.round(performance.now() - started) },
+        "snapshot state restored");
+    });
   }
 
   get epoch(): number {
@@ -179,14 +213,9 @@ export class NodeStorage {
     this.sinceSnapshot = 0;
     const capture = captureSnapshot(this.state);
     const count = capture.messages.length;
-    const extra: SnapshotExtra = { chat: snapshotHeader(capture), lastTs: ts, replication };
-    function* chunks(): Generator<readonly unknown[]> {
-      for (let from = 0; from < count; from += messagesPerChunk) {
-        yield snapshotMessages(capture, from, Math.min(count, from + messagesPerChunk));
-      }
-    }
+    const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: ts, replication };
     const started = Date.now();
-    const done = this.snapshots.write({ index, epoch, header: extra }, chunks())
+    const done = this.snapshots.write({ index, epoch, header: extra }, recordsOf(capture))
       .then(async () => {
         const removed = await this.log.compact(index - logRetainEntries);
         this.logger.info({ index, messages: count, ms: Date.now() - started, removedSegments: removed }, "snapshot taken");
@@ -208,22 +237,19 @@ export class NodeStorage {
     const loaded = await this.snapshots.loadLatest();
     if (!loaded || loaded.index !== index) return undefined;
     const extra = loaded.header as SnapshotExtra;
-    return { chat: extra.chat, lastTs: extra.lastTs, messages: loaded.records as Message[] };
+    return { chat: extra.chat, lastTs: extra.lastTs, records: loaded.records };
   }
 
   /** Installs a snapshot from the primary (R19): durable snapshot first, then the log restarts. */
   async install(index: number, epoch: number, data: TransferredSnapshot, retainLog: boolean,
     replication: unknown): Promise<void> {
+    await this.stateReady; // else the background restore would replace the installed state
     await this.snapshotting;
-    const state = restoreSnapshot(data.chat, data.messages);
-    const extra: SnapshotExtra = { chat: data.chat, lastTs: data.lastTs, replication };
-    const messages = data.messages;
-    function* chunks(): Generator<readonly unknown[]> {
-      for (let from = 0; from < messages.length; from += messagesPerChunk) {
-        yield messages.slice(from, from + messagesPerChunk);
-      }
-    }
-    await this.snapshots.write({ index, epoch, header: extra, installed: true }, chunks());
+    const state = await restoreState(data.chat, data.records);
+    // Written in format 2 whatever format it came in (the state is the same).
+    const capture = captureSnapshot(state);
+    const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: data.lastTs, replication };
+    await this.snapshots.write({ index, epoch, header: extra, installed: true }, recordsOf(capture));
     if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
     this.state = state;
     this.lastTs = Math.max(this.lastTs, data.lastTs);
@@ -240,11 +266,47 @@ export class NodeStorage {
   }
 }
 
-/** A state-machine snapshot as it travels to a lagging replica. */
+/** A state-machine snapshot as it travels to a lagging replica: its header and records. */
 export interface TransferredSnapshot {
-  chat: SnapshotHeader;
+  chat: ChunkedSnapshotHeader | SnapshotHeader;
   lastTs: number;
-  messages: Message[];
+  /** Format 2: the chunks; format 1: the messages. */
+  records: unknown[];
+}
+
+/** The snapshot records of a capture: one chunk each, so the writer yields between them. */
+function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
+  for (const chunk of snapshotChunks(capture)) yield [chunk];
+}
+
+/** The chat state of an opened snapshot, streamed from disk (format 2 chunk by chunk). */
+async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): Promise<ChatState> {
+  if (!isChunkedHeader(chat)) {
+    const messages: unknown[] = [];
+    await snapshot.load((record) => messages.push(record));
+    return restoreSnapshot(chat, messages as Message[]);
+  }
+  const restorer = new SnapshotRestorer(chat);
+  await snapshot.load((record) => restorer.add(record));
+  return restorer.finish();
+}
+
+/**
+ * The chat state of a snapshot. Format 2 is restored chunk by chunk, yielding to the loop
+ * every `restoreSliceMs` (a 1M-message state takes seconds in all); format 1 at once.
+ */
+async function restoreState(chat: SnapshotExtra["chat"], records: readonly unknown[]): Promise<ChatState> {
+  if (!isChunkedHeader(chat)) return restoreSnapshot(chat, records as Message[]);
+  const restorer = new SnapshotRestorer(chat);
+  let sliceStart = performance.now();
+  for (const record of records) {
+    restorer.add(record);
+    if (performance.now() - sliceStart >= restoreSliceMs) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
+  return restorer.finish();
 }
 
 function report(recovery: RecoveryReport, log: Logger): void {

@@ -38,7 +38,7 @@ import { Listeners, type ClusterView, type NodeView, type Pipeline, type Pipelin
 import { ReplicaTransport } from "./replica-transport.js";
 
 /** Committed entries between snapshots (the core hints `compact`). */
-const snapshotIntervalEntries = 100_000;
+export const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
 /** How long a peer's last word counts as its role for ClusterService. */
@@ -91,6 +91,8 @@ export class ReplicatedPipeline implements Pipeline {
   private readCounter = 0;
   /** Proposals of this turn, handed to the core together (enqueueProposal). */
   private proposals: Proposal[] = [];
+  /** Applies and compactions asked for while the snapshot state was still loading. */
+  private readonly awaitingState: (() => void)[] = [];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -123,6 +125,7 @@ export class ReplicatedPipeline implements Pipeline {
     });
     this.coreEpoch = epoch;
     this.appliedIndex = recovered.snapshotIndex;
+    storage.stateReady.then(() => this.onStateLoaded(), (err: unknown) => this.storageFailed(err));
     this.clock = new LogClock(storage.lastTs);
     for (const node of config.nodes) {
       if (node.id === self.id) continue;
@@ -196,6 +199,8 @@ export class ReplicatedPipeline implements Pipeline {
   }
 
   stateDigest(): { appliedIndex: number; digest: string } {
+    // Still restoring the snapshot: nothing applied that could be compared.
+    if (!this.storage.stateLoaded) return { appliedIndex: 0, digest: "" };
     // Reused while nothing new is applied: a checker polls it.
     if (this.digest?.appliedIndex !== this.appliedIndex) {
       this.digest = { appliedIndex: this.appliedIndex, digest: stateDigest(this.state) };
@@ -373,23 +378,45 @@ export class ReplicatedPipeline implements Pipeline {
             outcome: outcome === "ok" ? "connected" : outcome });
         });
         return;
-      case "apply":
-        this.applyEntries(action.entries as unknown as StoredEntry[], action.throughIndex);
+      case "apply": {
+        const entries = action.entries as unknown as StoredEntry[];
+        this.withState(() => this.applyEntries(entries, action.throughIndex));
         return;
+      }
       case "role":
         this.onRole(action.role, action.epoch, action.primaryId, action.view, action.reason);
         return;
       case "compact": {
         const { throughIndex, snapshot } = action;
-        void this.storage.snapshot(throughIndex, snapshot.epoch, snapshot.ts, snapshot).then((ok) => {
-          if (ok) this.step({ kind: "snapshot-ready", nowMs: monotonicMs(), index: throughIndex });
-        });
+        this.withState(() => void this.storage.snapshot(throughIndex, snapshot.epoch, snapshot.ts, snapshot)
+          .then((ok) => {
+            if (ok) this.step({ kind: "snapshot-ready", nowMs: monotonicMs(), index: throughIndex });
+          }));
         return;
       }
       default: {
         const never: never = action;
         throw new Error(`unknown action ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /**
+   * Runs `use` now if the chat state is loaded, else once it is, in the order asked: applies
+   * and compactions wait for the snapshot restore (node-storage.ts) while the log, acks and
+   * elections go on.
+   */
+  private withState(use: () => void): void {
+    if (this.storage.stateLoaded && this.awaitingState.length === 0) use();
+    else this.awaitingState.push(use);
+  }
+
+  private onStateLoaded(): void {
+    // Bounded by the applies and compactions the core asked for during the restore. One at a
+    // time: one that makes the core ask for more queues it behind the rest (withState).
+    while (this.awaitingState.length > 0 && !this.closed) {
+      this.awaitingState[0]!();
+      this.awaitingState.shift();
     }
   }
 
@@ -495,7 +522,8 @@ export class ReplicatedPipeline implements Pipeline {
   /** A new primary serves once a read through the core passes: its barrier has committed. */
   private awaitBarrier(): void {
     const requestId = `barrier-${++this.readCounter}`;
-    this.wait(requestId).then(() => {
+    // It also waits for the chat state: a primary whose snapshot is still loading cannot serve.
+    this.wait(requestId).then(() => this.storage.stateReady).then(() => {
       if (this.role === "primary") this.setReady(true);
     }, () => undefined);
     this.step({ kind: "read", nowMs: monotonicMs(), requestId });

@@ -1,0 +1,109 @@
+// NodeStorage snapshots: format 2 round trip (a cluster of one restores before it opens, a
+// replica behind it), format-1 snapshots of older nodes still load, and a damaged snapshot
+// found while a replica restores it is set aside and refused.
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { applyCommand, captureSnapshot, createState, stateDigest, type ChatState, type Command } from "@chat-tui/chat-state";
+import { SnapshotStore, StorageFaultedError } from "@chat-tui/storage";
+import { quietLogger } from "../logger.js";
+import { NodeStorage, type StoredEntry } from "./node-storage.js";
+
+async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(tmpdir(), "node-storage-"));
+  try {
+    await run(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Commands: two accounts and `sends` messages between them. */
+function commands(sends: number): Command[] {
+  const list: Command[] = [
+    { kind: "register", requestId: "r-a", username: "alice", passwordHash: "h:a", tokenHash: "t:a" },
+    { kind: "register", requestId: "r-b", username: "bob", passwordHash: "h:b", tokenHash: "t:b" },
+  ];
+  for (let i = 0; i < sends; i++) {
+    list.push({ kind: "send", requestId: `s-${i}`, tokenHash: i % 2 ? "t:a" : "t:b", to: i % 2 ? "bob" : "alice",
+      text: `message ${i}`, clientMsgId: `c-${i}`, messageId: `m-${i}`, sentAtMs: 1_000 + i });
+  }
+  return list;
+}
+
+const entriesOf = (list: Command[]): StoredEntry[] =>
+  list.map((payload, i) => ({ index: i + 1, epoch: 1, ts: 10 + i, kind: "cmd", payload }));
+
+function stateOf(entries: StoredEntry[]): ChatState {
+  const state = createState();
+  for (const e of entries) applyCommand(state, e.payload as Command, { index: e.index, ts: e.ts });
+  return state;
+}
+
+const open = (dir: string, applyLog: boolean) =>
+  NodeStorage.open(dir, { clusterId: "test", nodeId: 0, log: quietLogger(), applyLog });
+
+/** A data dir with a format-2 snapshot at `entries.length` (and the entries in its log). */
+async function withSnapshot(dir: string, entries: StoredEntry[]): Promise<void> {
+  const storage = await open(dir, true);
+  await storage.append(entries);
+  for (const e of entries) storage.apply(e as never);
+  const last = entries.at(-1)!;
+  assert.equal(await storage.snapshot(last.index, last.epoch, last.ts, { note: "replication" }), true);
+  await storage.close();
+}
+
+describe("NodeStorage snapshots", () => {
+  it("format 2: a cluster of one opens restored; a replica restores behind and says when", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(5_000));
+      await withSnapshot(dir, entries);
+      const expected = stateDigest(stateOf(entries));
+      const single = await open(dir, true);
+      assert.equal(single.stateLoaded, true);
+      assert.equal(stateDigest(single.state), expected);
+      await single.close();
+      const replica = await open(dir, false);
+      assert.equal(replica.stateLoaded, false, "a replica opens before its state is restored");
+      assert.deepEqual(replica.recovered?.snapshotExtra?.replication, { note: "replication" });
+      await replica.stateReady;
+      assert.equal(replica.stateLoaded, true);
+      assert.equal(stateDigest(replica.state), expected);
+      await replica.close();
+    }));
+
+  it("reads a format-1 snapshot written by an older node", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(50));
+      const state = stateOf(entries);
+      const capture = captureSnapshot(state);
+      const store = await SnapshotStore.open(dir);
+      const last = entries.at(-1)!;
+      // Installed (logStart = index + 1), so an empty log chains from it.
+      await store.write({ index: last.index, epoch: 1, header: { chat: capture.header, lastTs: last.ts }, installed: true },
+        [capture.messages.slice()]);
+      for (const applyLog of [true, false]) {
+        const storage = await open(dir, applyLog);
+        await storage.stateReady;
+        assert.equal(stateDigest(storage.state), stateDigest(state));
+        await storage.close();
+      }
+    }));
+
+  it("a replica refuses a snapshot found damaged while restoring and sets it aside", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(3_000));
+      await withSnapshot(dir, entries);
+      const snapDir = path.join(dir, "snap");
+      const name = (await fs.readdir(snapDir)).find((n) => n.startsWith("snap-"))!;
+      const text = await fs.readFile(path.join(snapDir, name), "utf8");
+      const at = text.indexOf("message 2500");
+      await fs.writeFile(path.join(snapDir, name), `${text.slice(0, at)}MESSAGE${text.slice(at + 7)}`);
+      const replica = await open(dir, false);
+      await assert.rejects(replica.stateReady, StorageFaultedError);
+      assert.ok((await fs.readdir(snapDir)).includes(`${name}.broken`));
+      await replica.close();
+    }));
+});
