@@ -164,7 +164,7 @@ async function measureFailover(c: ProcCluster, o: BenchOptions): Promise<NonNull
     await sleep(300);
     const t0 = performance.now();
     c.pause(primary);
-    const ack = await clock.firstAckAfter(t0 + 1, 15_000);
+    const ack = await clock.firstAckAfter(t0, 15_000, true);
     sigstopGapMs = ack === undefined ? undefined : ack - t0;
     o.log(`failover SIGSTOP node ${primary} → next ack ${gapText(ack, t0)}`);
     c.resume(primary);

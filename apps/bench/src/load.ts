@@ -148,7 +148,8 @@ export async function openLoop(pair: Pair, ratePerSec: number, durationMs: numbe
 
 /** A background closed loop that records the time of every ack, for failover trials. */
 export class AckClock {
-  readonly ackTimes: number[] = [];
+  /** performance.now() of every ack, and of the start of the send it acknowledged. */
+  readonly acks: { startedAt: number; ackedAt: number }[] = [];
   private running = true;
   private readonly loops: Promise<void>[];
 
@@ -158,21 +159,27 @@ export class AckClock {
 
   private async loop(): Promise<void> {
     for (let i = 0; this.running && i < 10_000_000; i++) {
+      const startedAt = performance.now();
       try {
         await this.pair.send(text100(counter++));
-        this.ackTimes.push(performance.now());
+        this.acks.push({ startedAt, ackedAt: performance.now() });
       } catch {
-        await sleep(5); // a failed send (the SDK gave up): the gap shows in ackTimes
+        await sleep(5); // a failed send (the SDK gave up): the gap shows in the acks
       }
     }
   }
 
-  /** The first ack at or after `t` (performance.now() ms), waiting up to `timeoutMs`. */
-  async firstAckAfter(t: number, timeoutMs: number): Promise<number | undefined> {
+  /**
+   * The first ack at or after `t` (performance.now() ms), waiting up to `timeoutMs`. With
+   * `startedAfter`, only acks of sends started after `t`: an ack already on its way when a
+   * signal lands (SIGSTOP is delivered asynchronously) says nothing about the failover.
+   */
+  async firstAckAfter(t: number, timeoutMs: number, startedAfter = false): Promise<number | undefined> {
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      for (let i = this.ackTimes.length - 1; i >= 0 && this.ackTimes[i]! >= t; i--) {
-        if (i === 0 || this.ackTimes[i - 1]! < t) return this.ackTimes[i];
+    for (let seen = 0; ; ) {
+      for (; seen < this.acks.length; seen++) {
+        const a = this.acks[seen]!;
+        if (a.ackedAt >= t && (!startedAfter || a.startedAt >= t)) return a.ackedAt;
       }
       if (performance.now() > deadline) return undefined;
       await sleep(2);

@@ -18,9 +18,11 @@ test("service definition has one method per RPC with grpc paths and stream flags
   const def = grpcServiceDefinition(ChatService);
   assert.deepEqual(Object.keys(def).sort(), [
     "deleteAccount", "history", "listUsers", "login", "logout", "markRead", "register",
-    "sendMessage", "subscribe",
+    "sendMessage", "sendMessages", "subscribe",
   ]);
   assert.equal(def.sendMessage!.path, "/chat.v1.ChatService/SendMessage");
+  assert.equal(def.sendMessages!.requestStream, true);
+  assert.equal(def.sendMessages!.responseStream, true);
   assert.equal(def.subscribe!.responseStream, true);
   assert.equal(def.subscribe!.requestStream, false);
   assert.equal(def.login!.responseStream, false);
