@@ -121,3 +121,23 @@ test("logging out fails the sends still in flight; close() fails them as closed"
   alice.close();
   await assert.rejects(later, (err: unknown) => err instanceof ChatError && err.kind === "closed");
 });
+
+test("a stream idle for longer than the attempt timeout is not taken for stalled by its next send", async (t) => {
+  const cluster = await FakeCluster.start();
+  t.after(() => cluster.close());
+  const alice = connect({ cluster: cluster.clusterList, deadlineMs: 5_000, attemptTimeoutMs: 300 });
+  t.after(() => alice.close());
+  await alice.register("alice", password);
+  const bob = connect({ cluster: cluster.clusterList, deadlineMs: 5_000 });
+  t.after(() => bob.close());
+  await bob.register("bob", password);
+  await alice.send("bob", "opens the stream");
+  await delay(600); // idle: twice the attempt timeout
+  cluster.setSilent(0, true);
+  const slow = alice.send("bob", "answered after 200 ms");
+  await delay(200); // sweeps ran, but the send is younger than the attempt timeout
+  cluster.setSilent(0, false);
+  await slow;
+  assert.equal(total(cluster.calls, "sendMessages"), 1, "the same stream answered");
+  assert.equal(cluster.messages.length, 2);
+});

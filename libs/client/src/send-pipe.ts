@@ -46,7 +46,7 @@ interface OpenStream {
   address: string;
   epoch: number | undefined;
   offlineReason: string | undefined;
-  /** Last time this stream was opened or answered anything. */
+  /** Last time this stream was opened, answered anything, or was given a send while idle. */
   progressAt: number;
   /** Set when we cancelled it on purpose (abandoned for a newer primary, or stalled). */
   cancelledBy?: "newer-primary" | "stalled" | "close";
@@ -89,6 +89,8 @@ export class SendPipe {
     return new Promise<WireMessage>((resolve, reject) => {
       this.pending.set(ref, { item, deadlineAt: Date.now() + this.timing.deadlineMs, resolve, reject });
       this.sweep ??= setInterval(() => this.sweepPending(), sendPipeSweepMs);
+      // An idle stream owes nothing: its silence counts from the first send it is given.
+      if (this.stream && this.pending.size === 1) this.stream.progressAt = Date.now();
       if (this.stream) {
         if (this.outbox.length === 0) setImmediate(() => this.writeOutbox());
         this.outbox.push(item);
@@ -108,7 +110,8 @@ export class SendPipe {
     if (this.opening || this.stream || this.closed) return;
     this.opening = true;
     try {
-      const latest = Math.max(...[...this.pending.values()].map((p) => p.deadlineAt), Date.now());
+      let latest = Date.now();
+      for (const p of this.pending.values()) latest = Math.max(latest, p.deadlineAt);
       const target = await this.router.resolve(latest);
       if (this.closed || this.router.signal.aborted || this.pending.size === 0) return;
       this.start(target.address, target.offlineReason);
