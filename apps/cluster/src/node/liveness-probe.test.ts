@@ -26,7 +26,11 @@ async function listener(): Promise<{ port: number; accepted: net.Socket[]; close
 test("a kept connection answers probes without connecting again; its close is heard at once", async () => {
   const peer = await listener();
   let lost = 0;
-  const link = new LivenessLink("127.0.0.1", peer.port, () => (lost += 1));
+  let lived: boolean | undefined;
+  const link = new LivenessLink("127.0.0.1", peer.port, (l) => {
+    lost += 1;
+    lived = l;
+  });
   try {
     assert.equal(await link.probe(500), "ok");
     for (let i = 0; i < 5; i++) assert.equal(await link.probe(500), "ok");
@@ -35,6 +39,7 @@ test("a kept connection answers probes without connecting again; its close is he
     await peer.close(); // the peer process is gone: its sockets close, its port refuses
     while (lost === 0 && performance.now() - t0 < 2_000) await new Promise((r) => setTimeout(r, 1));
     assert.equal(lost, 1, "the close was heard");
+    assert.equal(lived, false, "it closed within a second of opening (as a full listener would)");
     assert.equal(await link.probe(500), "refused", "a fresh connect is refused");
   } finally {
     link.close();
@@ -53,4 +58,20 @@ test("concurrent probes share one connect; close() ends the link without a lost 
   await peer.close();
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(lost, 0);
+});
+
+test("a kept connection that lived a second reports its close as a process exit", async () => {
+  const peer = await listener();
+  let lived: boolean | undefined;
+  const link = new LivenessLink("127.0.0.1", peer.port, (l) => (lived = l));
+  try {
+    assert.equal(await link.probe(500), "ok");
+    await new Promise((r) => setTimeout(r, 1_050));
+    await peer.close();
+    const t0 = performance.now();
+    while (lived === undefined && performance.now() - t0 < 2_000) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(lived, true);
+  } finally {
+    link.close();
+  }
 });

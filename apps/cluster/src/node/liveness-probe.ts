@@ -9,6 +9,8 @@ import net from "node:net";
 
 export type ProbeOutcome = "ok" | "refused" | "timeout" | "local-failure";
 
+/** A kept connection that closes sooner was dropped by the listener, not by a process exit. */
+const keptConnectionLivedMs = 1_000;
 /** How often a kept connection is written to (only a rebooted peer host answers a write). */
 const livenessWriteGapMs = 1_000;
 
@@ -21,8 +23,10 @@ export class LivenessLink {
   constructor(
     private readonly host: string,
     private readonly port: number,
-    /** The open connection closed (not by us): probe now. */
-    private readonly onLost: () => void,
+    /** The kept connection closed (not by us): probe now. `lived` is false when it closed
+     *  within a second of opening (a full listener drops new connections): then the caller's
+     *  usual rate limit should apply, or a full listener would make us reconnect in a loop. */
+    private readonly onLost: (lived: boolean) => void,
   ) {}
 
   probe(timeoutMs: number): Promise<ProbeOutcome> {
@@ -66,13 +70,14 @@ export class LivenessLink {
 
   private keep(socket: net.Socket): void {
     this.socket = socket;
+    const keptAt = performance.now();
     socket.on("data", () => undefined); // an older listener greets with a byte
     socket.on("error", () => socket.destroy());
     const lost = (): void => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       socket.destroy();
-      if (!this.closed) this.onLost();
+      if (!this.closed) this.onLost(performance.now() - keptAt >= keptConnectionLivedMs);
     };
     // The peer's end (FIN) is read before the socket's close is reported: act on the first.
     socket.once("end", lost);

@@ -130,9 +130,10 @@ export class ReplicatedPipeline implements Pipeline {
     for (const node of config.nodes) {
       if (node.id === self.id) continue;
       this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
-      // Once per connection, so never a storm: probe at once, past the stream-break gap.
+      // A kept liveness connection closed: probe at once, even right after an accepted connect
+      // (unless it closed young — a full listener — where the core's usual rate limit holds).
       this.liveness.set(node.id, new LivenessLink(node.host, node.livenessPort,
-        () => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id, livenessClosed: true })));
+        (lived) => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id, livenessClosed: lived })));
     }
     this.transport = new ReplicaTransport({
       self,
