@@ -39,7 +39,7 @@ export function renderReport(r: BenchReport): string {
   }
   if (r.halfLoad) {
     const h = r.halfLoad;
-    rows.push([`open ${int(h.ratePerSec)}/s`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
+    rows.push([`open ${int(h.ratePerSec)}/s, ≤ ${h.inFlight}`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
       String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2)]);
   }
   out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing; stream = the SDK's pipelined SendMessages, " +
