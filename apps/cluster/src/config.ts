@@ -31,6 +31,8 @@ export interface NodeTls {
 export interface LimitOverrides {
   sendsPerUserPerSec?: number;
   sendBurstPerUser?: number;
+  /** Committed entries between snapshots (default 100,000); every node must use the same. */
+  snapshotEveryEntries?: number;
 }
 
 export interface ClusterConfig {
@@ -136,7 +138,7 @@ function parseLimits(raw: unknown, source: string): LimitOverrides | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== "object" || raw === null) throw new ConfigError(`${source}: "limits" must be an object`);
   const out: LimitOverrides = {};
-  for (const key of ["sendsPerUserPerSec", "sendBurstPerUser"] as const) {
+  for (const key of ["sendsPerUserPerSec", "sendBurstPerUser", "snapshotEveryEntries"] as const) {
     const value = (raw as Record<string, unknown>)[key];
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type ChatClient } from "@chat-tui/client";
@@ -173,6 +173,25 @@ test("a lost disk after a total failure: recovery waits; `recover --unclean` goe
     assert.equal(history.length, 10, "nodes 0 and 1 held every acknowledged message");
     await alice.send("bob", "after");
     await converged(c, [0, 1, 2]); // the new node 2 joined as a new member
+  }));
+});
+
+test("a backup that missed several snapshots' worth catches up from a snapshot and holds everything", async () => {
+  await TestCluster.with(3, { limits: { snapshotEveryEntries: 50 } }, (c) => withAliceAndBob(c, async (alice, bob) => {
+    const { primaryId } = await c.waitForPrimary();
+    const lagging = [0, 1, 2].find((id) => id !== primaryId)!;
+    await c.signal(lagging, "SIGKILL");
+    const acked: string[] = [];
+    for (let i = 0; i < 200; i++) acked.push((await alice.send("bob", `while down ${i}`)).text);
+    c.startNode(lagging);
+    await converged(c, [0, 1, 2], 30_000);
+    const installed = readFileSync(c.node(lagging).logFile, "utf8");
+    assert.match(installed, /snapshot installed from the primary/, "the lagging node caught up from a snapshot");
+    // The two others die: the caught-up node alone must hold every acknowledged message.
+    for (const id of [0, 1, 2]) if (id !== lagging) await c.signal(id, "SIGKILL");
+    await c.waitForPrimary(20_000);
+    const texts = new Set((await bob.history("alice", { limit: 500 })).map((m) => m.text));
+    for (const text of acked) assert.ok(texts.has(text), `lost "${text}" after a snapshot catch-up`);
   }));
 });
 

@@ -11,3 +11,11 @@ test("the pieces concatenate to JSON.stringify, big arrays included", () => {
     assert.equal([...jsonPieces(value)].join(""), JSON.stringify(value));
   }));
 });
+
+test("an array of a few huge elements is cut between them, not stringified in one piece", () => {
+  const chunks = Array.from({ length: 3 }, (_, i) => ({ rows: Array.from({ length: 100_000 }, (_, j) => [i, j, "row"]) }));
+  const pieces = [...jsonPieces({ records: chunks })];
+  assert.equal(pieces.join(""), JSON.stringify({ records: chunks }));
+  const largest = Math.max(...pieces.map((p) => p.length));
+  assert.ok(largest < JSON.stringify(chunks).length / 2, `largest piece ${largest} chars`);
+});

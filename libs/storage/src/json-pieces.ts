@@ -4,8 +4,9 @@
 // itself as paused and step down. The pieces concatenate to exactly JSON.stringify(value) for
 // plain data (objects, arrays, strings, numbers, booleans, null); the file format is unchanged.
 
-/** Array elements stringified per piece. */
+/** A piece ends after this many array elements or characters, whichever comes first. */
 const elementsPerPiece = 2_000;
+const charsPerPiece = 1 << 20;
 
 function plainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value)
@@ -14,14 +15,25 @@ function plainObject(value: unknown): value is Record<string, unknown> {
 
 export function* jsonPieces(value: unknown): Generator<string> {
   if (Array.isArray(value)) {
-    if (value.length <= elementsPerPiece) {
-      yield JSON.stringify(value);
-      return;
+    // Elements are stringified one by one (an array of a few huge elements — a snapshot's
+    // chunks — must not become one piece), and gathered into pieces of bounded size.
+    let run: string[] = [];
+    let chars = 0;
+    let first = true;
+    const piece = (): string => {
+      const text = `${first ? "[" : ","}${run.join(",")}`;
+      first = false;
+      run = [];
+      chars = 0;
+      return text;
+    };
+    for (const element of value) {
+      const text = JSON.stringify(element) ?? "null";
+      run.push(text);
+      chars += text.length;
+      if (run.length >= elementsPerPiece || chars >= charsPerPiece) yield piece();
     }
-    for (let from = 0; from < value.length; from += elementsPerPiece) {
-      const run = value.slice(from, from + elementsPerPiece).map((v) => JSON.stringify(v) ?? "null");
-      yield `${from === 0 ? "[" : ","}${run.join(",")}`;
-    }
+    if (run.length > 0 || first) yield piece();
     yield "]";
     return;
   }

@@ -77,6 +77,38 @@ class Link {
     if (this.queuedBytes > queuedBytesMax) this.reset();
   }
 
+  /**
+   * A message too large to queue at once (a snapshot): its text comes in pieces, goes out in
+   * parts of `partBytesMax` as the stream drains, and the loop yields between parts. Resolves
+   * false when the stream broke meanwhile (the message is lost; the protocol asks again).
+   */
+  async sendPieces(pieces: Iterable<string>): Promise<boolean> {
+    const stream = this.open();
+    let chunks: Buffer[] = [];
+    let size = 0;
+    const flush = async (more: boolean): Promise<boolean> => {
+      if (this.stream !== stream) return false;
+      const part = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      chunks = [];
+      size = 0;
+      this.queuedBytes += part.length;
+      const open = stream.write(create(ReplicaEnvelopeSchema, { from: this.from, to: this.peer.id, payload: part, more }),
+        () => {
+          this.queuedBytes -= part.length;
+        });
+      if (!open) await drained(stream);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+      return this.stream === stream;
+    };
+    for (const piece of pieces) {
+      const bytes = Buffer.from(piece);
+      chunks.push(bytes);
+      size += bytes.length;
+      if (size >= partBytesMax && !(await flush(true))) return false;
+    }
+    return flush(false);
+  }
+
   private open(): grpc.ClientWritableStream<ReplicaEnvelope> {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
@@ -104,6 +136,21 @@ class Link {
     this.reset();
     this.client.close();
   }
+}
+
+/** Resolves when `stream` can take more, or has ended or failed (the caller checks which). */
+function drained(stream: grpc.ClientWritableStream<ReplicaEnvelope>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off("drain", done);
+      stream.off("error", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("error", done);
+    stream.once("close", done);
+  });
 }
 
 export interface TransportOptions {
@@ -152,6 +199,12 @@ export class ReplicaTransport {
 
   send(to: number, json: string, channel: Channel): void {
     this.links.get(`${to}/${channel}`)?.send(Buffer.from(json));
+  }
+
+  /** A large message in pieces, sent as the stream drains (Link.sendPieces). */
+  sendPieces(to: number, pieces: Iterable<string>, channel: Channel): Promise<boolean> {
+    const link = this.links.get(`${to}/${channel}`);
+    return link ? link.sendPieces(pieces) : Promise.resolve(false);
   }
 
   /** Drops whatever is queued to `to` (e.g. when the peer restarted). */

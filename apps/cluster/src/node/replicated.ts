@@ -19,6 +19,7 @@ import {
 } from "@chat-tui/replication";
 import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
 import { stateDigest } from "@chat-tui/chat-state";
+import { jsonPieces } from "@chat-tui/storage";
 import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
@@ -114,7 +115,7 @@ export class ReplicatedPipeline implements Pipeline {
       members: config.nodes.map((n) => ({ nodeId: n.id })),
       exclusion: "timed",
       random: seededRandom(),
-      snapshotIntervalEntries,
+      snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotIntervalEntries,
     }, {
       storageId: meta.storageId,
       epoch,
@@ -361,6 +362,7 @@ export class ReplicatedPipeline implements Pipeline {
             retainLog, snapshot);
           this.appliedIndex = snapshot.index;
           this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
+          this.log.info({ index: snapshot.index, epoch: snapshot.epoch }, "snapshot installed from the primary");
         }, action.token);
         return;
       }
@@ -598,7 +600,10 @@ export class ReplicatedPipeline implements Pipeline {
     if (msg.kind !== "install-snapshot") return;
     const data = await this.storage.readSnapshot(msg.snapshot.index);
     if (!data) return; // a newer snapshot replaced it; the core asks again
-    this.transport.send(to, JSON.stringify({ ...msg, data }), "data");
+    // Serialised piece by piece and sent as the stream drains: one JSON.stringify of a large
+    // state blocked the loop for seconds (R8 saw a pause), and queueing it at once overflowed
+    // the stream's send queue. The bytes are the same; a broken stream loses it (asked again).
+    await this.transport.sendPieces(to, jsonPieces({ ...msg, data }), "data");
   }
 
   private addressOfPeer(id: NodeId): NodeAddress {

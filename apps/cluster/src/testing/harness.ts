@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { credentialsFor, findPrimary, getStatus, type Credentials } from "../launcher/status-client.js";
 import { issueCertificates } from "../launcher/certs.js";
 import type { ClusterStatus } from "@chat-tui/proto";
+import type { LimitOverrides } from "../config.js";
 
 const nodeEntry = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 
@@ -34,6 +35,14 @@ export interface TestNode {
   process: ChildProcess | undefined;
 }
 
+export interface StartOptions {
+  wait?: boolean;
+  /** A CA and node certificates for 127.0.0.1; client ports TLS, replica ports mTLS. */
+  tls?: boolean;
+  /** cluster.json's `limits` overrides (e.g. a small `snapshotEveryEntries`). */
+  limits?: LimitOverrides;
+}
+
 export class TestCluster {
   private readonly credentials: Credentials;
 
@@ -47,8 +56,7 @@ export class TestCluster {
     this.credentials = credentialsFor(caFile);
   }
 
-  /** `tls`: a CA and node certificates for 127.0.0.1; client ports TLS, replica ports mTLS. */
-  static async start(size: number, options: { wait?: boolean; tls?: boolean } = {}): Promise<TestCluster> {
+  static async start(size: number, options: StartOptions = {}): Promise<TestCluster> {
     const root = mkdtempSync(join(tmpdir(), "chat-test-"));
     const ports = await freePorts(size * 3);
     const nodes = Array.from({ length: size }, (_, id) => ({
@@ -62,6 +70,7 @@ export class TestCluster {
       .map(({ host: _host, ...n }) => n) : nodes;
     writeFileSync(configPath, JSON.stringify({
       clusterId: "test", secret: randomBytes(18).toString("base64url"), nodes: secured,
+      ...(options.limits ? { limits: options.limits } : {}),
     }), { mode: 0o600 });
     const cluster = new TestCluster(root, configPath, nodes.map((n) => ({
       id: n.id, address: n.address, dataDir: join(root, `node-${n.id}`),
@@ -73,7 +82,7 @@ export class TestCluster {
   }
 
   /** Runs `body` on a fresh cluster; prints the node logs if it fails; always stops the cluster. */
-  static async with(size: number, options: { tls?: boolean }, body: (c: TestCluster) => Promise<void>): Promise<void> {
+  static async with(size: number, options: StartOptions, body: (c: TestCluster) => Promise<void>): Promise<void> {
     const cluster = await TestCluster.start(size, options);
     try {
       await body(cluster);
