@@ -180,6 +180,18 @@ export class FakeCluster {
     for (let i = 0; i < this.nodes.length; i++) this.stopNode(i);
   }
 
+  /** Why node i does not serve a chat call: a stale redirect it was told to give, or not primary. */
+  private refusal(i: number): Fault | undefined {
+    const redirect = this.nodes[i]!.staleRedirect;
+    if (redirect) {
+      const metadata = new grpc.Metadata();
+      metadata.set("chat-primary", redirect.to);
+      metadata.set("chat-epoch", String(redirect.epoch));
+      return { code: grpc.status.UNAVAILABLE, details: "stale", metadata };
+    }
+    return this.primary === i ? undefined : this.notPrimary();
+  }
+
   private notPrimary(): Fault {
     const metadata = new grpc.Metadata();
     if (this.primary !== undefined) metadata.set("chat-primary", this.addresses[this.primary]!);
@@ -222,13 +234,8 @@ export class FakeCluster {
       const node = this.nodes[i]!;
       const answer = (): void => {
         if (!node.server) return;
-        if (node.staleRedirect) {
-          const md = new grpc.Metadata();
-          md.set("chat-primary", node.staleRedirect.to);
-          md.set("chat-epoch", String(node.staleRedirect.epoch));
-          return callback({ code: grpc.status.UNAVAILABLE, details: "stale", metadata: md });
-        }
-        if (this.primary !== i) return callback(this.notPrimary());
+        const refused = this.refusal(i);
+        if (refused) return callback(refused);
         const requestId = String(call.metadata.get("chat-request-id")[0] ?? "");
         const outcome = this.run(requestId, mutating, () => body(call));
         if (mutating && this.failRepliesAfterCommit > 0) {
@@ -297,13 +304,8 @@ export class FakeCluster {
       if (this.noSendStream) {
         return void call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "unknown method" });
       }
-      if (node.staleRedirect) {
-        const md = new grpc.Metadata();
-        md.set("chat-primary", node.staleRedirect.to);
-        md.set("chat-epoch", String(node.staleRedirect.epoch));
-        return void call.emit("error", { code: grpc.status.UNAVAILABLE, details: "stale", metadata: md });
-      }
-      if (this.primary !== i) return void call.emit("error", this.notPrimary());
+      const refused = this.refusal(i);
+      if (refused) return void call.emit("error", refused);
       try {
         user = this.auth(call);
       } catch (err) {
