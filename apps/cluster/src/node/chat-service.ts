@@ -28,7 +28,7 @@ import {
   type CommandResults,
 } from "@chat-tui/chat-state";
 import type { Pipeline } from "./pipeline.js";
-import { toStatus } from "./errors.js";
+import { toStatus, undecodableReason } from "./errors.js";
 import { bearerToken, hashPassword, hashToken, mintToken, verifyPassword } from "./credentials.js";
 import { safeNumber, toAuthResponse, toWireMessage } from "./codec.js";
 import { checked } from "./validated.js";
@@ -125,11 +125,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     };
   }
 
-  const decodable = async (request: object): Promise<void> => {
-    if (isUndecodable(request)) {
-      throw invalidArgumentError("the request is not valid protobuf (a string field with invalid UTF-8?)");
-    }
-  };
+  const decodable = async (request: object): Promise<void> => assertDecodable(request);
 
   const tokenHashOf = (call: Call): string => {
     const token = bearerToken(call.metadata.get("authorization"));
@@ -313,9 +309,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
 
     subscribe(call) {
       try {
-        if (isUndecodable(call.request)) {
-          throw invalidArgumentError("the request is not valid protobuf (a string field with invalid UTF-8?)");
-        }
+        assertDecodable(call.request);
         servingNow();
         const { username, tokenHash } = caller(call);
         const afterSeq = safeNumber(call.request.afterSeq);
@@ -326,6 +320,10 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
       }
     },
   };
+}
+
+function assertDecodable(request: object): void {
+  if (isUndecodable(request)) throw invalidArgumentError(undecodableReason);
 }
 
 function invalidArgumentError(message: string): ChatError {

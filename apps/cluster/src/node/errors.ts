@@ -15,6 +15,9 @@ const statusOf = {
 
 export const primaryMetadataKey = "chat-primary";
 
+/** Why a request that grpc-js could not decode (see the proto adapter's isUndecodable) is refused. */
+export const undecodableReason = "the request is not valid protobuf (a string field with invalid UTF-8?)";
+
 /** Thrown by the pipeline when this node cannot serve clients (not primary, recovering…). */
 export class NotServingError extends Error {
   constructor(

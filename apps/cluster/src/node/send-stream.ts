@@ -17,9 +17,8 @@ import {
   type SendMessagesResponse,
   type SendResult,
 } from "@chat-tui/proto";
-import { isChatError } from "@chat-tui/chat-state";
 import type { Pipeline } from "./pipeline.js";
-import { chatErrorStatus, NotServingError, notServingStatus } from "./errors.js";
+import { NotServingError, notServingStatus, toStatus, undecodableReason } from "./errors.js";
 import type { Logger } from "../logger.js";
 import { sendStreamPendingMax, sendsPerRequestMax } from "../limits.js";
 
@@ -81,12 +80,7 @@ export function serveSendStream(call: Stream, { pipeline, log, send }: SendStrea
           finish(notServingStatus(err));
           return settled(undefined);
         }
-        let status: Partial<grpc.StatusObject>;
-        if (isChatError(err)) status = chatErrorStatus(err);
-        else {
-          log.error({ err }, "send on a stream failed");
-          status = { code: grpc.status.INTERNAL, details: "internal error; the node logged it" };
-        }
+        const status = toStatus(err, (e) => log.error({ err: e }, "send on a stream failed"));
         settled(create(SendResultSchema, {
           ref, error: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? "" },
         }));
@@ -97,7 +91,7 @@ export function serveSendStream(call: Stream, { pipeline, log, send }: SendStrea
   call.on("data", (request: SendMessagesRequest) => {
     if (finished) return;
     if (isUndecodable(request)) {
-      finish({ code: grpc.status.INVALID_ARGUMENT, details: "a request is not valid protobuf (a string field with invalid UTF-8?)" });
+      finish({ code: grpc.status.INVALID_ARGUMENT, details: undecodableReason });
       return;
     }
     const count = request.sends.length;
