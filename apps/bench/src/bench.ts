@@ -86,7 +86,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     let halfLoad: BenchReport["halfLoad"];
     // Our own cluster lifts the per-user send limit (proc-cluster.ts); a running cluster keeps
     // it, so the load is spread over enough senders for 24,000 sends/s.
-    const pair = await registerPair(addresses, "load", { senders: own ? 1 : sendersFor(24_000) });
+    const senders = own ? 1 : sendersFor(24_000);
+    const pair = await registerPair(addresses, "load", { senders });
     try {
       await closedLoop(pair, 8, Math.min(1_000, o.durationMs)); // warm up
       for (const inFlight of o.levels) {
@@ -104,7 +105,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // The same top level with one unary SendMessage call per send, for comparison.
     const topInFlight = o.levels.includes(64) ? 64 : o.levels.at(-1);
     if (topInFlight !== undefined) {
-      const unary = await registerPair(addresses, "unary", { senders: own ? 1 : sendersFor(24_000), path: "unary" });
+      const unary = await registerPair(addresses, "unary", { senders, path: "unary" });
       try {
         o.log(`load: ${topInFlight} in flight for ${o.durationMs} ms, one unary call per send`);
         levels.push(await level(unary, topInFlight));
