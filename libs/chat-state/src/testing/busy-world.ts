@@ -1,5 +1,10 @@
 // Test helper: a small world with every kind of state — sessions, dedup keys, read marks, a
 // deleted and re-used name — for snapshot round trips.
+import assert from "node:assert/strict";
+import { stateDigest } from "../digest.js";
+import { checkInvariants } from "../invariants.js";
+import { eventsAfter, history, unreadCounts } from "../queries.js";
+import type { ChatState } from "../state.js";
 import { World } from "./world.js";
 
 /** A small world with every kind of state: sessions, dedup keys, marks, a re-used name. */
@@ -29,3 +34,19 @@ export function busyWorld(): { w: World; alice: string; bob: string; carol: stri
   return { w, alice, bob, carol: carol2 };
 }
 
+
+/** A restored state equals the original: invariants, digest, indexes, and every query of the busy world's users. */
+export function assertSameState(restored: ChatState, original: ChatState): void {
+  checkInvariants(restored);
+  assert.equal(stateDigest(restored), stateDigest(original));
+  assert.deepEqual(restored.indexes, original.indexes);
+  assert.deepEqual(restored.usernames, original.usernames);
+  const users = ["alice", "bob", "carol"];
+  for (const user of users) {
+    assert.deepEqual(unreadCounts(restored, user), unreadCounts(original, user));
+    assert.deepEqual(eventsAfter(restored, user, 0, 100), eventsAfter(original, user, 0, 100));
+    for (const peer of users) {
+      if (peer !== user) assert.deepEqual(history(restored, user, { peer }), history(original, user, { peer }));
+    }
+  }
+}
