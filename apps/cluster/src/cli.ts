@@ -187,7 +187,8 @@ async function seed(v: Record<string, string | boolean | undefined>): Promise<nu
     clusterId: config.clusterId, nodeId: id, dataDir: v["data-dir"] as string, messages,
     from: v.from as string, to: v.to as string,
     ratePerSec: integer(v["rate-per-sec"] as string | undefined, "rate-per-sec", 1_800, 1, 1_000_000),
-    seed: (v.seed as string | undefined) ?? "chat-seed", snapshotIntervalEntries,
+    seed: (v.seed as string | undefined) ?? "chat-seed",
+    snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotIntervalEntries,
   });
   console.log(JSON.stringify({ ...report, ms: Math.round(performance.now() - started) }));
   return 0;

@@ -6,7 +6,8 @@
 // Every node of the cluster is seeded with the same arguments: the entries are a pure function
 // of (the data dir's last position, --seed), so all replicas end with identical logs. Run it
 // only on a cluster that was stopped cleanly after converging (every entry committed).
-import type { SnapshotMeta, View } from "@chat-tui/replication";
+import { viewOfEntry, type LogEntry, type SnapshotMeta, type View } from "@chat-tui/replication";
+import { limits as storageLimits } from "@chat-tui/storage";
 import { applyCommand, type SendCommand } from "@chat-tui/chat-state";
 import { quietLogger } from "../logger.js";
 import { NodeStorage, type StoredEntry } from "./node-storage.js";
@@ -33,8 +34,8 @@ export interface SeedReport {
   snapshotIndex: number | undefined;
 }
 
-/** Entries appended per durable batch (the WAL's group commit caps one batch at 4096). */
-const entriesPerBatch = 4_096;
+/** Entries appended per durable batch: one WAL group-commit batch. */
+const entriesPerBatch = storageLimits.batchEntriesMax;
 
 export async function seedDataDir(o: SeedOptions): Promise<SeedReport> {
   const storage = await NodeStorage.open(o.dataDir, {
@@ -90,21 +91,14 @@ async function seedOpened(storage: NodeStorage, o: SeedOptions): Promise<SeedRep
 function sessionOf(storage: NodeStorage, username: string): string {
   const accountId = storage.state.accountIds.get(username);
   if (accountId === undefined) throw new Error(`no account "${username}" to send from`);
-  let tokenHash: string | undefined;
-  for (const session of storage.state.sessions.values()) {
-    if (session.accountId === accountId) tokenHash = session.tokenHash;
-  }
+  const tokenHash = [...(storage.state.indexes.get(accountId)?.sessions ?? [])].at(-1);
   if (tokenHash === undefined) throw new Error(`"${username}" has no live session`);
   return tokenHash;
 }
 
 function latestView(entries: readonly StoredEntry[], snapshot: SnapshotMeta | undefined): View {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i] as StoredEntry & { members?: View["members"] };
-    if (e.kind !== "cmd" && e.members !== undefined) {
-      return { id: { epoch: e.epoch, index: e.index }, members: e.members };
-    }
-  }
+  const last = (entries as unknown as readonly LogEntry[]).findLast((e) => e.kind !== "cmd");
+  if (last) return viewOfEntry(last);
   if (snapshot) return snapshot.view;
   throw new Error("no view in the log or the snapshot");
 }
