@@ -67,6 +67,7 @@ const crafted: Record<string, string[]> = {
   "no ts": ['{"index":1,"epoch":2,"kind":"barrier"}'],
   "an unknown kind": ['{"index":1,"epoch":2,"ts":1,"kind":"reboot"}'],
   "an array": ['[1,2]'],
+  "a line over the log's record limit": [`{"index":1,"epoch":2,"ts":1,"kind":"cmd","payload":"${"x".repeat(1 << 20)}"}`],
 };
 
 test("an entry line the log would refuse is refused at decode, never at the WAL", async () => {

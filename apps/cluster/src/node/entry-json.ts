@@ -6,6 +6,7 @@
 // An append message travels as `{header JSON}\n{entry}\n{entry}…`: JSON.stringify never
 // emits a raw newline, so the first one ends the header and each later line is one entry.
 import type { Message as CoreMessage } from "@chat-tui/replication";
+import { limits as storageLimits } from "@chat-tui/storage";
 
 interface Positioned {
   readonly index: number;
@@ -70,6 +71,9 @@ export function decodeMessage(payload: Buffer): CoreMessage {
     const start = end + 1;
     end = payload.indexOf(0x0a, start);
     if (end < 0) end = payload.length;
+    if (end - start > storageLimits.recordBytesMax) {
+      throw new Error(`entry line ${msg.entries.length + 1}: ${end - start} bytes, over the log's record limit`);
+    }
     const json = payload.toString("utf8", start, end);
     const entry = JSON.parse(json) as unknown;
     const problem = entryProblem(entry, json, prev, msg.epoch);
