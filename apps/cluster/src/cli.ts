@@ -180,7 +180,7 @@ async function seed(v: Record<string, string | boolean | undefined>): Promise<nu
   if (messages < 0) throw new UsageError("--messages M is required");
   const { loadClusterConfig } = await import("./config.js");
   const { seedDataDir } = await import("./node/seed.js");
-  const { snapshotIntervalEntries } = await import("./node/replicated.js");
+  const { snapshotEveryEntries } = await import("./limits.js");
   const config = loadClusterConfig(v.config as string);
   const started = performance.now();
   const report = await seedDataDir({
@@ -188,7 +188,7 @@ async function seed(v: Record<string, string | boolean | undefined>): Promise<nu
     from: v.from as string, to: v.to as string,
     ratePerSec: integer(v["rate-per-sec"] as string | undefined, "rate-per-sec", 1_800, 1, 1_000_000),
     seed: (v.seed as string | undefined) ?? "chat-seed",
-    snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotIntervalEntries,
+    snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotEveryEntries,
   });
   console.log(JSON.stringify({ ...report, ms: Math.round(performance.now() - started) }));
   return 0;

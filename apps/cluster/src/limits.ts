@@ -14,8 +14,9 @@ export const streamHeartbeatMs = 200;
 export const streamBatchEvents = 256;
 /** Open Subscribe streams per node. */
 export const streamsMax = 10_000;
-/** Committed entries between snapshots. */
-export const snapshotEveryEntries = 200_000;
+/** Committed entries between snapshots (cluster.json `limits.snapshotEveryEntries` overrides it;
+ *  the replication core hints `compact` at this interval, a single node counts its own). */
+export const snapshotEveryEntries = 100_000;
 /** Log entries kept behind a snapshot for catch-up by suffix. */
 export const logRetainEntries = 5_000;
 /** Pending proposals before new mutating calls answer RESOURCE_EXHAUSTED. */

@@ -37,9 +37,8 @@ import {
 } from "./node-storage.js";
 import { Listeners, type ClusterView, type NodeView, type Pipeline, type PipelineEvents, type Role } from "./pipeline.js";
 import { ReplicaTransport } from "./replica-transport.js";
+import { snapshotEveryEntries } from "../limits.js";
 
-/** Committed entries between snapshots (the core hints `compact`). */
-export const snapshotIntervalEntries = 100_000;
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
 /** How long a peer's last word counts as its role for ClusterService. */
@@ -115,7 +114,7 @@ export class ReplicatedPipeline implements Pipeline {
       members: config.nodes.map((n) => ({ nodeId: n.id })),
       exclusion: "timed",
       random: seededRandom(),
-      snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotIntervalEntries,
+      snapshotIntervalEntries: config.limits?.snapshotEveryEntries ?? snapshotEveryEntries,
     }, {
       storageId: meta.storageId,
       epoch,
