@@ -1,5 +1,4 @@
 // ClusterService: what this node knows of the cluster, now and at every change. No auth.
-import { createHash, timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -10,7 +9,7 @@ import {
   type ServiceImpl,
 } from "@chat-tui/proto";
 import type { ClusterView, Pipeline } from "./pipeline.js";
-import { secretMetadataKey } from "./replica-transport.js";
+import { holdsSecret, secretDigestOf, secretMetadataKey } from "./replica-transport.js";
 
 export function toClusterStatus(view: ClusterView): ClusterStatus {
   return create(ClusterStatusSchema, {
@@ -37,16 +36,12 @@ const watchIntervalMs = 100;
  * caller that holds the secret (a checker run by the operator) may ask for one.
  */
 export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<typeof ClusterService.method> {
-  const expected = createHash("sha256").update(secret).digest();
-  const holdsSecret = (metadata: grpc.Metadata): boolean => {
-    const offered = metadata.get(secretMetadataKey)[0];
-    return typeof offered === "string" && timingSafeEqual(createHash("sha256").update(offered).digest(), expected);
-  };
+  const expected = secretDigestOf(secret);
   return {
     getStatus(call, callback) {
       const status = toClusterStatus(pipeline.cluster());
       if (call.request.withDigest) {
-        if (!holdsSecret(call.metadata)) {
+        if (!holdsSecret(call.metadata, expected)) {
           callback({ code: grpc.status.PERMISSION_DENIED, details: `with_digest needs the cluster secret (${secretMetadataKey})` });
           return;
         }
@@ -57,7 +52,7 @@ export function clusterService(pipeline: Pipeline, secret: string): ServiceImpl<
       callback(null, status);
     },
     recover(call, callback) {
-      if (!holdsSecret(call.metadata)) {
+      if (!holdsSecret(call.metadata, expected)) {
         callback({ code: grpc.status.PERMISSION_DENIED, details: `Recover needs the cluster secret (${secretMetadataKey})` });
         return;
       }

@@ -180,7 +180,7 @@ export class ReplicaTransport {
   private readonly credentials: NodeCredentials;
 
   constructor(private readonly options: TransportOptions) {
-    this.secretDigest = digest(options.secret);
+    this.secretDigest = secretDigestOf(options.secret);
     this.credentials = options.credentials;
     for (const peer of options.peers) {
       for (const channel of ["control", "data"] as const) {
@@ -263,14 +263,18 @@ export class ReplicaTransport {
     if (this.credentials.mutualTls && call.getAuthContext().sslPeerCertificate === undefined) {
       return "no client certificate signed by the cluster CA";
     }
-    const offered = call.metadata.get(secretMetadataKey)[0];
-    if (typeof offered !== "string" || !timingSafeEqual(digest(offered), this.secretDigest)) {
-      return "wrong or missing cluster secret";
-    }
+    if (!holdsSecret(call.metadata, this.secretDigest)) return "wrong or missing cluster secret";
     return undefined;
   }
 }
 
-function digest(secret: string): Buffer {
+/** The SHA-256 of a cluster secret, for `holdsSecret`. */
+export function secretDigestOf(secret: string): Buffer {
   return createHash("sha256").update(secret).digest();
+}
+
+/** Whether a call's metadata carries the cluster secret (compared in constant time). */
+export function holdsSecret(metadata: grpc.Metadata, secretDigest: Buffer): boolean {
+  const offered = metadata.get(secretMetadataKey)[0];
+  return typeof offered === "string" && timingSafeEqual(secretDigestOf(offered), secretDigest);
 }
