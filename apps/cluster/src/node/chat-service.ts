@@ -133,11 +133,16 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
     return hashToken(token);
   };
 
-  const caller = (call: Call): { username: string; tokenHash: string } => {
-    const tokenHash = tokenHashOf(call);
+  /** The user a token hash belongs to now (throws unauthenticated). */
+  const userOf = (tokenHash: string): string => {
     const who = authenticate(pipeline.state, tokenHash, pipeline.logTimeNow());
     if ("kind" in who) throw who;
-    return { username: who.username, tokenHash };
+    return who.username;
+  };
+
+  const caller = (call: Call): { username: string; tokenHash: string } => {
+    const tokenHash = tokenHashOf(call);
+    return { username: userOf(tokenHash), tokenHash };
   };
 
   /** For a mutating call: a retry of an applied request skips the checks and is replayed. */
@@ -153,11 +158,7 @@ export function chatService({ pipeline, subscriptions, log, limits }: ChatServic
   /** One send (SendMessage or an item of SendMessages); a retry of an applied request is
    *  replayed without the checks, and only a first attempt counts against the send rate. */
   const sendOne = async (tokenHash: string, id: string, request: SendMessageRequest): Promise<WireMessage> => {
-    if (!isKnownRequest(pipeline.state, id)) {
-      const who = authenticate(pipeline.state, tokenHash, pipeline.logTimeNow());
-      if ("kind" in who) throw who;
-      limitSendRate(who.username);
-    }
+    if (!isKnownRequest(pipeline.state, id)) limitSendRate(userOf(tokenHash));
     const { to, text } = request;
     const clientMsgId = request.clientMsgId === "" ? randomUUID() : request.clientMsgId;
     checked.clientMsgId(clientMsgId);
