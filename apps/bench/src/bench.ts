@@ -103,7 +103,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       pair.close();
     }
     // The same top level with one unary SendMessage call per send, for comparison.
-    const topInFlight = o.levels.includes(64) ? 64 : o.levels.at(-1);
+    const topInFlight = topLevel(levels)?.inFlight;
     if (topInFlight !== undefined) {
       const unary = await registerPair(addresses, "unary", { senders, path: "unary" });
       try {
