@@ -15,7 +15,8 @@ export interface Timing {
   readonly marginMs: number;
   /** Silence needed for SILENT evidence (R7). */
   readonly excludeMs: number;
-  /** Election stagger jitter (R13). */
+  /** R13 stagger by rank: rank r stands after r × `staggerMsMax` plus a random jitter below
+   *  `staggerMsMin` (names kept from the spec's "20–80 ms"; see NOTES.md refinement 13). */
   readonly staggerMsMin: number;
   readonly staggerMsMax: number;
   /** A candidate that has not won within this (randomised) time gives up (R13). */
