@@ -65,6 +65,7 @@ export class HardStateFile<T> {
       await fsyncDir(io, path.dirname(file));
     } catch (error) {
       await fh.close();
+      await fs.rm(tmp, { force: true }); // nothing half-made is left for the next start
       throw error;
     }
     return new HardStateFile(file, fh, io, 1, state);
