@@ -245,4 +245,26 @@ describe("snapshot + log replay equals replaying the whole log", () => {
       assert.ok(damaged.report.corruption !== undefined, "a covered entry is CRC-checked");
       await damaged.log.close();
     }));
+
+  it("a covered entry is read from its prefix only: JSON past it is not parsed", () =>
+    withTempDir(async (dir) => {
+      const options = { segmentBytesMax: 4096, io: noSyncIo };
+      const first = await CommitLog.open<TestEntry>(dir, options);
+      await first.log.append(makeEntries(1, 4, 1));
+      // Stored intact (CRC and all), but not JSON beyond its {"index","epoch"} prefix.
+      await first.log.appendRaw([{ index: 5, epoch: 1, json: '{"index":5,"epoch":1,"not json' }]);
+      await first.log.append(makeEntries(6, 5, 1));
+      await first.log.close();
+      const covered = await CommitLog.open<TestEntry>(dir, { ...options, snapshot: { index: 5, epoch: 1, logStart: null } });
+      assert.equal(covered.report.corruption, undefined, "never parsed: the snapshot covers it");
+      assert.deepEqual(covered.entries, makeEntries(6, 5, 1));
+      await covered.log.close();
+      const whole = await CommitLog.open<TestEntry>(dir, options).then(
+        async (opened) => {
+          await opened.log.close();
+          return opened.report.corruption;
+        },
+        (err: unknown) => err);
+      assert.ok(whole !== undefined, "without a snapshot the same entry must be parsed, and fails");
+    }));
 });
