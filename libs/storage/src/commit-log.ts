@@ -82,7 +82,7 @@ export class CommitLog<E extends LogEntry = LogEntry> {
     const snap = options.snapshot;
     // Entries the snapshot covers are never handed out (entriesAfter), so they need no parse.
     const after = options.afterIndex ?? snap?.index;
-    const parseAfter = snap !== undefined && after !== undefined && after >= snap.index ? snap.index : -1;
+    const parseAfter = snap !== undefined && after! >= snap.index ? snap.index : -1;
     const rec = await recoverWal<E>(walDir, io, parseAfter);
     const st = rec.state;
     let corruption = rec.corruption;
@@ -109,7 +109,7 @@ export class CommitLog<E extends LogEntry = LogEntry> {
       const runs = EpochRuns.fromEntries({ index: st.baseIndex, epoch: st.baseEpoch }, st.entries);
       const log = new CommitLog<E>(WalWriter.detached(walDir, io, segmentBytes), runs, true, tail);
       // Nothing after an unchained snapshot follows from it.
-      const entries = unchained ? [] : entriesAfter(st, options.afterIndex ?? snap?.index);
+      const entries = unchained ? [] : entriesAfter(st, after);
       return { log, entries, report };
     }
     if (unchained && snap !== undefined) {
@@ -123,7 +123,7 @@ export class CommitLog<E extends LogEntry = LogEntry> {
     const writer = await WalWriter.open(walDir, io, segmentBytes, rec.segments, st.chain, tail);
     const runs = EpochRuns.fromEntries({ index: st.baseIndex, epoch: st.baseEpoch }, st.entries);
     const log = new CommitLog<E>(writer, runs, false, tail);
-    const entries = entriesAfter(st, options.afterIndex ?? snap?.index);
+    const entries = entriesAfter(st, after);
     return { log, entries, report: { ...report, segments: writer.segmentCount } };
   }
 
