@@ -49,9 +49,7 @@ export {
 export {
   chunkedHeader,
   isChunkedHeader,
-  restoreChunked,
   snapshotChunks,
-  snapshotRowsPerChunk,
   SnapshotRestorer,
   type ChunkedSnapshotHeader,
   type SnapshotChunk,
@@ -59,8 +57,6 @@ export {
 export {
   captureSnapshot,
   restoreSnapshot,
-  snapshotHeader,
-  snapshotMessages,
   type ReadMark,
   type SnapshotCapture,
   type SnapshotHeader,
