@@ -2,8 +2,9 @@
 // copies committed events after the cursor from state, so backlog and live delivery are one
 // path and no event is skipped or repeated. Streams end with UNAVAILABLE (plus
 // `chat-primary`) when the node stops serving, and with UNAUTHENTICATED when the session ends.
-// Streams are indexed by user, so a commit pumps only its sender's and recipient's streams
-// and costs nothing per other open stream.
+// Streams are indexed by user, so a message commit pumps only its sender's and recipient's
+// streams; a commit that changes sessions (login, logout, deletion) still re-checks every
+// open stream's session.
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Event, type SubscribeRequest } from "@chat-tui/proto";
