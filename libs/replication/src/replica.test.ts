@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bootstrapView } from "./log.js";
 import { planRecovery, type LogInfo } from "./recovery.js";
+import { TIMING_DEFAULT } from "./limits.js";
 import { Replica } from "./replica.js";
 import type { Action, Durable, LogEntry, Member, Message } from "./types.js";
 
@@ -406,15 +407,17 @@ test("peer-lost probes: none while a recent probe's connect is pending, was refu
   const first = probes(r.step({ kind: "tick", nowMs: 0 }));
   assert.equal(first.length, 1, "the heartbeat probes n1");
   const lost = (nowMs: number): string[] => probes(r.step({ kind: "peer-lost", nowMs, peer: 1 }));
-  assert.deepEqual(lost(5), [], "its connect is pending: its outcome is on the way");
-  r.step({ kind: "probe-result", nowMs: 6, peer: 1, nonce: first[0]!, outcome: "connected" });
-  assert.deepEqual(lost(8), [], "accepted within the last tick");
-  const second = lost(15);
+  const { tickMs, roundTripMaxMs } = TIMING_DEFAULT;
+  assert.deepEqual(lost(tickMs / 2), [], "its connect is pending: its outcome is on the way");
+  r.step({ kind: "probe-result", nowMs: tickMs / 2 + 1, peer: 1, nonce: first[0]!, outcome: "connected" });
+  assert.deepEqual(lost(tickMs - 2), [], "accepted within the last tick");
+  const secondAt = tickMs + 5;
+  const second = lost(secondAt);
   assert.equal(second.length, 1, "an accepted connect says nothing about now: probe");
-  r.step({ kind: "probe-result", nowMs: 16, peer: 1, nonce: second[0]!, outcome: "refused" });
-  assert.deepEqual(lost(200), [], "refused less than D_max ago: DEAD is known");
-  assert.deepEqual(lost(390), []);
-  assert.equal(lost(520).length, 1, "D_max after the refused probe: probe again");
+  r.step({ kind: "probe-result", nowMs: secondAt + 1, peer: 1, nonce: second[0]!, outcome: "refused" });
+  assert.deepEqual(lost(secondAt + roundTripMaxMs / 2), [], "refused less than D_max ago: DEAD is known");
+  assert.deepEqual(lost(secondAt + roundTripMaxMs - tickMs), []);
+  assert.equal(lost(secondAt + roundTripMaxMs + 5).length, 1, "D_max after the refused probe: probe again");
 });
 
 test("peer-lost from a closed liveness connection probes even right after an accepted connect", () => {
