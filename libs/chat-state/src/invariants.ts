@@ -80,7 +80,8 @@ function checkSessions(state: ChatState): void {
 
 /** Throws when any invariant of the state is broken. */
 export function checkInvariants(state: ChatState): void {
-  state.messages.forEach((message, i) => invariant(message.seq === i + 1, `seq at ${i}`));
+  let seq = 0;
+  for (const message of state.messages) invariant(message.seq === ++seq, `seq at ${seq}`);
   checkAccounts(state);
   for (const account of state.accounts.values()) checkConversations(state, account);
   checkSessions(state);

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stateDigest } from "./digest.js";
+import { conversationRows, runsOf, runsPerRowMax } from "./conversation-rows.js";
+import type { MessageRow } from "./message-log.js";
 import { captureSnapshot } from "./snapshot.js";
 import {
   chunkedHeader,
   restoreChunked,
   snapshotChunks,
+  SnapshotRestorer,
   type ChunkedSnapshotHeader,
   type SnapshotChunk,
 } from "./snapshot-chunks.js";
@@ -18,7 +21,80 @@ function viaJson(header: ChunkedSnapshotHeader, chunks: Iterable<SnapshotChunk>)
     [...chunks].map((c) => JSON.parse(JSON.stringify(c)) as unknown)];
 }
 
-describe("chunked snapshots (format 2)", () => {
+/** Format 2 as an older node wrote it: no conversations, no `n`, send keys without the id. */
+function asFormat2(header: ChunkedSnapshotHeader, chunks: unknown[]): [ChunkedSnapshotHeader, unknown[]] {
+  const { conversations: _conversations, ...counts } = header.counts;
+  const old = (chunks as SnapshotChunk[]).filter((c) => c.t !== "conversations").map((c) => {
+    if (c.t === "messages") return { t: c.t, from: c.from, rows: c.rows };
+    if (c.t === "sendKeys") return { t: c.t, rows: c.rows.map((r) => [r[0], r[2], r[3]]) };
+    return c;
+  });
+  return [{ ...header, format: 2, counts } as unknown as ChunkedSnapshotHeader, old];
+}
+
+/** What a node does with format 3: messages chunks handed over as text, parsed when read. */
+function restoreUnparsed(header: ChunkedSnapshotHeader, chunks: unknown[]): { state: ReturnType<typeof restoreChunked>;
+  loads: () => number } {
+  const restorer = new SnapshotRestorer(header);
+  let loads = 0;
+  for (const chunk of chunks as SnapshotChunk[]) {
+    if (chunk.t !== "messages") {
+      restorer.add(chunk);
+      continue;
+    }
+    const text = JSON.stringify(chunk);
+    restorer.addUnparsed(chunk.from, chunk.n!, () => {
+      loads += 1;
+      return (JSON.parse(text) as { rows: MessageRow[] }).rows;
+    });
+  }
+  return { state: restorer.finish(), loads: () => loads };
+}
+
+describe("chunked snapshots (formats 2 and 3)", () => {
+  it("format 2 is still read: its indexes are rebuilt from the messages", () => {
+    const { w } = busyWorld();
+    for (const rows of [1, 3, 1000]) {
+      const capture = captureSnapshot(w.state);
+      const [header, chunks] = viaJson(chunkedHeader(capture), snapshotChunks(capture, rows));
+      assert.equal(header.format, 3);
+      assertSameState(restoreChunked(...asFormat2(header, chunks)), w.state);
+    }
+  });
+
+  it("format 3 restores without parsing one message; pages parse when read", () => {
+    const { w, alice } = busyWorld();
+    const capture = captureSnapshot(w.state);
+    const { state, loads } = restoreUnparsed(...viaJson(chunkedHeader(capture), snapshotChunks(capture, 4)));
+    assert.equal(loads(), 0, "indexes, dedup tables and read marks come without the messages");
+    assertSameState(state, w.state);
+    assert.ok(loads() > 0);
+    const restoredWorld = new World();
+    Object.assign(restoredWorld, { state, index: w.index, ts: w.ts });
+    const send = w.sendCmd(alice, "bob", "after the restore");
+    for (const world of [w, restoredWorld]) {
+      world.must(send);
+      world.must({ kind: "mark-read", requestId: "mark", tokenHash: alice, peer: "bob", upToSeq: 1_000 });
+    }
+    assert.equal(stateDigest(restoredWorld.state), stateDigest(w.state));
+  });
+
+  it("a conversation of more runs than a row holds spans rows, and restores equal", () => {
+    const w = new World();
+    const [a, b] = [w.register("a"), w.register("b")];
+    w.register("c");
+    for (let i = 0; i <= runsPerRowMax; i++) {
+      w.send(a, "b", `to b ${i}`);
+      w.send(b, "c", `to c ${i}`);
+    }
+    const rows = conversationRows(w.state);
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2].length / 2]),
+      [[1, 2, runsPerRowMax], [1, 2, 1], [2, 3, runsPerRowMax], [2, 3, 1]]);
+    const capture = captureSnapshot(w.state);
+    assertSameState(restoreUnparsed(...viaJson(chunkedHeader(capture), snapshotChunks(capture, 7))).state, w.state);
+    assert.deepEqual(runsOf([1, 2, 3, 7, 9, 10]), [1, 3, 7, 1, 9, 2]);
+  });
+
   it("round trip gives an equal state, indexes included, for any chunk size", () => {
     const { w } = busyWorld();
     for (const rows of [1, 2, 5, 1000]) {

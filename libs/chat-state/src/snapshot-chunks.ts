@@ -1,20 +1,34 @@
-// Snapshot format 2: a small header plus the tables as a sequence of bounded chunks, so a
-// node writes, reads and restores a snapshot piece by piece and can yield to its event loop
-// between pieces (R9). Format 1 put every table into one header object: at 1M sends that is
-// one JSON line of hundreds of MB (longer than a reader accepts, seconds in one parse).
+// Snapshot formats 2 and 3: a small header plus the tables as a sequence of bounded chunks,
+// so a node writes, reads and restores a snapshot piece by piece and can yield to its event
+// loop between pieces (R9). Format 1 put every table into one header object: at 1M sends that
+// is one JSON line of hundreds of MB (longer than a reader accepts, seconds in one parse).
 //
-// Chunks come in a fixed order — accounts, messages, readMarks, sessions, requests, sendKeys —
-// each with at most `rowsPerChunk` rows. Rows of the big tables are tuples, not objects:
+// Chunks come in a fixed order — accounts, messages, conversations (format 3), readMarks,
+// sessions, requests, sendKeys — each with at most `rowsPerChunk` rows. Rows of the big
+// tables are tuples, not objects:
 //   message   [id, from, to, text, sentAtMs, clientMsgId]        seq = chunk.from + i
 //   request   [requestId, ts, seq] for an accepted send, else the stored entry object
-//   sendKey   [accountId, seq, ts]       clientMsgId is the message's (applySend wrote both)
-// `SnapshotRestorer` checks order, contiguity and counts, and rebuilds the same state
-// `restoreSnapshot` builds from format 1 (the indexes included).
+//   sendKey   format 3: [accountId, clientMsgId, seq, ts]; format 2: [accountId, seq, ts]
+//             (clientMsgId is the message's: applySend wrote both)
+// Format 3 writes `{"t":"messages","from","n","rows"}` (n = rows, readable from the line's
+// start) and the conversation indexes (conversation-rows.ts), so a restore needs nothing from
+// the messages: a reader may hand their chunks over unparsed (`addUnparsed`), and the state
+// parses a page only when it is read (message-log.ts). Format 2 is still read: its indexes are
+// rebuilt from the messages. `SnapshotRestorer` checks order, contiguity and counts, and
+// rebuilds the same state `restoreSnapshot` builds from format 1.
 
+import {
+  restoreConversationRow,
+  restoreEvents,
+  runsPerRowMax,
+  type ConversationRow,
+} from "./conversation-rows.js";
 import { rememberOutcome, rememberSend } from "./dedup.js";
 import { invariant } from "./errors.js";
 import { deepFreeze } from "./freeze.js";
+import { messageOfRow, type MessageRow, type RowsLoader } from "./message-log.js";
 import {
+  appendRestored,
   applyReadMarks,
   conversationViewCount,
   corrupt,
@@ -25,32 +39,38 @@ import {
   type SnapshotCapture,
 } from "./snapshot.js";
 import { createState, type Account, type ChatState, type DedupEntry, type Session } from "./state.js";
-import type { Message } from "./types.js";
 
-export const chunkTables = ["accounts", "messages", "readMarks", "sessions", "requests", "sendKeys"] as const;
+export type { MessageRow } from "./message-log.js";
+
+export const chunkTables = [
+  "accounts", "messages", "conversations", "readMarks", "sessions", "requests", "sendKeys",
+] as const;
 export type ChunkTable = (typeof chunkTables)[number];
+
+/** The format `snapshotChunks` writes. */
+export const chunkedFormat = 3;
 
 /** Rows per chunk: a chunk is one snapshot line of well under 1 MB, restored in a few ms. */
 export const snapshotRowsPerChunk = 2_000;
 
 export interface ChunkedSnapshotHeader {
-  readonly format: 2;
+  readonly format: 2 | 3;
   readonly appliedIndex: number;
   readonly lastTs: number;
   readonly nextAccountId: number;
   readonly messageCount: number;
-  /** Rows of each table (messages: `messageCount`). */
+  /** Rows of each table (messages: `messageCount`); format 2 has no conversations. */
   readonly counts: { readonly [T in ChunkTable]: number };
 }
 
-export type MessageRow = [id: string, from: string, to: string, text: string, sentAtMs: number,
-  clientMsgId: string];
 export type RequestRow = [requestId: string, ts: number, seq: number] | DedupEntry;
-export type SendKeyRow = [accountId: number, seq: number, ts: number];
+export type SendKeyRow = [accountId: number, clientMsgId: string, seq: number, ts: number]
+  | [accountId: number, seq: number, ts: number];
 
 export type SnapshotChunk =
   | { readonly t: "accounts"; readonly rows: readonly Account[] }
-  | { readonly t: "messages"; readonly from: number; readonly rows: readonly MessageRow[] }
+  | { readonly t: "messages"; readonly from: number; readonly n?: number; readonly rows: readonly MessageRow[] }
+  | { readonly t: "conversations"; readonly rows: readonly ConversationRow[] }
   | { readonly t: "readMarks"; readonly rows: readonly ReadMark[] }
   | { readonly t: "sessions"; readonly rows: readonly Session[] }
   | { readonly t: "requests"; readonly rows: readonly RequestRow[] }
@@ -59,7 +79,7 @@ export type SnapshotChunk =
 export function chunkedHeader(capture: SnapshotCapture): ChunkedSnapshotHeader {
   const h = capture.header;
   return {
-    format: 2,
+    format: chunkedFormat,
     appliedIndex: h.appliedIndex,
     lastTs: h.lastTs,
     nextAccountId: h.nextAccountId,
@@ -67,6 +87,7 @@ export function chunkedHeader(capture: SnapshotCapture): ChunkedSnapshotHeader {
     counts: {
       accounts: h.accounts.length,
       messages: h.messageCount,
+      conversations: capture.conversations.length,
       readMarks: h.readMarks.length,
       sessions: h.sessions.length,
       requests: h.requests.length,
@@ -88,7 +109,23 @@ function* tableRuns<T, R>(items: readonly T[], rowsPerChunk: number, row: (item:
   }
 }
 
-/** The capture's tables as chunks; messages are read lazily from the live append-only array. */
+/** Conversation rows gathered into chunks of at most `rowsPerChunk` rows and runs each. */
+function* conversationRuns(rows: readonly ConversationRow[], rowsPerChunk: number): Generator<ConversationRow[]> {
+  let chunk: ConversationRow[] = [];
+  let runs = 0;
+  for (const row of rows) {
+    const rowRuns = row[2].length / 2;
+    if (chunk.length > 0 && (chunk.length >= rowsPerChunk || runs + rowRuns > Math.max(rowsPerChunk, runsPerRowMax))) {
+      yield chunk;
+      [chunk, runs] = [[], 0];
+    }
+    chunk.push(row);
+    runs += rowRuns;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** The capture's tables as chunks (format 3); messages are read lazily from the live log. */
 export function* snapshotChunks(
   capture: SnapshotCapture,
   rowsPerChunk: number = snapshotRowsPerChunk,
@@ -96,66 +133,99 @@ export function* snapshotChunks(
   invariant(Number.isSafeInteger(rowsPerChunk) && rowsPerChunk > 0, "rowsPerChunk must be positive");
   const h = capture.header;
   for (const rows of tableRuns(h.accounts, rowsPerChunk, (a) => a)) yield { t: "accounts", rows };
-  for (let from = 0; from < h.messageCount; from += rowsPerChunk) {
-    const to = Math.min(h.messageCount, from + rowsPerChunk);
-    const rows = capture.messages.slice(from, to).map((m): MessageRow =>
-      [m.id, m.from, m.to, m.text, m.sentAtMs, m.clientMsgId]);
-    yield { t: "messages", from: from + 1, rows };
+  for (let from = 1; from <= h.messageCount; from += rowsPerChunk) {
+    const to = Math.min(h.messageCount + 1, from + rowsPerChunk);
+    yield { t: "messages", from, n: to - from, rows: [...capture.messages.rows(from, to)] };
   }
+  for (const rows of conversationRuns(capture.conversations, rowsPerChunk)) yield { t: "conversations", rows };
   for (const rows of tableRuns(h.readMarks, rowsPerChunk, (m) => m)) yield { t: "readMarks", rows };
   for (const rows of tableRuns(h.sessions, rowsPerChunk, (s) => s)) yield { t: "sessions", rows };
   for (const rows of tableRuns(h.requests, rowsPerChunk, requestRow)) yield { t: "requests", rows };
-  for (const rows of tableRuns(h.sendKeys, rowsPerChunk, (k): SendKeyRow => [k.accountId, k.seq, k.ts])) {
-    yield { t: "sendKeys", rows };
-  }
+  const sendKey = (k: SnapshotCapture["header"]["sendKeys"][number]): SendKeyRow =>
+    [k.accountId, k.clientMsgId, k.seq, k.ts];
+  for (const rows of tableRuns(h.sendKeys, rowsPerChunk, sendKey)) yield { t: "sendKeys", rows };
 }
 
 export function isChunkedHeader(header: unknown): header is ChunkedSnapshotHeader {
-  return typeof header === "object" && header !== null && (header as { format?: unknown }).format === 2;
+  const format = typeof header === "object" && header !== null ? (header as { format?: unknown }).format : undefined;
+  return format === 2 || format === 3;
 }
 
 /** Rebuilds a state chunk by chunk; `finish` checks every count and hands the state out. */
 export class SnapshotRestorer {
   private readonly state: ChatState = createState();
   private readonly seen: Record<ChunkTable, number> = {
-    accounts: 0, messages: 0, readMarks: 0, sessions: 0, requests: 0, sendKeys: 0,
+    accounts: 0, messages: 0, conversations: 0, readMarks: 0, sessions: 0, requests: 0, sendKeys: 0,
   };
+  private readonly counts: Record<ChunkTable, number>;
   private stage = 0;
+  private eventsRestored = false;
   private finished = false;
 
   constructor(private readonly header: ChunkedSnapshotHeader) {
     corrupt(isChunkedHeader(header), `unknown format ${String((header as { format?: unknown }).format)}`);
     corrupt(typeof header.counts === "object" && header.counts !== null, "header without counts");
     corrupt(header.counts.messages === header.messageCount, "message count differs from the header");
+    const conversations = header.format === 2 ? 0 : header.counts.conversations;
+    corrupt(Number.isSafeInteger(conversations), "header without a conversation count");
+    this.counts = { ...header.counts, conversations };
     this.state.appliedIndex = header.appliedIndex;
     this.state.lastTs = header.lastTs;
     this.state.nextAccountId = header.nextAccountId;
   }
 
   add(value: unknown): void {
-    corrupt(!this.finished, "chunk after the end");
     const chunk = value as SnapshotChunk;
     corrupt(typeof chunk === "object" && chunk !== null && Array.isArray(chunk.rows), "chunk without rows");
-    const stage = chunkTables.indexOf(chunk.t);
-    corrupt(stage >= this.stage, `chunk of ${String(chunk.t)} out of order`);
-    this.stage = stage;
-    this.seen[chunk.t] += chunk.rows.length;
-    corrupt(this.seen[chunk.t] <= this.header.counts[chunk.t], `more ${chunk.t} than the header says`);
+    this.enter(chunk.t, chunk.rows.length);
     this.restoreChunk(chunk);
+  }
+
+  /**
+   * A messages chunk of `count` rows from seq `from`, not parsed: `load` parses its rows when
+   * they are read (format 3; a format 2 restore needs them now to rebuild the indexes).
+   */
+  addUnparsed(from: number, count: number, load: RowsLoader): void {
+    if (this.header.format === 2) {
+      this.add({ t: "messages", from, rows: load() });
+      return;
+    }
+    this.enter("messages", count);
+    corrupt(from === this.state.messages.length + 1, `messages chunk from ${from}`);
+    this.state.messages.pushUnparsed(from, count, load);
   }
 
   finish(): ChatState {
     corrupt(!this.finished, "restore finished twice");
+    this.leaveConversations();
     this.finished = true;
     for (const table of chunkTables) {
-      const [seen, wanted] = [this.seen[table], this.header.counts[table]];
+      const [seen, wanted] = [this.seen[table], this.counts[table]];
       corrupt(seen === wanted, `${seen} ${table} of ${wanted}`);
     }
     const views = conversationViewCount(this.state);
-    const marks = this.header.counts.readMarks;
+    const marks = this.counts.readMarks;
     corrupt(views === marks, `${marks} read marks for ${views} conversations`);
-    invariant(this.state.accounts.size === this.header.counts.accounts, "accounts lost in restore");
+    invariant(this.state.accounts.size === this.counts.accounts, "accounts lost in restore");
     return this.state;
+  }
+
+  /** Checks a chunk of `rows` rows of `table` may come now, and counts it. */
+  private enter(table: ChunkTable, rows: number): void {
+    corrupt(!this.finished, "chunk after the end");
+    const stage = chunkTables.indexOf(table);
+    corrupt(stage >= this.stage, `chunk of ${String(table)} out of order`);
+    this.stage = stage;
+    if (stage > chunkTables.indexOf("conversations")) this.leaveConversations();
+    this.seen[table] += rows;
+    corrupt(this.seen[table] <= this.counts[table], `more ${table} than the header says`);
+  }
+
+  /** Format 3: the event lists follow from the conversations once all are restored. */
+  private leaveConversations(): void {
+    if (this.eventsRestored || this.header.format === 2) return;
+    this.eventsRestored = true;
+    restoreEvents(this.state);
   }
 
   private restoreChunk(chunk: SnapshotChunk): void {
@@ -165,8 +235,11 @@ export class SnapshotRestorer {
         restoreAccounts(state, chunk.rows);
         return;
       case "messages":
-        corrupt(chunk.from === state.messages.length + 1, `messages chunk from ${chunk.from}`);
-        for (const [i, row] of chunk.rows.entries()) restoreMessage(state, messageOf(chunk.from + i, row));
+        this.restoreMessages(chunk.from, chunk.rows);
+        return;
+      case "conversations":
+        corrupt(this.header.format === 3, "conversations in a format 2 snapshot");
+        for (const row of chunk.rows) restoreConversationRow(state, row);
         return;
       case "readMarks":
         applyReadMarks(state, chunk.rows);
@@ -186,12 +259,16 @@ export class SnapshotRestorer {
       }
     }
   }
-}
 
-function messageOf(seq: number, row: MessageRow): Message {
-  corrupt(Array.isArray(row) && row.length === 6, `message ${seq} is not a row`);
-  const [id, from, to, text, sentAtMs, clientMsgId] = row;
-  return { seq, id, from, to, text, sentAtMs, clientMsgId };
+  private restoreMessages(from: number, rows: readonly MessageRow[]): void {
+    const state = this.state;
+    corrupt(from === state.messages.length + 1, `messages chunk from ${from}`);
+    const restore = this.header.format === 2 ? restoreMessage : appendRestored;
+    for (const [i, row] of rows.entries()) {
+      corrupt(Array.isArray(row) && row.length === 6, `message ${from + i} is not a row`);
+      restore(state, messageOfRow(from + i, row));
+    }
+  }
 }
 
 /** The same shape `storedEntry` gives an accepted send (not frozen there either). */
@@ -207,9 +284,15 @@ function requestEntry(row: RequestRow): DedupEntry {
 
 function sendKeyOfRow(state: ChatState, row: SendKeyRow): { accountId: number; clientMsgId: string;
   seq: number; ts: number } {
-  corrupt(Array.isArray(row) && row.length === 3, "send key row is malformed");
+  corrupt(Array.isArray(row) && (row.length === 3 || row.length === 4), "send key row is malformed");
+  if (row.length === 4) {
+    const [accountId, clientMsgId, seq, ts] = row;
+    corrupt(typeof clientMsgId === "string" && seq >= 1 && seq <= state.messages.length,
+      `send key for unknown message ${seq}`);
+    return { accountId, clientMsgId, seq, ts };
+  }
   const [accountId, seq, ts] = row;
-  const message = state.messages[seq - 1];
+  const message = state.messages.at(seq);
   corrupt(message !== undefined, `send key for unknown message ${seq}`);
   return { accountId, clientMsgId: message.clientMsgId, seq, ts };
 }

@@ -3,10 +3,12 @@
 // applying (messages are append-only and never change). `restoreSnapshot` rebuilds a state
 // equal to the original, indexes included.
 
+import { conversationRows, type ConversationRow } from "./conversation-rows.js";
 import { indexMessage } from "./conversations.js";
 import { rememberOutcome, rememberSend } from "./dedup.js";
 import { invariant } from "./errors.js";
 import { deepFreeze } from "./freeze.js";
+import type { MessageLog } from "./message-log.js";
 import { insertSession } from "./sessions.js";
 import {
   createState,
@@ -43,8 +45,10 @@ export interface SnapshotHeader {
 
 export interface SnapshotCapture {
   readonly header: SnapshotHeader;
-  /** The live, append-only array; only the first `header.messageCount` belong here. */
-  readonly messages: readonly Message[];
+  /** The live, append-only log; only the first `header.messageCount` belong here. */
+  readonly messages: MessageLog;
+  /** The conversation indexes as of the capture (format 3 writes them). */
+  readonly conversations: readonly ConversationRow[];
 }
 
 function readMarksOf(state: ChatState): ReadMark[] {
@@ -79,7 +83,7 @@ export function captureSnapshot(state: ChatState): SnapshotCapture {
     sendKeys: [...state.sendKeys.values()],
     readMarks: readMarksOf(state),
   };
-  return { header, messages: state.messages };
+  return { header, messages: state.messages, conversations: conversationRows(state) };
 }
 
 export function snapshotHeader(capture: SnapshotCapture): SnapshotHeader {
@@ -88,7 +92,8 @@ export function snapshotHeader(capture: SnapshotCapture): SnapshotHeader {
 
 /** Messages [from, to) of the capture (clamped to its message count), for chunked writes. */
 export function snapshotMessages(capture: SnapshotCapture, from: number, to: number): Message[] {
-  return capture.messages.slice(Math.max(0, from), Math.min(to, capture.header.messageCount));
+  const end = Math.min(to, capture.header.messageCount);
+  return [...capture.messages.range(Math.max(0, from) + 1, end + 1)];
 }
 
 export function corrupt(condition: unknown, what: string): asserts condition {
@@ -106,20 +111,27 @@ export function restoreAccounts(state: ChatState, accounts: readonly Account[]):
   state.usernames.sort();
 }
 
-/** Appends the next message (seq = count + 1) and indexes it. A message belongs to the
- * conversation of the accounts now holding its two names only if both accounts existed when
- * it was sent (a re-registered name starts clean). */
+/** Appends the next message (seq = count + 1) and indexes it (formats 1 and 2). A message
+ * belongs to the conversation of the accounts now holding its two names only if both accounts
+ * existed when it was sent (a re-registered name starts clean). */
 export function restoreMessage(state: ChatState, input: Message): void {
-  const i = state.messages.length;
-  corrupt(input.seq === i + 1, `message ${i} has seq ${input.seq}`);
-  const { seq, id, from, to, text, sentAtMs, clientMsgId } = input;
-  const message = Object.freeze({ seq, id, from, to, text, sentAtMs, clientMsgId });
-  state.messages.push(message);
+  const message = appendRestored(state, input);
+  const { seq, from, to } = message;
   const sender = state.accounts.get(state.accountIds.get(from) ?? 0);
   const recipient = state.accounts.get(state.accountIds.get(to) ?? 0);
   if (sender && recipient && seq >= sender.firstSeq && seq >= recipient.firstSeq) {
     indexMessage(state, message, sender, recipient);
   }
+}
+
+/** Appends the next message (seq = count + 1) without indexing it. */
+export function appendRestored(state: ChatState, input: Message): Message {
+  const i = state.messages.length;
+  corrupt(input.seq === i + 1, `message ${i} has seq ${input.seq}`);
+  const { seq, id, from, to, text, sentAtMs, clientMsgId } = input;
+  const message = Object.freeze({ seq, id, from, to, text, sentAtMs, clientMsgId });
+  state.messages.push(message);
+  return message;
 }
 
 function restoreMessages(state: ChatState, messages: readonly Message[]): void {

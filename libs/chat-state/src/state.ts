@@ -1,12 +1,14 @@
 // The shape of the chat state, its constructor, and the account table. Durable parts
 // (accounts, sessions, dedup tables, read marks, messages) go into snapshots; the indexes
-// (sorted names, per-account seq lists, conversation seq lists) are rebuilt from them.
+// (sorted names, per-account seq lists, conversation seq lists) are rebuilt from them, or
+// restored with them (snapshot format 3).
 // Maps are insertion-ordered and every table is appended to in log-time order, so expiry
 // pops from the front and iteration order is part of the deterministic state.
 
 import type { AuthResult, DeleteAccountResult, LogoutResult, MarkReadResult } from "./commands.js";
 import { invariant } from "./errors.js";
 import { FifoQueue } from "./fifo.js";
+import { MessageLog } from "./message-log.js";
 import { firstIndexAtLeast } from "./search.js";
 import type { Message, Outcome } from "./types.js";
 
@@ -85,8 +87,8 @@ export interface ChatState {
   readonly sessionQueue: FifoQueue<Session>;
   readonly requestQueue: FifoQueue<DedupEntry>;
   readonly sendKeyQueue: FifoQueue<SendKey>;
-  /** messages[i].seq === i + 1. */
-  readonly messages: Message[];
+  /** Every message by seq, some pages possibly unparsed (message-log.ts). */
+  readonly messages: MessageLog;
   readonly indexes: Map<number, AccountIndex>;
 }
 
@@ -104,7 +106,7 @@ export function createState(): ChatState {
     sessionQueue: new FifoQueue(),
     requestQueue: new FifoQueue(),
     sendKeyQueue: new FifoQueue(),
-    messages: [],
+    messages: new MessageLog(),
     indexes: new Map(),
   };
 }
@@ -121,7 +123,7 @@ export function accountIndex(state: ChatState, accountId: number): AccountIndex 
 }
 
 export function messageAt(state: ChatState, seq: number): Message {
-  const message = state.messages[seq - 1];
+  const message = state.messages.at(seq);
   invariant(message && message.seq === seq, `no message with seq ${seq}`);
   return message;
 }

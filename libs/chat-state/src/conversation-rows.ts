@@ -1,0 +1,91 @@
+// The conversation indexes as snapshot rows (format 3), so a restore sets them instead of
+// reading every message's sender and recipient. A row is [lowerAccountId, higherAccountId,
+// runs], runs a flat list [firstSeq, length, firstSeq, length, …] of the seqs the two share;
+// a long conversation takes several consecutive rows. Rows come in the order the
+// conversations began (their first seq), so restored maps iterate as the originals do.
+// Each account's event list is the merge of its conversations' seqs (invariants.ts).
+
+import { invariant } from "./errors.js";
+import type { ChatState, ConversationView } from "./state.js";
+
+export type ConversationRow = [accountId: number, peerId: number, runs: number[]];
+
+/** Runs one row holds at most, so a row stays a bounded part of a snapshot line. */
+export const runsPerRowMax = 1_000;
+
+/** Seq runs of an ascending list, as a flat [first, length, …] list. */
+export function runsOf(seqs: readonly number[]): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < seqs.length;) {
+    const first = seqs[i]!;
+    let j = i + 1;
+    while (j < seqs.length && seqs[j] === first + (j - i)) j++;
+    runs.push(first, j - i);
+    i = j;
+  }
+  return runs;
+}
+
+/** Every live conversation of the state as rows, split every `runsPerRowMax` runs. */
+export function conversationRows(state: ChatState): ConversationRow[] {
+  const pairs: [number, number, readonly number[]][] = [];
+  for (const [accountId, index] of state.indexes) {
+    for (const view of index.conversations.values()) {
+      if (accountId < view.peerId && view.seqs.length > 0) pairs.push([accountId, view.peerId, view.seqs]);
+    }
+  }
+  pairs.sort((a, b) => a[2][0]! - b[2][0]!);
+  const rows: ConversationRow[] = [];
+  for (const [accountId, peerId, seqs] of pairs) {
+    const runs = runsOf(seqs);
+    for (let at = 0; at < runs.length; at += 2 * runsPerRowMax) {
+      rows.push([accountId, peerId, runs.slice(at, at + 2 * runsPerRowMax)]);
+    }
+  }
+  return rows;
+}
+
+/** Both sides' views of a restored conversation, created by its first row. */
+function restoredViews(state: ChatState, accountId: number, peerId: number): ConversationView {
+  const a = state.indexes.get(accountId)?.conversations;
+  const b = state.indexes.get(peerId)?.conversations;
+  invariant(a && b && accountId < peerId, `conversation row ${accountId}/${peerId}`);
+  const view = a.get(peerId);
+  if (view !== undefined) return view;
+  invariant(!b.has(accountId), "conversation known to one side only");
+  const seqs: number[] = [];
+  a.set(peerId, { peerId, seqs, readUpToSeq: 0, unread: 0 });
+  b.set(accountId, { peerId: accountId, seqs, readUpToSeq: 0, unread: 0 });
+  return a.get(peerId)!;
+}
+
+/** Adds one row's seqs (ascending, within the messages) to its conversation. */
+export function restoreConversationRow(state: ChatState, row: ConversationRow): void {
+  invariant(Array.isArray(row) && row.length === 3 && Array.isArray(row[2]), "conversation row is malformed");
+  const [accountId, peerId, runs] = row;
+  const seqs = restoredViews(state, accountId, peerId).seqs;
+  invariant(runs.length % 2 === 0, "conversation runs come in pairs");
+  for (let r = 0; r < runs.length; r += 2) {
+    const [first, length] = [runs[r]!, runs[r + 1]!];
+    invariant(Number.isSafeInteger(first) && Number.isSafeInteger(length) && length > 0, "bad run");
+    invariant(first > (seqs.at(-1) ?? 0) && first + length - 1 <= state.messages.length,
+      `run ${first}+${length} out of order or past the messages`);
+    for (let seq = first; seq < first + length; seq++) seqs.push(seq);
+  }
+}
+
+/** Sets every account's event list from its conversations (after the rows are restored). */
+export function restoreEvents(state: ChatState): void {
+  for (const index of state.indexes.values()) {
+    invariant(index.events.length === 0, "events restored twice");
+    const views = [...index.conversations.values()];
+    if (views.length === 1) {
+      for (const seq of views[0]!.seqs) index.events.push(seq);
+      continue;
+    }
+    const all: number[] = [];
+    for (const view of views) for (const seq of view.seqs) all.push(seq);
+    all.sort((x, y) => x - y);
+    for (const seq of all) index.events.push(seq);
+  }
+}

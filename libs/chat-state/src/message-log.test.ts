@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, type MessageRow } from "./message-log.js";
+
+function row(seq: number): MessageRow {
+  return [`id-${seq}`, "alice", "bob", `text ${seq}`, 1_000 + seq, `c-${seq}`];
+}
+
+/** A log of `pages` unparsed pages of `size` rows, then `tail` appended messages; counts loads. */
+function logOf(pages: number, size: number, tail: number): { log: MessageLog; loads: () => number } {
+  const log = new MessageLog();
+  let loads = 0;
+  for (let p = 0; p < pages; p++) {
+    const from = p * size + 1;
+    const text = JSON.stringify(Array.from({ length: size }, (_, i) => row(from + i)));
+    log.pushUnparsed(from, size, () => {
+      loads += 1;
+      return JSON.parse(text) as MessageRow[];
+    });
+  }
+  for (let seq = pages * size + 1; seq <= pages * size + tail; seq++) log.push(messageOfRow(seq, row(seq)));
+  return { log, loads: () => loads };
+}
+
+describe("MessageLog", () => {
+  it("answers by seq, parsed or not, and nothing outside 1..length", () => {
+    const { log, loads } = logOf(3, 4, 5);
+    assert.equal(log.length, 17);
+    assert.equal(loads(), 0, "nothing is parsed before it is read");
+    for (let seq = 1; seq <= 17; seq++) assert.deepEqual(log.at(seq), messageOfRow(seq, row(seq)));
+    assert.equal(loads(), 3, "each unparsed page parsed once, then kept");
+    for (const seq of [0, 18, 1.5, Number.NaN]) assert.equal(log.at(seq), undefined);
+    assert.ok(Object.isFrozen(log.at(2)));
+  });
+
+  it("iterates and gives rows in seq order without keeping what it parsed", () => {
+    const { log, loads } = logOf(3, 4, 5);
+    assert.deepEqual([...log].map((m) => m.seq), Array.from({ length: 17 }, (_, i) => i + 1));
+    assert.deepEqual([...log.rows(3, 15)], Array.from({ length: 12 }, (_, i) => row(i + 3)));
+    assert.deepEqual([...log.range(10, 10)], []);
+    const before = loads();
+    [...log.range(1, 13)];
+    assert.equal(loads(), before + 3, "range parses again: it keeps nothing");
+    assert.deepEqual([...log.rows(12, 14)], [row(12), row(13)]);
+    assert.deepEqual(rowOfMessage(log.at(13)!), row(13));
+  });
+
+  it("keeps at most parsedPagesMax pages parsed, with the same answers after dropping", () => {
+    const pages = parsedPagesMax + 3;
+    const { log, loads } = logOf(pages, 2, 0);
+    for (let seq = 1; seq <= pages * 2; seq++) log.at(seq);
+    assert.equal(loads(), pages);
+    assert.deepEqual(log.at(1), messageOfRow(1, row(1)), "the first page was dropped and parses again");
+    assert.equal(loads(), pages + 1);
+  });
+
+  it("a reader that drops a page while a range waits does not disturb the range", () => {
+    const pages = parsedPagesMax + 2;
+    const { log } = logOf(pages, 2, 0);
+    log.at(1);
+    const range = log.range(1, 5);
+    assert.equal(range.next().value?.seq, 1);
+    for (let seq = 3; seq <= pages * 2; seq++) log.at(seq); // drops page 1 from the cache
+    assert.deepEqual([...range].map((m) => m.seq), [2, 3, 4]);
+  });
+
+  it("refuses a page or message out of place", () => {
+    const log = new MessageLog();
+    assert.throws(() => log.push(messageOfRow(2, row(2))), /appended after 0/);
+    assert.throws(() => log.pushUnparsed(2, 1, () => []), /appended after 0/);
+    log.pushUnparsed(1, 2, () => [row(1)]);
+    assert.throws(() => log.at(1), /holds 1 rows, not 2/);
+  });
+});
