@@ -46,6 +46,7 @@ export {
   type ListUsersPage,
   type ListUsersRequest,
 } from "./queries.js";
+export type { MessageRow } from "./message-log.js";
 export {
   chunkedHeader,
   isChunkedHeader,

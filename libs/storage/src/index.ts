@@ -17,6 +17,8 @@ export { jsonPieces } from "./json-pieces.js";
 export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
 export { SnapshotStore } from "./snapshot-store.js";
+export { RawRecord } from "./snapshot-format.js";
+export type { StreamOptions } from "./snapshot-format.js";
 export type { LoadedSnapshot, Manifest, OpenedSnapshot, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
 export { lockDataDir } from "./lock.js";
 export type { DataDirLock } from "./lock.js";

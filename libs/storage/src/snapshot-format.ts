@@ -64,14 +64,41 @@ export function readSnapshotFile(file: string): Promise<SnapshotContent | string
 }
 
 /**
+ * A record handed over as its JSON bytes, not parsed: what a reader asked for with
+ * `unparsedPrefix` (it may keep the bytes and parse them only when it needs them).
+ */
+export class RawRecord {
+  /** The record's JSON, without the newline; a buffer of its own. */
+  constructor(readonly bytes: Buffer) {}
+
+  /** The first `chars` bytes as text (latin1: an ASCII prefix reads the same). */
+  head(chars: number): string {
+    return this.bytes.toString("latin1", 0, Math.min(chars, this.bytes.length));
+  }
+
+  parse(): unknown {
+    return JSON.parse(this.bytes.toString("utf8")) as unknown;
+  }
+}
+
+export interface StreamOptions {
+  /**
+   * Records whose JSON starts with these characters (ASCII) reach `onRecord` as a RawRecord,
+   * unparsed. They are covered by the file's CRC like every record.
+   */
+  readonly unparsedPrefix?: string;
+}
+
+/**
  * Streams a snapshot file, handing each record to `onRecord` as it is read (then `records`
  * stays empty) instead of collecting them. The records are only known intact once this
  * resolves without a problem string: a caller that consumes them early must discard what it
  * built when it does not. Reading yields to the event loop between 1 MiB chunks.
  */
-export async function streamSnapshotFile(file: string, onRecord?: (record: unknown) => void):
-  Promise<SnapshotContent | string> {
-  const reader = new LineReader(onRecord);
+export async function streamSnapshotFile(file: string, onRecord?: (record: unknown) => void,
+  options: StreamOptions = {}): Promise<SnapshotContent | string> {
+  const reader = new LineReader(onRecord, options.unparsedPrefix === undefined
+    ? undefined : Buffer.from(options.unparsedPrefix, "latin1"));
   // A record handed out may cost its consumer a few ms: read in smaller chunks then.
   const highWaterMark = onRecord ? 256 * 1024 : 1 << 20;
   let sliceStart = performance.now();
@@ -101,7 +128,10 @@ class LineReader {
   private readonly records: unknown[] = [];
   private count = 0;
 
-  constructor(private readonly onRecord?: (record: unknown) => void) {}
+  constructor(
+    private readonly onRecord?: (record: unknown) => void,
+    private readonly unparsedPrefix?: Buffer,
+  ) {}
 
   push(chunk: Buffer): string | undefined {
     let pos = 0;
@@ -135,6 +165,10 @@ class LineReader {
     return { ...this.header, records: this.records, crc: this.crc };
   }
 
+  private unparsed(line: Buffer): RawRecord | undefined {
+    return this.onRecord ? unparsedRecord(line, this.unparsedPrefix) : undefined;
+  }
+
   private onLine(line: Buffer): string | undefined {
     const previous = this.pending;
     this.pending = line;
@@ -146,13 +180,23 @@ class LineReader {
       this.header = header;
       return undefined;
     }
-    const record = parseJson(previous);
+    const record = this.unparsed(previous) ?? parseJson(previous);
     if (record === undefined) return `record ${this.count} is not JSON`;
     this.count++;
     if (this.onRecord) this.onRecord(record);
     else this.records.push(record);
     return undefined;
   }
+}
+
+/** The record as a RawRecord when it starts with the unparsed prefix (handed out only). */
+function unparsedRecord(line: Buffer, prefix: Buffer | undefined): RawRecord | undefined {
+  if (prefix === undefined || line.length <= prefix.length) return undefined;
+  if (line.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
+  const json = line.subarray(0, line.length - 1);
+  // A line read within one stream chunk shares its memory: copy it, not the whole chunk.
+  const own = json.byteOffset === 0 && json.buffer.byteLength <= line.length;
+  return new RawRecord(own ? json : Buffer.from(json));
 }
 
 /** Only the header line of a snapshot file (not verified: the trailer is not read). */

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CommitLog } from "./commit-log.js";
 import { StorageFaultedError } from "./errors.js";
+import { RawRecord } from "./snapshot-format.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import { flipBit, makeEntries, noSyncIo, withTempDir, type TestEntry } from "./testing/fixtures.js";
 
@@ -106,6 +107,20 @@ describe("SnapshotStore", () => {
       const seen: unknown[] = [];
       await opened.load((r) => seen.push(r));
       assert.deepEqual(seen, records(0, 100));
+    }));
+
+  it("load hands records starting with the unparsed prefix over as their own bytes, unparsed", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const big = Array.from({ length: 3 }, (_, i) => ({ id: i, body: "x".repeat(300_000 + i) }));
+      await store.write({ index: 30, epoch: 2, header: {} }, [records(0, 20), big]);
+      const seen: unknown[] = [];
+      await (await store.openLatest())!.load((r) => seen.push(r), { unparsedPrefix: '{"id":1' });
+      const raw = seen.filter((r): r is RawRecord => r instanceof RawRecord);
+      assert.deepEqual(raw.map((r) => r.parse()), [records(1, 1)[0], ...records(10, 10), big[1]]);
+      assert.equal(raw[0]!.head(7), '{"id":1');
+      for (const r of raw) assert.ok(r.bytes.buffer.byteLength <= Math.max(8192, r.bytes.length + 1), "a read chunk kept");
+      assert.deepEqual(seen.map((r) => (r instanceof RawRecord ? r.parse() : r)), [...records(0, 20), ...big]);
     }));
 
   it("openLatest: a snapshot found damaged while streaming is set aside and load rejects", () =>

@@ -22,6 +22,7 @@ import {
   trailerLine,
   type SnapshotContent,
   type SnapshotHeader,
+  type StreamOptions,
 } from "./snapshot-format.js";
 
 export interface Manifest {
@@ -57,7 +58,7 @@ export interface LoadedSnapshot extends SnapshotContent {
 export interface OpenedSnapshot extends SnapshotHeader {
   readonly file: string;
   readonly broken: readonly string[];
-  load(onRecord: (record: unknown) => void): Promise<void>;
+  load(onRecord: (record: unknown) => void, options?: StreamOptions): Promise<void>;
 }
 
 export type SnapshotChunks = AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>;
@@ -165,8 +166,8 @@ export class SnapshotStore {
       const { records, crc: _crc, ...rest } = loaded;
       return { ...rest, load: async (onRecord) => records.forEach((r) => onRecord(r)) };
     }
-    const load = async (onRecord: (record: unknown) => void): Promise<void> => {
-      const content = await streamSnapshotFile(file, onRecord);
+    const load = async (onRecord: (record: unknown) => void, options?: StreamOptions): Promise<void> => {
+      const content = await streamSnapshotFile(file, onRecord, options);
       const problem = typeof content === "string" ? content
         : content.crc !== manifest.crc ? "crc differs from the manifest" : undefined;
       if (problem === undefined) return;

@@ -1,12 +1,16 @@
-// NodeStorage snapshots: format 2 round trip (a cluster of one restores before it opens, a
-// replica behind it), format-1 snapshots of older nodes still load, and a damaged snapshot
-// found while a replica restores it is set aside and refused.
+// NodeStorage snapshots: format 3 round trip (a cluster of one restores before it opens, a
+// replica behind it; messages stay unparsed until read), format-1 and format-2 snapshots of
+// older nodes still load, and a damaged snapshot found while a replica restores it is set
+// aside and refused.
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { applyCommand, captureSnapshot, createState, stateDigest, type ChatState, type Command } from "@chat-tui/chat-state";
+import {
+  applyCommand, captureSnapshot, chunkedHeader, createState, history, snapshotChunks, stateDigest,
+  type ChatState, type Command, type SnapshotChunk,
+} from "@chat-tui/chat-state";
 import { SnapshotStore, StorageFaultedError } from "@chat-tui/storage";
 import { quietLogger } from "../logger.js";
 import { NodeStorage, type StoredEntry } from "./node-storage.js";
@@ -45,7 +49,7 @@ function stateOf(entries: StoredEntry[]): ChatState {
 const open = (dir: string, applyLog: boolean) =>
   NodeStorage.open(dir, { clusterId: "test", nodeId: 0, log: quietLogger(), applyLog });
 
-/** A data dir with a format-2 snapshot at `entries.length` (and the entries in its log). */
+/** A data dir with a format-3 snapshot at `entries.length` (and the entries in its log). */
 async function withSnapshot(dir: string, entries: StoredEntry[]): Promise<void> {
   const storage = await open(dir, true);
   await storage.append(entries);
@@ -83,13 +87,52 @@ describe("NodeStorage snapshots", () => {
       const last = entries.at(-1)!;
       // Installed (logStart = index + 1), so an empty log chains from it.
       await store.write({ index: last.index, epoch: 1, header: { chat: capture.header, lastTs: last.ts }, installed: true },
-        [capture.messages.slice()]);
+        [[...capture.messages]]);
       for (const applyLog of [true, false]) {
         const storage = await open(dir, applyLog);
         await storage.stateReady;
         assert.equal(stateDigest(storage.state), stateDigest(state));
         await storage.close();
       }
+    }));
+
+  it("reads a format-2 snapshot written by an older node (indexes rebuilt from the messages)", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(4_100));
+      const state = stateOf(entries);
+      const capture = captureSnapshot(state);
+      const { conversations: _none, ...counts } = chunkedHeader(capture).counts;
+      const chat = { ...chunkedHeader(capture), format: 2, counts };
+      const chunks = [...snapshotChunks(capture)].filter((c) => c.t !== "conversations").map((c): unknown =>
+        c.t === "messages" ? { t: c.t, from: c.from, rows: c.rows }
+          : c.t === "sendKeys" ? { t: c.t, rows: c.rows.map((r) => [r[0], r[2], r[3]]) } : c);
+      const last = entries.at(-1)!;
+      const store = await SnapshotStore.open(dir);
+      await store.write({ index: last.index, epoch: 1, header: { chat, lastTs: last.ts }, installed: true },
+        chunks.map((c) => [c]));
+      for (const applyLog of [true, false]) {
+        const storage = await open(dir, applyLog);
+        await storage.stateReady;
+        assert.equal(stateDigest(storage.state), stateDigest(state));
+        await storage.close();
+      }
+    }));
+
+  it("restores format 3 with its messages unparsed; reads give the original messages", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(4_100));
+      await withSnapshot(dir, entries);
+      const state = stateOf(entries);
+      const text = await fs.readFile(path.join(dir, "snap", (await fs.readdir(path.join(dir, "snap")))
+        .find((n) => n.startsWith("snap-"))!), "utf8");
+      assert.match(text, /\n\{"t":"messages","from":4001,"n":100,"rows":/);
+      const replica = await open(dir, false);
+      await replica.stateReady;
+      const page = { peer: "bob", limit: 500, beforeSeq: 2_100 };
+      assert.deepEqual(history(replica.state, "alice", page), history(state, "alice", page));
+      assert.deepEqual(replica.state.messages.at(4_100), state.messages.at(4_100));
+      assert.equal(stateDigest(replica.state), stateDigest(state));
+      await replica.close();
     }));
 
   it("a replica refuses a snapshot found damaged while restoring and sets it aside", () =>

@@ -17,11 +17,13 @@ import {
   type Command,
   type CommandOutcome,
   type Message,
+  type MessageRow,
   type SnapshotHeader,
 } from "@chat-tui/chat-state";
 import {
   CommitLog,
   MetaStore,
+  RawRecord,
   SnapshotStore,
   lockDataDir,
   type DataDirLock,
@@ -279,7 +281,10 @@ function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<read
   for (const chunk of snapshotChunks(capture)) yield [chunk];
 }
 
-/** The chat state of an opened snapshot, streamed from disk (format 2 chunk by chunk). */
+/**
+ * The chat state of an opened snapshot, streamed from disk (formats 2 and 3 chunk by chunk;
+ * format 3 without parsing its messages).
+ */
 async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): Promise<ChatState> {
   if (!isChunkedHeader(chat)) {
     const messages: unknown[] = [];
@@ -287,9 +292,24 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
     return restoreSnapshot(chat, messages as Message[]);
   }
   const restorer = new SnapshotRestorer(chat);
-  await snapshot.load((record) => restorer.add(record));
+  if (chat.format === 2) {
+    await snapshot.load((record) => restorer.add(record));
+    return restorer.finish();
+  }
+  // Format 3: messages chunks stay their bytes, parsed when read (chat-state message-log.ts).
+  await snapshot.load((record) => {
+    const head = record instanceof RawRecord ? unparsedMessagesHead.exec(record.head(80)) : null;
+    if (record instanceof RawRecord && head === null) restorer.add(record.parse());
+    else if (record instanceof RawRecord) {
+      const raw = record;
+      restorer.addUnparsed(Number(head![1]), Number(head![2]), () => (raw.parse() as { rows: MessageRow[] }).rows);
+    } else restorer.add(record);
+  }, { unparsedPrefix: '{"t":"messages",' });
   return restorer.finish();
 }
+
+/** How a format 3 messages chunk begins (snapshot-chunks.ts writes `t, from, n, rows`). */
+const unparsedMessagesHead = /^\{"t":"messages","from":(\d+),"n":(\d+),"rows":/;
 
 /**
  * The chat state of a snapshot. Format 2 is restored chunk by chunk, yielding to the loop
