@@ -64,49 +64,91 @@ export function readSnapshotFile(file: string): Promise<SnapshotContent | string
 }
 
 /**
- * A record handed over as its JSON bytes, not parsed: what a reader asked for with
- * `unparsedPrefix` (it may keep the bytes and parse them only when it needs them).
+ * A snapshot file kept open for the records handed out unparsed: their bytes stay on disk and
+ * are read back when parsed. Kept open for the life of the process (one per restore), so a
+ * later rename or prune of the file does not take the bytes away.
+ */
+class KeptFile {
+  private fd: number | undefined;
+
+  constructor(private readonly file: string) {}
+
+  /** Opens the file once, as the first record is handed out (it may be pruned later). */
+  hold(): this {
+    this.fd ??= fs.openSync(this.file, "r");
+    return this;
+  }
+
+  read(position: number, length: number): Buffer {
+    this.hold();
+    const bytes = Buffer.allocUnsafe(length);
+    // Bounded: each turn reads at least one byte or throws.
+    for (let at = 0; at < length;) {
+      const n = fs.readSync(this.fd!, bytes, at, length - at, position + at);
+      if (n === 0) throw new Error(`snapshot ${this.file} ends before byte ${position + length}`);
+      at += n;
+    }
+    return bytes;
+  }
+}
+
+/**
+ * A record handed over unparsed: what a reader asked for with `unparsedPrefix`. Its bytes
+ * were CRC-checked with the whole file while streaming and are read back from the file (a
+ * synchronous read of one record) each time it is parsed.
  */
 export class RawRecord {
-  /** The record's JSON, without the newline; a buffer of its own. */
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    private readonly file: KeptFile,
+    readonly position: number,
+    /** Bytes of its JSON, without the newline. */
+    readonly length: number,
+    private readonly start: string,
+  ) {}
 
-  /** The first `chars` bytes as text (latin1: an ASCII prefix reads the same). */
+  /** Up to the first `chars` characters (as many as the reader looked at: 64). */
   head(chars: number): string {
-    return this.bytes.toString("latin1", 0, Math.min(chars, this.bytes.length));
+    return this.start.slice(0, chars);
   }
 
   parse(): unknown {
-    return JSON.parse(this.bytes.toString("utf8")) as unknown;
+    return JSON.parse(this.file.read(this.position, this.length).toString("utf8")) as unknown;
   }
 }
 
 export interface StreamOptions {
   /**
-   * Records whose JSON starts with these characters (ASCII) reach `onRecord` as a RawRecord,
-   * unparsed. They are covered by the file's CRC like every record.
+   * Records whose JSON starts with these characters (ASCII, at most 64) reach `onRecord` as a
+   * RawRecord, unparsed and not held in memory. They are covered by the file's CRC.
    */
   readonly unparsedPrefix?: string;
 }
+
+/** Bytes read at a time, into one reused buffer (no allocation per read). */
+const readBytes = 1 << 20;
 
 /**
  * Streams a snapshot file, handing each record to `onRecord` as it is read (then `records`
  * stays empty) instead of collecting them. The records are only known intact once this
  * resolves without a problem string: a caller that consumes them early must discard what it
- * built when it does not. Reading yields to the event loop between 1 MiB chunks.
+ * built when it does not. Reading yields to the event loop every `readSliceMs`.
  */
 export async function streamSnapshotFile(file: string, onRecord?: (record: unknown) => void,
   options: StreamOptions = {}): Promise<SnapshotContent | string> {
-  const reader = new LineReader(onRecord, options.unparsedPrefix === undefined
-    ? undefined : Buffer.from(options.unparsedPrefix, "latin1"));
-  // A record handed out may cost its consumer a few ms: read in smaller chunks then.
-  const highWaterMark = onRecord ? 256 * 1024 : 1 << 20;
+  const prefix = options.unparsedPrefix;
+  const reader = new LineReader(onRecord, prefix === undefined ? undefined
+    : { prefix: Buffer.from(prefix, "latin1"), file: new KeptFile(file) });
+  const buffer = Buffer.allocUnsafeSlow(readBytes);
   let sliceStart = performance.now();
+  let handle: fs.promises.FileHandle | undefined;
   try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark })) {
-      const problem = reader.push(chunk as Buffer);
+    handle = await fs.promises.open(file, "r");
+    // Bounded by the file's size: each turn reads at least one byte or stops.
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const problem = reader.push(buffer.subarray(0, bytesRead));
       if (problem !== undefined) return problem;
-      // Buffered chunks arrive as microtasks, which never let timers or I/O run (R9).
       if (performance.now() - sliceStart >= readSliceMs) {
         await yieldToLoop();
         sliceStart = performance.now();
@@ -114,89 +156,140 @@ export async function streamSnapshotFile(file: string, onRecord?: (record: unkno
     }
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
+  } finally {
+    await handle?.close();
   }
   return reader.finish();
 }
 
-/** Consumes lines one behind, so the last line is known to be the trailer. */
+/** A complete line: where it starts, its length, the CRC before it, its bytes if kept. */
+interface Line {
+  readonly position: number;
+  readonly bytes: number;
+  readonly crcBefore: number;
+  /** The whole line with its newline; undefined for a line handed out unparsed. */
+  readonly content: Buffer | undefined;
+  readonly head: Buffer;
+}
+
+/** Bytes of a line looked at before deciding whether to keep it. */
+const headBytes = 64;
+const trailerStart = Buffer.from('{"kind":"snapshot-end"', "latin1");
+
+/**
+ * Splits the stream into lines, chains the CRC over every byte, and hands out records. The
+ * buffer pushed is reused by the caller, so what is kept is copied: the first line (the
+ * header), records that are parsed, and a line that may be the trailer. A line that looks
+ * like the trailer waits until the next line shows it was a record; the last line must be it.
+ */
 class LineReader {
-  private pieces: Buffer[] = [];
-  private pieceBytes = 0;
-  private pending: Buffer | undefined;
   private crc = 0;
+  private position = 0;
+  /** The line being read: its start, CRC before it, head, and pieces if kept. */
+  private line = { position: 0, bytes: 0, crcBefore: 0, head: [] as Buffer[], headLength: 0,
+    kept: undefined as Buffer[] | undefined, decided: false };
+  private pending: Line | undefined;
   private header: SnapshotHeader | undefined;
   private readonly records: unknown[] = [];
   private count = 0;
 
   constructor(
     private readonly onRecord?: (record: unknown) => void,
-    private readonly unparsedPrefix?: Buffer,
+    private readonly unparsed?: { readonly prefix: Buffer; readonly file: KeptFile },
   ) {}
 
   push(chunk: Buffer): string | undefined {
     let pos = 0;
-    // Bounded: every turn consumes one newline of the chunk.
-    for (;;) {
+    // Bounded: every turn consumes up to and including one newline of the chunk, or the rest.
+    while (pos < chunk.length) {
       const nl = chunk.indexOf(0x0a, pos);
-      if (nl < 0) break;
-      const tail = chunk.subarray(pos, nl + 1);
-      const line = this.pieces.length === 0 ? tail : Buffer.concat([...this.pieces, tail]);
-      this.pieces = [];
-      this.pieceBytes = 0;
-      const problem = this.onLine(line);
-      if (problem !== undefined) return problem;
-      pos = nl + 1;
-    }
-    if (pos < chunk.length) {
-      this.pieces.push(chunk.subarray(pos));
-      this.pieceBytes += chunk.length - pos;
-      if (this.pieceBytes > snapshotLineBytesMax) return "line longer than the limit";
+      const end = nl < 0 ? chunk.length : nl + 1;
+      this.take(chunk.subarray(pos, end));
+      if (this.line.bytes > snapshotLineBytesMax) return "line longer than the limit";
+      if (nl >= 0) {
+        const problem = this.endLine();
+        if (problem !== undefined) return problem;
+      }
+      pos = end;
     }
     return undefined;
   }
 
   finish(): SnapshotContent | string {
-    if (this.pieceBytes > 0) return "file does not end with a newline (torn)";
-    if (this.pending === undefined || this.header === undefined) return "no trailer";
-    const trailer = parseJson(this.pending) as { kind?: unknown; count?: unknown; crc?: unknown };
+    if (this.line.bytes > 0) return "file does not end with a newline (torn)";
+    const last = this.pending;
+    if (last === undefined || this.header === undefined) return this.header ? "last line is not a trailer" : "no trailer";
+    const trailer = parseJson(last.content!) as { kind?: unknown; count?: unknown; crc?: unknown };
     if (trailer?.kind !== "snapshot-end") return "last line is not a trailer";
     if (trailer.count !== this.count) return "trailer count mismatch";
-    if (trailer.crc !== this.crc) return "trailer crc mismatch";
-    return { ...this.header, records: this.records, crc: this.crc };
+    if (trailer.crc !== last.crcBefore) return "trailer crc mismatch";
+    return { ...this.header, records: this.records, crc: last.crcBefore };
   }
 
-  private unparsed(line: Buffer): RawRecord | undefined {
-    return this.onRecord ? unparsedRecord(line, this.unparsedPrefix) : undefined;
+  /** A piece of the current line (up to and including its newline). */
+  private take(piece: Buffer): void {
+    const line = this.line;
+    this.crc = crc32(piece, this.crc);
+    line.bytes += piece.length;
+    if (!line.decided) {
+      const head = piece.subarray(0, headBytes - line.headLength);
+      line.head.push(Buffer.from(head));
+      line.headLength += head.length;
+      piece = piece.subarray(head.length);
+      // Decided once the head is full; a shorter line is decided as it ends (endLine).
+      if (line.headLength < headBytes) return;
+      this.decide();
+    }
+    if (line.kept !== undefined && piece.length > 0) line.kept.push(Buffer.from(piece));
   }
 
-  private onLine(line: Buffer): string | undefined {
-    const previous = this.pending;
-    this.pending = line;
-    if (previous === undefined) return undefined;
-    this.crc = crc32(previous, this.crc);
+  /** Keeps the line unless it is a record the reader hands out unparsed. */
+  private decide(): void {
+    const line = this.line;
+    line.decided = true;
+    const head = Buffer.concat(line.head);
+    const prefix = this.unparsed?.prefix;
+    const raw = prefix !== undefined && this.onRecord !== undefined && this.header !== undefined
+      && head.length > prefix.length && head.subarray(0, prefix.length).equals(prefix);
+    line.head = [head];
+    line.kept = raw ? undefined : [head];
+  }
+
+  private endLine(): string | undefined {
+    if (!this.line.decided) this.decide();
+    const l = this.line;
+    const done: Line = { position: l.position, bytes: l.bytes, crcBefore: l.crcBefore, head: l.head[0]!,
+      content: l.kept === undefined ? undefined : Buffer.concat(l.kept) };
+    this.position += l.bytes;
+    this.line = { position: this.position, bytes: 0, crcBefore: this.crc, head: [], headLength: 0,
+      kept: undefined, decided: false };
     if (this.header === undefined) {
-      const header = asHeader(parseJson(previous));
+      const header = asHeader(parseJson(done.content!));
       if (header === undefined) return "first line is not a snapshot header";
       this.header = header;
       return undefined;
     }
-    const record = this.unparsed(previous) ?? parseJson(previous);
+    const pending = this.pending;
+    this.pending = undefined;
+    const problem = pending === undefined ? undefined : this.record(pending);
+    if (problem !== undefined) return problem;
+    const maybeTrailer = done.content !== undefined
+      && done.head.subarray(0, trailerStart.length).equals(trailerStart);
+    if (maybeTrailer) this.pending = done;
+    else return this.record(done);
+    return undefined;
+  }
+
+  private record(line: Line): string | undefined {
+    const record = line.content === undefined
+      ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, line.head.toString("latin1"))
+      : parseJson(line.content);
     if (record === undefined) return `record ${this.count} is not JSON`;
     this.count++;
     if (this.onRecord) this.onRecord(record);
     else this.records.push(record);
     return undefined;
   }
-}
-
-/** The record as a RawRecord when it starts with the unparsed prefix (handed out only). */
-function unparsedRecord(line: Buffer, prefix: Buffer | undefined): RawRecord | undefined {
-  if (prefix === undefined || line.length <= prefix.length) return undefined;
-  if (line.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
-  const json = line.subarray(0, line.length - 1);
-  // A line read within one stream chunk shares its memory: copy it, not the whole chunk.
-  const own = json.byteOffset === 0 && json.buffer.byteLength <= line.length;
-  return new RawRecord(own ? json : Buffer.from(json));
 }
 
 /** Only the header line of a snapshot file (not verified: the trailer is not read). */
