@@ -31,7 +31,8 @@ export function conversationRows(state: ChatState): ConversationRow[] {
   const pairs: [number, number, readonly number[]][] = [];
   for (const [accountId, index] of state.indexes) {
     for (const view of index.conversations.values()) {
-      if (accountId < view.peerId && view.seqs.length > 0) pairs.push([accountId, view.peerId, view.seqs]);
+      if (accountId > view.peerId || view.seqs.length === 0) continue;
+      pairs.push([accountId, view.peerId, view.seqs]);
     }
   }
   pairs.sort((a, b) => a[2][0]! - b[2][0]!);
@@ -61,7 +62,8 @@ function restoredViews(state: ChatState, accountId: number, peerId: number): Con
 
 /** Adds one row's seqs (ascending, within the messages) to its conversation. */
 export function restoreConversationRow(state: ChatState, row: ConversationRow): void {
-  invariant(Array.isArray(row) && row.length === 3 && Array.isArray(row[2]), "conversation row is malformed");
+  invariant(Array.isArray(row) && row.length === 3 && Array.isArray(row[2]),
+    "conversation row is malformed");
   const [accountId, peerId, runs] = row;
   const seqs = restoredViews(state, accountId, peerId).seqs;
   invariant(runs.length % 2 === 0, "conversation runs come in pairs");
@@ -80,7 +82,8 @@ export function restoreEvents(state: ChatState): void {
     invariant(index.events.length === 0, "events restored twice");
     const views = [...index.conversations.values()];
     // One conversation (the common case at scale): a copy of its seqs, no merge.
-    const events = views.length === 1 ? views[0]!.seqs.slice() : views.flatMap((v) => v.seqs).sort((x, y) => x - y);
+    const events = views.length === 1 ? views[0]!.seqs.slice()
+      : views.flatMap((v) => v.seqs).sort((x, y) => x - y);
     state.indexes.set(accountId, { ...index, events });
   }
 }

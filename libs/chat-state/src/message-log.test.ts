@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, type MessageRow } from "./message-log.js";
+import {
+  MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, type MessageRow,
+} from "./message-log.js";
 
 function row(seq: number): MessageRow {
   return [`id-${seq}`, "alice", "bob", `text ${seq}`, 1_000 + seq, `c-${seq}`];
 }
 
 /** A log of `pages` unparsed pages of `size` rows, then `tail` appended messages; counts loads. */
-function logOf(pages: number, size: number, tail: number): { log: MessageLog; loads: () => number } {
+function logOf(pages: number, size: number, tail: number):
+  { log: MessageLog; loads: () => number } {
   const log = new MessageLog();
   let loads = 0;
   for (let p = 0; p < pages; p++) {
@@ -18,7 +21,8 @@ function logOf(pages: number, size: number, tail: number): { log: MessageLog; lo
       return JSON.parse(text) as MessageRow[];
     });
   }
-  for (let seq = pages * size + 1; seq <= pages * size + tail; seq++) log.push(messageOfRow(seq, row(seq)));
+  const last = pages * size + tail;
+  for (let seq = pages * size + 1; seq <= last; seq++) log.push(messageOfRow(seq, row(seq)));
   return { log, loads: () => loads };
 }
 
@@ -50,7 +54,7 @@ describe("MessageLog", () => {
     const { log, loads } = logOf(pages, 2, 0);
     for (let seq = 1; seq <= pages * 2; seq++) log.at(seq);
     assert.equal(loads(), pages);
-    assert.deepEqual(log.at(1), messageOfRow(1, row(1)), "the first page was dropped and parses again");
+    assert.deepEqual(log.at(1), messageOfRow(1, row(1)), "page 1 was dropped and parses again");
     assert.equal(loads(), pages + 1);
   });
 

@@ -62,7 +62,8 @@ export class MessageLog implements Iterable<Message> {
   }
 
   push(message: Message): void {
-    invariant(message.seq === this.count + 1, `message ${message.seq} appended after ${this.count}`);
+    invariant(message.seq === this.count + 1,
+      `message ${message.seq} appended after ${this.count}`);
     let last = this.pages.at(-1);
     if (last === undefined || last.messages === undefined || last.load !== undefined
       || last.count >= pageMessagesMax) {
@@ -151,7 +152,8 @@ export class MessageLog implements Iterable<Message> {
       else hi = mid - 1;
     }
     const page = this.pages[lo];
-    invariant(page !== undefined && page.from <= seq && seq < page.from + page.count, `no page for ${seq}`);
+    invariant(page !== undefined && page.from <= seq && seq < page.from + page.count,
+      `no page for ${seq}`);
     return lo;
   }
 }

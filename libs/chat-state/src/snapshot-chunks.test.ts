@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stateDigest } from "./digest.js";
+import type { ChatState } from "./state.js";
 import { conversationRows, runsOf, runsPerRowMax } from "./conversation-rows.js";
 import type { MessageRow } from "./message-log.js";
 import { captureSnapshot } from "./snapshot.js";
@@ -22,7 +23,8 @@ function viaJson(header: ChunkedSnapshotHeader, chunks: Iterable<SnapshotChunk>)
 }
 
 /** Format 2 as an older node wrote it: no conversations, no `n`, send keys without the id. */
-function asFormat2(header: ChunkedSnapshotHeader, chunks: unknown[]): [ChunkedSnapshotHeader, unknown[]] {
+function asFormat2(header: ChunkedSnapshotHeader, chunks: unknown[]):
+  [ChunkedSnapshotHeader, unknown[]] {
   const { conversations: _conversations, ...counts } = header.counts;
   const old = (chunks as SnapshotChunk[]).filter((c) => c.t !== "conversations").map((c) => {
     if (c.t === "messages") return { t: c.t, from: c.from, rows: c.rows };
@@ -33,8 +35,8 @@ function asFormat2(header: ChunkedSnapshotHeader, chunks: unknown[]): [ChunkedSn
 }
 
 /** What a node does with format 3: messages chunks handed over as text, parsed when read. */
-function restoreUnparsed(header: ChunkedSnapshotHeader, chunks: unknown[]): { state: ReturnType<typeof restoreChunked>;
-  loads: () => number } {
+function restoreUnparsed(header: ChunkedSnapshotHeader, chunks: unknown[]):
+  { state: ChatState; loads: () => number } {
   const restorer = new SnapshotRestorer(header);
   let loads = 0;
   for (const chunk of chunks as SnapshotChunk[]) {
@@ -65,7 +67,8 @@ describe("chunked snapshots (formats 2 and 3)", () => {
   it("format 3 restores without parsing one message; pages parse when read", () => {
     const { w, alice } = busyWorld();
     const capture = captureSnapshot(w.state);
-    const { state, loads } = restoreUnparsed(...viaJson(chunkedHeader(capture), snapshotChunks(capture, 4)));
+    const chunks = snapshotChunks(capture, 4);
+    const { state, loads } = restoreUnparsed(...viaJson(chunkedHeader(capture), chunks));
     assert.equal(loads(), 0, "indexes, dedup tables and read marks come without the messages");
     assertSameState(state, w.state);
     assert.ok(loads() > 0);
@@ -74,7 +77,8 @@ describe("chunked snapshots (formats 2 and 3)", () => {
     const send = w.sendCmd(alice, "bob", "after the restore");
     for (const world of [w, restoredWorld]) {
       world.must(send);
-      world.must({ kind: "mark-read", requestId: "mark", tokenHash: alice, peer: "bob", upToSeq: 1_000 });
+      const mark = { requestId: "mark", tokenHash: alice, peer: "bob", upToSeq: 1_000 };
+      world.must({ kind: "mark-read", ...mark });
     }
     assert.equal(stateDigest(restoredWorld.state), stateDigest(w.state));
   });
@@ -91,7 +95,8 @@ describe("chunked snapshots (formats 2 and 3)", () => {
     assert.deepEqual(rows.map((r) => [r[0], r[1], r[2].length / 2]),
       [[1, 2, runsPerRowMax], [1, 2, 1], [2, 3, runsPerRowMax], [2, 3, 1]]);
     const capture = captureSnapshot(w.state);
-    assertSameState(restoreUnparsed(...viaJson(chunkedHeader(capture), snapshotChunks(capture, 7))).state, w.state);
+    const chunks = snapshotChunks(capture, 7);
+    assertSameState(restoreUnparsed(...viaJson(chunkedHeader(capture), chunks)).state, w.state);
     assert.deepEqual(runsOf([1, 2, 3, 7, 9, 10]), [1, 3, 7, 1, 9, 2]);
   });
 

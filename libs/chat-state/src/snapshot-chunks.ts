@@ -69,7 +69,13 @@ export type SendKeyRow = [accountId: number, clientMsgId: string, seq: number, t
 
 export type SnapshotChunk =
   | { readonly t: "accounts"; readonly rows: readonly Account[] }
-  | { readonly t: "messages"; readonly from: number; readonly n?: number; readonly rows: readonly MessageRow[] }
+  | {
+      readonly t: "messages";
+      readonly from: number;
+      /** Rows (format 3). */
+      readonly n?: number;
+      readonly rows: readonly MessageRow[];
+    }
   | { readonly t: "conversations"; readonly rows: readonly ConversationRow[] }
   | { readonly t: "readMarks"; readonly rows: readonly ReadMark[] }
   | { readonly t: "sessions"; readonly rows: readonly Session[] }
@@ -110,12 +116,16 @@ function* tableRuns<T, R>(items: readonly T[], rowsPerChunk: number, row: (item:
 }
 
 /** Conversation rows gathered into chunks of at most `rowsPerChunk` rows and runs each. */
-function* conversationRuns(rows: readonly ConversationRow[], rowsPerChunk: number): Generator<ConversationRow[]> {
+function* conversationRuns(
+  rows: readonly ConversationRow[],
+  rowsPerChunk: number,
+): Generator<ConversationRow[]> {
+  const runsMax = Math.max(rowsPerChunk, runsPerRowMax);
   let chunk: ConversationRow[] = [];
   let runs = 0;
   for (const row of rows) {
     const rowRuns = row[2].length / 2;
-    if (chunk.length > 0 && (chunk.length >= rowsPerChunk || runs + rowRuns > Math.max(rowsPerChunk, runsPerRowMax))) {
+    if (chunk.length > 0 && (chunk.length >= rowsPerChunk || runs + rowRuns > runsMax)) {
       yield chunk;
       [chunk, runs] = [[], 0];
     }
@@ -137,7 +147,9 @@ export function* snapshotChunks(
     const to = Math.min(h.messageCount + 1, from + rowsPerChunk);
     yield { t: "messages", from, n: to - from, rows: [...capture.messages.rows(from, to)] };
   }
-  for (const rows of conversationRuns(capture.conversations, rowsPerChunk)) yield { t: "conversations", rows };
+  for (const rows of conversationRuns(capture.conversations, rowsPerChunk)) {
+    yield { t: "conversations", rows };
+  }
   for (const rows of tableRuns(h.readMarks, rowsPerChunk, (m) => m)) yield { t: "readMarks", rows };
   for (const rows of tableRuns(h.sessions, rowsPerChunk, (s) => s)) yield { t: "sessions", rows };
   for (const rows of tableRuns(h.requests, rowsPerChunk, requestRow)) yield { t: "requests", rows };
@@ -147,7 +159,8 @@ export function* snapshotChunks(
 }
 
 export function isChunkedHeader(header: unknown): header is ChunkedSnapshotHeader {
-  const format = typeof header === "object" && header !== null ? (header as { format?: unknown }).format : undefined;
+  if (typeof header !== "object" || header === null) return false;
+  const format = (header as { format?: unknown }).format;
   return format === 2 || format === 3;
 }
 
@@ -284,7 +297,8 @@ function requestEntry(row: RequestRow): DedupEntry {
 
 function sendKeyOfRow(state: ChatState, row: SendKeyRow): { accountId: number; clientMsgId: string;
   seq: number; ts: number } {
-  corrupt(Array.isArray(row) && (row.length === 3 || row.length === 4), "send key row is malformed");
+  corrupt(Array.isArray(row) && (row.length === 3 || row.length === 4),
+    "send key row is malformed");
   if (row.length === 4) {
     const [accountId, clientMsgId, seq, ts] = row;
     corrupt(typeof clientMsgId === "string" && seq >= 1 && seq <= state.messages.length,

@@ -218,7 +218,8 @@ class LineReader {
   finish(): SnapshotContent | string {
     if (this.line.bytes > 0) return "file does not end with a newline (torn)";
     const last = this.pending;
-    if (last === undefined || this.header === undefined) return this.header ? "last line is not a trailer" : "no trailer";
+    if (this.header === undefined) return "no trailer";
+    if (last === undefined) return this.count === 0 ? "no trailer" : "last line is not a trailer";
     const trailer = parseJson(last.content!) as { kind?: unknown; count?: unknown; crc?: unknown };
     if (trailer?.kind !== "snapshot-end") return "last line is not a trailer";
     if (trailer.count !== this.count) return "trailer count mismatch";
@@ -258,8 +259,10 @@ class LineReader {
   private endLine(): string | undefined {
     if (!this.line.decided) this.decide();
     const l = this.line;
-    const done: Line = { position: l.position, bytes: l.bytes, crcBefore: l.crcBefore, head: l.head[0]!,
-      content: l.kept === undefined ? undefined : Buffer.concat(l.kept) };
+    const done: Line = {
+      position: l.position, bytes: l.bytes, crcBefore: l.crcBefore, head: l.head[0]!,
+      content: l.kept === undefined ? undefined : Buffer.concat(l.kept),
+    };
     this.position += l.bytes;
     this.line = { position: this.position, bytes: 0, crcBefore: this.crc, head: [], headLength: 0,
       kept: undefined, decided: false };
@@ -281,8 +284,9 @@ class LineReader {
   }
 
   private record(line: Line): string | undefined {
+    const start = line.head.toString("latin1");
     const record = line.content === undefined
-      ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, line.head.toString("latin1"))
+      ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, start)
       : parseJson(line.content);
     if (record === undefined) return `record ${this.count} is not JSON`;
     this.count++;

@@ -109,7 +109,7 @@ describe("SnapshotStore", () => {
       assert.deepEqual(seen, records(0, 100));
     }));
 
-  it("load hands records starting with the unparsed prefix over unparsed, read back when parsed", () =>
+  it("load hands records with the unparsed prefix over unparsed, read back when parsed", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);
       const big = Array.from({ length: 3 }, (_, i) => ({ id: i, body: "x".repeat(300_000 + i) }));
@@ -122,7 +122,8 @@ describe("SnapshotStore", () => {
       const raw = seen.filter((r): r is RawRecord => r instanceof RawRecord);
       assert.deepEqual(raw.map((r) => r.parse()), [records(1, 1)[0], ...records(10, 10), big[1]]);
       assert.equal(raw[0]!.head(7), '{"id":1');
-      assert.deepEqual(seen.map((r) => (r instanceof RawRecord ? r.parse() : r)), [...records(0, 20), ...big]);
+      const all = seen.map((r) => (r instanceof RawRecord ? r.parse() : r));
+      assert.deepEqual(all, [...records(0, 20), ...big]);
     }));
 
   it("a record shaped like the trailer is a record unless it is the last line", () =>

@@ -166,7 +166,8 @@ export class SnapshotStore {
       const { records, crc: _crc, ...rest } = loaded;
       return { ...rest, load: async (onRecord) => records.forEach((r) => onRecord(r)) };
     }
-    const load = async (onRecord: (record: unknown) => void, options?: StreamOptions): Promise<void> => {
+    const load = async (onRecord: (record: unknown) => void, options?: StreamOptions):
+      Promise<void> => {
       const content = await streamSnapshotFile(file, onRecord, options);
       const problem = typeof content === "string" ? content
         : content.crc !== manifest.crc ? "crc differs from the manifest" : undefined;

@@ -103,13 +103,15 @@ describe("NodeStorage snapshots", () => {
       const capture = captureSnapshot(state);
       const { conversations: _none, ...counts } = chunkedHeader(capture).counts;
       const chat = { ...chunkedHeader(capture), format: 2, counts };
-      const chunks = [...snapshotChunks(capture)].filter((c) => c.t !== "conversations").map((c): unknown =>
+      const format3 = [...snapshotChunks(capture)].filter((c) => c.t !== "conversations");
+      const chunks = format3.map((c): unknown =>
         c.t === "messages" ? { t: c.t, from: c.from, rows: c.rows }
           : c.t === "sendKeys" ? { t: c.t, rows: c.rows.map((r) => [r[0], r[2], r[3]]) } : c);
       const last = entries.at(-1)!;
       const store = await SnapshotStore.open(dir);
-      await store.write({ index: last.index, epoch: 1, header: { chat, lastTs: last.ts }, installed: true },
-        chunks.map((c) => [c]));
+      const header = { chat, lastTs: last.ts };
+      const index = last.index;
+      await store.write({ index, epoch: 1, header, installed: true }, chunks.map((c) => [c]));
       for (const applyLog of [true, false]) {
         const storage = await open(dir, applyLog);
         await storage.stateReady;
@@ -123,8 +125,9 @@ describe("NodeStorage snapshots", () => {
       const entries = entriesOf(commands(4_100));
       await withSnapshot(dir, entries);
       const state = stateOf(entries);
-      const text = await fs.readFile(path.join(dir, "snap", (await fs.readdir(path.join(dir, "snap")))
-        .find((n) => n.startsWith("snap-"))!), "utf8");
+      const snapDir = path.join(dir, "snap");
+      const name = (await fs.readdir(snapDir)).find((n) => n.startsWith("snap-"))!;
+      const text = await fs.readFile(path.join(snapDir, name), "utf8");
       assert.match(text, /\n\{"t":"messages","from":4001,"n":100,"rows":/);
       const replica = await open(dir, false);
       await replica.stateReady;

@@ -302,7 +302,8 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
     if (record instanceof RawRecord && head === null) restorer.add(record.parse());
     else if (record instanceof RawRecord) {
       const raw = record;
-      restorer.addUnparsed(Number(head![1]), Number(head![2]), () => (raw.parse() as { rows: MessageRow[] }).rows);
+      const rows = (): MessageRow[] => (raw.parse() as { rows: MessageRow[] }).rows;
+      restorer.addUnparsed(Number(head![1]), Number(head![2]), rows);
     } else restorer.add(record);
   }, { unparsedPrefix: '{"t":"messages",' });
   return restorer.finish();
