@@ -24,7 +24,7 @@ import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
-import { decodeMessage, encodeMessage } from "./entry-json.js";
+import { decodeMessage, encodeMessage, forgetEntryJson } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { LivenessLink } from "./liveness-probe.js";
 import {
@@ -464,6 +464,7 @@ export class ReplicatedPipeline implements Pipeline {
 
   private applyEntries(entries: StoredEntry[], throughIndex: number): void {
     for (const entry of entries) {
+      forgetEntryJson(entry);
       if (entry.kind !== "cmd") continue;
       const outcome = this.storage.apply(entry as CmdEntry);
       const requestId = (entry as { requestId?: string }).requestId;
