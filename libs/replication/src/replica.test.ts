@@ -243,6 +243,18 @@ test("S4: a faulted node answers with its prefix and reach, repairs by truncatin
   });
   const start = r.step({ kind: "tick", nowMs: 0 });
   assert.ok(start.some((a) => a.kind === "role" && a.reason.includes("storage-faulted")));
+  // A recovery candidate behind the damaged log's reach gets no vote (R18 would wait for it).
+  const ask = (lastIndex: number): Message => ({
+    ...header(1, 3),
+    status: "candidate",
+    kind: "vote-request",
+    recovery: true,
+    lastIndex,
+    lastEpoch: 1,
+    nonce: `v${lastIndex}`,
+  });
+  const refused = sends(r.step({ kind: "message", nowMs: 1, msg: ask(4) }));
+  assert.ok(refused.some((x) => x.kind === "vote-reply" && x.reason === "log behind a damaged reach"));
   const ping = { ...header(0, 1), kind: "ping" as const, nonce: "p1", pauseEpoch: 0 };
   const answered = sends(r.step({ kind: "message", nowMs: 1, msg: ping }));
   const pong = answered.find((x) => x.kind === "pong");

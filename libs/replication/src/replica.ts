@@ -1089,12 +1089,8 @@ export class Replica {
       }
       return refuse("newer view");
     }
-    if (
-      msg.recovery &&
-      compareLogs(msg, { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() }) < 0
-    ) {
-      return refuse("log behind");
-    }
+    const behind = msg.recovery ? this.recoveryLogBehind(msg) : null;
+    if (behind !== null) return refuse(behind);
     if (!msg.recovery && this.sticky(c)) return refuse("sticky");
     if (this.role === "candidate" && e > this.epoch) this.abandonCandidacy(`voting in e${e}`);
     if (e > this.epoch || this.votedFor === null) {
@@ -1117,6 +1113,17 @@ export class Replica {
       granted: true,
       reason: "granted",
     });
+  }
+
+  /** R15/R18: a recovery candidate's log must not be behind ours, nor (S4) behind what our
+   * damaged log may hold — R18 waits for that reach (refinement 18). */
+  private recoveryLogBehind(c: { lastEpoch: number; lastIndex: number }): string | null {
+    const mine = { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() };
+    if (compareLogs(c, mine) < 0) return "log behind";
+    if (this.damagedReach !== null && compareLogs(c, this.damagedReach) < 0) {
+      return "log behind a damaged reach";
+    }
+    return null;
   }
 
   /** R15 stickiness (liveness only): a backup that hears its primary refuses fast-path votes. */
