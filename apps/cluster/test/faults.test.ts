@@ -232,7 +232,7 @@ function corruptMiddleRecord(dataDir: string): number {
   return index;
 }
 
-test("a corrupted middle record after a total failure (S4): R18 proceeds, the node repairs, nothing is lost", async () => {
+test("a corrupted middle record after a total failure (S4): R18 proceeds, the node repairs", async () => {
   await withCluster((c) => withAliceAndBob(c, async (alice, bob) => {
     const acked: string[] = [];
     for (let i = 0; i < 30; i++) acked.push((await alice.send("bob", `s4 ${i}`)).text);

@@ -145,9 +145,10 @@ export class NodeStorage {
       const storage = new NodeStorage(dataDir, lock, meta, snapshots, opened.log, state, lastIndex, lastTs, options.log);
       storage.sinceSnapshot = opened.entries.length;
       const damage = opened.report.corruption;
+      const fault = damage && { firstDamagedIndex: damage.firstDamagedIndex,
+        lastIndexReached: damage.lastIndexReached };
       storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
-        snapshotEpoch: snapshot?.epoch ?? 0, corruption: damage !== undefined,
-        ...(damage ? { fault: { firstDamagedIndex: damage.firstDamagedIndex, lastIndexReached: damage.lastIndexReached } } : {}) };
+        snapshotEpoch: snapshot?.epoch ?? 0, corruption: damage !== undefined, ...(fault ? { fault } : {}) };
       if (damage) {
         const base = { index: snapshot?.index ?? 0, epoch: snapshot?.epoch ?? 0 };
         storage.faultedPrefix = { base, entries: opened.entries };
