@@ -254,3 +254,21 @@ test("a corrupted middle record after a total failure (S4): R18 proceeds, the no
     assert.ok(readdirSync(walDir).some((f) => f.includes(".corrupt")), "the damaged segment was set aside");
   }));
 });
+
+test("the longest log corrupted after a total failure (S4): recovery waits for it, the node stays up", async () => {
+  await withCluster((c) => withAliceAndBob(c, async (alice) => {
+    const { primaryId } = await c.waitForPrimary();
+    for (const id of [0, 1, 2]) if (id !== primaryId) await c.signal(id, "SIGKILL");
+    // The primary removes both and acks alone: only its log holds these.
+    for (let i = 0; i < 12; i++) await alice.send("bob", `alone ${i}`);
+    await c.signal(primaryId, "SIGKILL");
+    corruptMiddleRecord(c.node(primaryId).dataDir);
+    for (const id of [0, 1, 2]) c.startNode(id);
+    await answering(c, [0, 1, 2]);
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const id of [0, 1, 2]) {
+      const self = (await c.status(id)).nodes.find((n) => n.id === id)!;
+      assert.equal(self.role, "recovering", `node ${id}: R18 must wait for the damaged log's reach`);
+    }
+  }));
+});
