@@ -122,6 +122,9 @@ export class ReplicatedPipeline implements Pipeline {
       ...(snapshot ? { snapshot } : {}),
       entries: entries as never,
       commitHint: meta.commitHint,
+      // S4: the core answers R18 with the intact prefix plus the fault and its reach, and its
+      // first log write is the repair (a truncation to the prefix, NodeStorage.truncateAfter).
+      ...(recovered.fault ? { storageFault: recovered.fault } : {}),
     });
     this.coreEpoch = epoch;
     this.appliedIndex = recovered.snapshotIndex;
