@@ -1,4 +1,5 @@
 // `chat-cluster`: run one node, or start/stop/inspect a local cluster.
+import "./node/young-generation.js"; // first: before any module allocates (see there)
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { readFileSync } from "node:fs";
 import { ConfigError } from "./config.js";

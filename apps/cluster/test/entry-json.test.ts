@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Message } from "@chat-tui/replication";
 import { CommitLog } from "@chat-tui/storage";
-import { decodeMessage, encodeMessage, entryJson } from "../src/node/entry-json.js";
+import fc from "fast-check";
+import { decodeMessage, encodeMessage, entryJson, forgetEntryJson } from "../src/node/entry-json.js";
 
 const header = { from: 1, storageId: "d1", incarnation: "i1", session: "s1", epoch: 2,
   viewId: { epoch: 2, index: 1 }, status: "primary" as const };
@@ -28,6 +29,20 @@ test("an append's entries arrive with the exact text they were sent in", () => {
     assert.ok(sent.startsWith(`{"index":${entries[k]!.index},"epoch":2,`));
     assert.equal(entryJson(received[k]!), sent);
   }
+});
+
+test("an applied entry's forgotten text is made again, the same as the text it came in", () => {
+  fc.assert(fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (payload, text) => {
+    const entry = { index: 3, epoch: 1, ts: 2, kind: "cmd", payload: { payload, text } };
+    const msg = { ...header, kind: "append", prevIndex: 2, prevEpoch: 1, entries: [entry], commit: 2, round: 1 };
+    const received = (decodeMessage(Buffer.from(encodeMessage(msg as unknown as Message))) as unknown as
+      { entries: (typeof entry)[] }).entries[0]!;
+    const sent = entryJson(received);
+    forgetEntryJson(received);
+    forgetEntryJson(entry);
+    assert.equal(entryJson(received), sent);
+    assert.equal(entryJson(entry), sent);
+  }), { numRuns: 300 });
 });
 
 test("messages without entries are plain JSON", () => {

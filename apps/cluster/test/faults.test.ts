@@ -1,10 +1,11 @@
 // Real-process faults on a 3-node cluster (REPLICATION.md §6.5, issue 3): kill -9 of the
 // primary under load, two crashes in either order, a paused primary, a total failure, a torn
-// last record. Every loop is bounded; every process is killed at the end.
+// last record, a corrupted middle record (S4). Every loop is bounded; every process is killed
+// at the end.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type ChatClient } from "@chat-tui/client";
@@ -212,4 +213,62 @@ test("a torn last record: the node cuts it off, recovers and catches up", async 
     assert.ok(readdirSync(walDir).some((f) => f.endsWith(".broken")), "the torn tail was kept as *.broken");
     console.log(`torn tail: ${JSON.stringify(report)}`);
   });
+});
+
+/**
+ * S4: damages a log record in the middle of a node's newest WAL segment, well before its last
+ * intact batch marker (one byte of its JSON, so its CRC fails). Returns the damaged index.
+ */
+function corruptMiddleRecord(dataDir: string): number {
+  const walDir = join(dataDir, "wal");
+  const segment = join(walDir, readdirSync(walDir).filter((f) => f.endsWith(".jsonl")).sort().at(-1)!);
+  const lines = readFileSync(segment, "utf8").split("\n");
+  const cmds = lines.flatMap((line, k) => (line.includes('"kind":"cmd"') ? [k] : []));
+  assert.ok(cmds.length >= 10, "enough records to damage one in the middle");
+  const k = cmds[Math.floor(cmds.length / 2)]!;
+  const index = Number(/"index":(\d+)/.exec(lines[k]!)![1]);
+  lines[k] = lines[k]!.replace('"kind":"cmd"', '"kind":"cmx"');
+  writeFileSync(segment, lines.join("\n"));
+  return index;
+}
+
+test("a corrupted middle record after a total failure (S4): R18 proceeds, the node repairs", async () => {
+  await withCluster((c) => withAliceAndBob(c, async (alice, bob) => {
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) acked.push((await alice.send("bob", `s4 ${i}`)).text);
+    await converged(c, [0, 1, 2]);
+    const { primaryId } = await c.waitForPrimary();
+    for (const id of [0, 1, 2]) await c.signal(id, "SIGKILL");
+    // The last primary (a longest log) comes back storage-faulted: its reach equals the others'
+    // logs, so R18 may elect one of them, and the faulted node repairs by following it.
+    const damaged = corruptMiddleRecord(c.node(primaryId).dataDir);
+    for (const id of [0, 1, 2]) c.startNode(id);
+    await c.waitForPrimary(20_000);
+    const texts = new Set((await bob.history("alice", { limit: 100 })).map((m) => m.text));
+    for (const text of acked) assert.ok(texts.has(text), `lost "${text}" (record ${damaged} damaged)`);
+    await alice.send("bob", "after the repair");
+    await converged(c, [0, 1, 2], 30_000);
+    const log = readFileSync(c.node(primaryId).logFile, "utf8");
+    assert.match(log, /repairing the storage-faulted log/, "the faulted node repaired its log");
+    const walDir = join(c.node(primaryId).dataDir, "wal");
+    assert.ok(readdirSync(walDir).some((f) => f.includes(".corrupt")), "the damaged segment was set aside");
+  }));
+});
+
+test("the longest log corrupted after a total failure (S4): recovery waits for it, the node stays up", async () => {
+  await withCluster((c) => withAliceAndBob(c, async (alice) => {
+    const { primaryId } = await c.waitForPrimary();
+    for (const id of [0, 1, 2]) if (id !== primaryId) await c.signal(id, "SIGKILL");
+    // The primary removes both and acks alone: only its log holds these.
+    for (let i = 0; i < 12; i++) await alice.send("bob", `alone ${i}`);
+    await c.signal(primaryId, "SIGKILL");
+    corruptMiddleRecord(c.node(primaryId).dataDir);
+    for (const id of [0, 1, 2]) c.startNode(id);
+    await answering(c, [0, 1, 2]);
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const id of [0, 1, 2]) {
+      const self = (await c.status(id)).nodes.find((n) => n.id === id)!;
+      assert.equal(self.role, "recovering", `node ${id}: R18 must wait for the damaged log's reach`);
+    }
+  }));
 });

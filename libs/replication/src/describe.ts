@@ -47,7 +47,12 @@ export function describeMessage(m: Message): string {
     case "ping":
       return `${head} ping`;
     case "pong":
-      return `${head} pong last=${m.lastIndex}/e${m.lastEpoch} view=${describeView(m.latestView)}`;
+      return (
+        `${head} pong last=${m.lastIndex}/e${m.lastEpoch} view=${describeView(m.latestView)}` +
+        (m.damagedReach === undefined
+          ? ""
+          : ` faulted reach=${m.damagedReach.lastIndex}/e${m.damagedReach.lastEpoch}`)
+      );
     case "stepped-down":
       return `${head} stepped-down e${m.steppedEpoch}`;
     case "leave-request":

@@ -182,6 +182,7 @@ export class Peers {
       lastEpoch: msg.lastEpoch,
       latestView: msg.latestView,
       vote: msg.vote,
+      ...(msg.damagedReach !== undefined ? { damagedReach: msg.damagedReach } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 // Property tests of R18 planning (fast-check): a plan to stand always names a holder of N*,
-// requires every member of V* to have answered with its storage, and picks a fresh epoch.
+// requires every member of V* to have answered with its storage, picks a fresh epoch, and
+// never stands while a storage-faulted responder's reach is past N* (S4).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -28,7 +29,18 @@ const infoArb = (nodeId: number): fc.Arbitrary<LogInfo> =>
     lastEpoch: fc.nat(4),
     latestView: viewArb,
     vote: fc.record({ epoch: fc.nat(6), votedFor: fc.constantFrom(null, 0, 1, 2) }),
-  });
+  }).chain((info) =>
+    // S4: a faulted responder's reach is past its own intact prefix.
+    fc
+      .option(
+        fc.record({
+          lastEpoch: fc.integer({ min: info.lastEpoch, max: 6 }),
+          lastIndex: fc.integer({ min: info.lastIndex + 1, max: 24 }),
+        }),
+        { freq: 3 },
+      )
+      .map((reach) => (reach === null ? info : { ...info, damagedReach: reach })),
+  );
 
 test("R18 plan: stand only with all of V* answered and a holder of N* as candidate", () => {
   fc.assert(
@@ -40,6 +52,9 @@ test("R18 plan: stand only with all of V* answered and a holder of N* as candida
       const best = all.reduce((x, y) => (compareLogs(y, x) > 0 ? y : x));
       const cand = all.find((a) => a.nodeId === plan.candidate)!;
       assert.equal(compareLogs(cand, best), 0);
+      // S4: a faulted log never stands, and no faulted responder may reach past N*.
+      assert.equal(cand.damagedReach, undefined);
+      for (const a of all) if (a.damagedReach) assert.ok(compareLogs(a.damagedReach, best) <= 0);
       for (const m of plan.vStar.members) {
         const r = all.find((a) => a.nodeId === m.nodeId);
         assert.ok(r !== undefined && r.storageId === m.storageId);
@@ -57,7 +72,9 @@ test("R18 override (unclean): never waits for V* members, leaves out exactly tho
       const clean = planRecovery(self, answers);
       const plan = planRecovery(self, answers, { unclean: true });
       if (plan.kind === "wait") {
-        assert.match(plan.why, /is (primary|backup|candidate)$/, "only a current node makes it wait");
+        // Only a current node makes it wait, or N* held only by a faulted log (never stands).
+        const why = /is (primary|backup|candidate)$|only a storage-faulted log holds N\*/;
+        assert.match(plan.why, why);
         return;
       }
       if (clean.kind === "stand") assert.deepEqual(plan, clean, "no effect when nothing is missing");

@@ -2,7 +2,7 @@
 // answers of its peers, decide whether to wait (and why) or which node stands, against which V*.
 
 import { compareViewId, findMember, sameStorage } from "./log.js";
-import type { NodeId, Role, View, VoteRecord } from "./types.js";
+import type { LogReach, NodeId, Role, View, VoteRecord } from "./types.js";
 
 export interface LogInfo {
   readonly nodeId: NodeId;
@@ -13,6 +13,9 @@ export interface LogInfo {
   readonly lastEpoch: number;
   readonly latestView: View;
   readonly vote: VoteRecord;
+  /** S4: the responder's log is storage-faulted; `lastIndex`/`lastEpoch` are its intact prefix
+   * and this is how far its damaged log reaches (epoch an upper bound). */
+  readonly damagedReach?: LogReach;
 }
 
 export type RecoveryPlan =
@@ -39,7 +42,9 @@ const CURRENT_STATUSES: ReadonlySet<Role> = new Set(["primary", "backup", "candi
  * R17(b)/R18. `answers` are fresh answers of peers (never self). The responder set R is
  * self ∪ answers. Refinement of R18 (NOTES.md): only a holder of N*'s exact (lastEpoch,
  * lastIndex) stands — a member of V* if one holds N*, else the N* holder itself, whose barrier
- * then lists V* ∪ {itself} — so no candidate ever copies another's log.
+ * then lists V* ∪ {itself} — so no candidate ever copies another's log. A storage-faulted
+ * responder (S4) answers with its intact prefix, which is eligible as N*, plus the reach of
+ * its damaged log; the plan waits while that reach is past N*.
  */
 export function planRecovery(
   self: LogInfo,
@@ -81,7 +86,13 @@ export function planRecovery(
       return { kind: "wait", why: `n${r.nodeId} voted for n${v.votedFor} in e${v.epoch}` };
     }
   }
-  const holders = all.filter((a) => compareLogs(a, nStar) === 0).map((a) => a.nodeId);
+  const faultWait = waitForDamagedReach(all, nStar);
+  if (faultWait !== undefined && !options.unclean) return faultWait;
+  // A faulted log never stands: its reach is past its own intact prefix (refinement 18).
+  const holders = all
+    .filter((a) => compareLogs(a, nStar) === 0 && a.damagedReach === undefined)
+    .map((a) => a.nodeId);
+  if (holders.length === 0) return { kind: "wait", why: "only a storage-faulted log holds N*" };
   holders.sort((x, y) => x - y);
   // Prefer a member of V*. If none holds N* (a machine crash cost V*'s proposer its unsynced
   // tail while a removed node kept it), the N* holder stands and its barrier lists V* ∪ {itself}
@@ -91,4 +102,23 @@ export function planRecovery(
   let epoch = 0;
   for (const a of all) epoch = Math.max(epoch, a.epoch, a.vote.epoch, a.lastEpoch);
   return { kind: "stand", candidate, vStar, epoch: epoch + 1, dropped };
+}
+
+/**
+ * S4/R18: wait while a storage-faulted responder's damaged log may reach past N* (compared
+ * epoch first, the reach's epoch being an upper bound). Any responder, not only a member of
+ * V*: its damage may hide the only copy of a newer view (NOTES.md refinement 18).
+ */
+function waitForDamagedReach(all: readonly LogInfo[], nStar: LogInfo): RecoveryPlan | undefined {
+  for (const a of all) {
+    const reach = a.damagedReach;
+    if (reach === undefined || compareLogs(reach, nStar) <= 0) continue;
+    return {
+      kind: "wait",
+      why:
+        `n${a.nodeId} is storage-faulted and may hold records past N* ` +
+        `(reach ${reach.lastIndex}/e${reach.lastEpoch} > ${nStar.lastIndex}/e${nStar.lastEpoch})`,
+    };
+  }
+  return undefined;
 }

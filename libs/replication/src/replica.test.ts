@@ -1,5 +1,6 @@
 // Unit tests of the core's pure rules: the self-pause guard, vote rules (CE22 ship vs CE23
-// refuse), fencing, R18 planning, and log time from the log, not the host clock (CE15).
+// refuse), fencing, R18 planning (S4 faulted responders), S4 repair, and log time from the
+// log, not the host clock (CE15).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -201,6 +202,85 @@ test("R18/CE2: wait while a member of V* has not answered; stand once all answer
   const stand = planRecovery(info(1, 1, 3, v01), [info(2, 1, 1, v012), info(0, 1, 4, v01)]);
   assert.equal(stand.kind, "stand");
   assert.equal(stand.kind === "stand" && stand.candidate, 0);
+});
+
+test("S4/R18: a faulted prefix is eligible; R18 waits while a faulted reach is past N*", () => {
+  const v01 = { id: { epoch: 1, index: 2 }, members: [m(0, "a"), m(1, "b")] };
+  const faulted = (lastIndex: number, reach: number): LogInfo => ({
+    ...info(0, 1, lastIndex, v01),
+    damagedReach: { lastEpoch: 1, lastIndex: reach },
+  });
+  const wait = planRecovery(info(1, 1, 3, v01), [faulted(2, 5)]);
+  assert.deepEqual(wait, {
+    kind: "wait",
+    why: "n0 is storage-faulted and may hold records past N* (reach 5/e1 > 3/e1)",
+  });
+  // A reach newer only by epoch (an upper bound when the last record is unreadable) waits too.
+  const byEpoch = planRecovery(info(1, 1, 3, v01), [
+    { ...faulted(2, 3), damagedReach: { lastEpoch: 2, lastIndex: 3 } },
+  ]);
+  assert.equal(byEpoch.kind, "wait");
+  const stand = planRecovery(info(1, 1, 3, v01), [faulted(2, 3)]);
+  assert.equal(stand.kind === "stand" && stand.candidate, 1);
+  // The faulted node's own plan agrees, and it never names itself.
+  const own = planRecovery(faulted(2, 3), [info(1, 1, 3, v01)]);
+  assert.equal(own.kind === "stand" && own.candidate, 1);
+});
+
+test("S4: a faulted node answers with its prefix and reach, repairs by truncating first", () => {
+  const e = (index: number): LogEntry => ({
+    index,
+    epoch: 1,
+    ts: 0,
+    kind: "cmd",
+    requestId: `r${index}`,
+  });
+  const r = replica(2, {
+    epoch: 1,
+    entries: [barrier1, e(2)],
+    commitHint: 2,
+    storageFault: { firstDamagedIndex: 3, lastIndexReached: 5 },
+  });
+  const start = r.step({ kind: "tick", nowMs: 0 });
+  assert.ok(start.some((a) => a.kind === "role" && a.reason.includes("storage-faulted")));
+  // A recovery candidate behind the damaged log's reach gets no vote (R18 would wait for it).
+  const ask = (lastIndex: number): Message => ({
+    ...header(1, 3),
+    status: "candidate",
+    kind: "vote-request",
+    recovery: true,
+    lastIndex,
+    lastEpoch: 1,
+    nonce: `v${lastIndex}`,
+  });
+  const refused = sends(r.step({ kind: "message", nowMs: 1, msg: ask(4) }));
+  assert.ok(refused.some((x) => x.kind === "vote-reply" && x.reason === "log behind a damaged reach"));
+  const ping = { ...header(0, 1), kind: "ping" as const, nonce: "p1", pauseEpoch: 0 };
+  const answered = sends(r.step({ kind: "message", nowMs: 1, msg: ping }));
+  const pong = answered.find((x) => x.kind === "pong");
+  assert.ok(pong && pong.kind === "pong" && pong.lastIndex === 2);
+  assert.deepEqual(pong.kind === "pong" && pong.damagedReach, { lastEpoch: 1, lastIndex: 5 });
+  const append = {
+    ...header(0, 2),
+    status: "primary" as const,
+    kind: "append" as const,
+    prevIndex: 2,
+    prevEpoch: 1,
+    entries: [{ ...e(3), epoch: 2 }],
+    commit: 2,
+    round: 1,
+  };
+  const out = r.step({ kind: "message", nowMs: 2, msg: append });
+  const writes = out.filter((a) => a.kind === "persist-truncate" || a.kind === "persist-entries");
+  assert.deepEqual(
+    writes.map((a) => a.kind === "persist-truncate" ? `truncate>${a.afterIndex}` : a.kind),
+    ["truncate>2", "persist-entries"]
+  );
+  assert.equal(r.status().storageFaulted, true, "faulted until the repair is durable");
+  const tokens = out.flatMap((a) => ("token" in a ? [a.token] : []));
+  for (const [k, token] of tokens.entries()) r.step({ kind: "persisted", nowMs: 3 + k, token });
+  assert.equal(r.status().storageFaulted, false);
+  assert.equal(r.status().role, "joining");
 });
 
 test("CE10: a probe reply to a probe sent before a self-pause is not fresh", () => {

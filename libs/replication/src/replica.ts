@@ -37,6 +37,7 @@ import {
   type Message,
   type NodeId,
   type ProbeOutcome,
+  type LogReach,
   type ReplyOutcome,
   type Role,
   type SnapshotMeta,
@@ -82,6 +83,8 @@ interface Progress {
   leaveAskedMs: number;
   /** Highest append round this peer answered successfully in this epoch (R24). */
   ackedRound: number;
+  /** The incarnation whose successful acks set matchIndex (S4: a repaired restart holds less). */
+  incarnation: string;
 }
 
 interface PrimaryState {
@@ -154,6 +157,10 @@ export class Replica {
   private waitReason = "starting";
   /** Until then, R18 plans go without unanswering V* members (the operator's override). */
   private uncleanUntilMs = NEVER;
+  /** S4: how far the damaged log on disk reaches, until the write that drops it is durable. */
+  private damagedReach: LogReach | null = null;
+  /** S4: the token of the write that drops the damaged part (truncation or snapshot install). */
+  private repairToken: number | null = null;
 
   constructor(config: ReplicaConfig, durable: Durable) {
     this.t = { ...TIMING_DEFAULT, ...config.timing };
@@ -180,6 +187,19 @@ export class Replica {
     this.durableLastIndex = this.log.lastIndex();
     this.maxEpochSeen = this.epoch;
     this.peers = new Peers(this.peerIds, this.incarnation, this.t, this.exclusion);
+    const fault = durable.storageFault;
+    if (fault !== undefined) {
+      // S4: trust the log up to the first damaged record; the damaged log reaches at least
+      // that record, in an epoch no newer than the durable one.
+      this.damagedReach = {
+        lastEpoch: fault.lastEpochReached ?? this.epoch,
+        lastIndex: Math.max(
+          fault.lastIndexReached,
+          fault.firstDamagedIndex,
+          this.log.lastIndex() + 1
+        ),
+      };
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -199,6 +219,8 @@ export class Replica {
     pauseEpoch: number;
     waitReason: string;
     firstIndex: number;
+    /** S4: the damaged part of the log is still on disk (until the repair write is durable). */
+    storageFaulted: boolean;
   } {
     return {
       role: this.role,
@@ -214,6 +236,7 @@ export class Replica {
       pauseEpoch: this.pauseEpoch,
       waitReason: this.waitReason,
       firstIndex: this.log.firstIndex(),
+      storageFaulted: this.damagedReach !== null,
     };
   }
   entryAt(i: number): LogEntry | undefined {
@@ -292,7 +315,10 @@ export class Replica {
     this.lastObsMs = this.nowMs;
     this.pauseChangedAtMs = this.nowMs;
     this.lastEntryLocalMs = this.nowMs;
-    this.setRole("recovering", "start");
+    // R16/R20: a storage-faulted node starts recovering like any restart, and stays so until a
+    // committed view lists its new session (it repairs by following a primary, S4).
+    const faulted = this.damagedReach !== null;
+    this.setRole("recovering", faulted ? "start, storage-faulted (S4)" : "start");
     // R7: a restarted node announces that it no longer acts in its durable epoch.
     for (const id of this.peerIds)
       this.send(id, { kind: "stepped-down", steppedEpoch: this.epoch });
@@ -456,6 +482,11 @@ export class Replica {
     assert(done !== undefined && done.token === token, `persisted tokens in order (#${token})`);
     this.tokenDoneLast = token;
     if (done.lastIndexAfter !== null) this.durableLastIndex = done.lastIndexAfter;
+    if (this.repairToken !== null && token >= this.repairToken) {
+      // S4: the damaged part is gone from disk; the log now holds only what it reports.
+      this.damagedReach = null;
+      this.repairToken = null;
+    }
     while (this.afterPersist.length > 0 && this.afterPersist[0]!.token <= token) {
       this.afterPersist.shift()!.build();
     }
@@ -603,6 +634,7 @@ export class Replica {
       latestView: this.log.latestView(),
       vote: { epoch: this.epoch, votedFor: this.votedFor },
       primaryId: this.primaryId,
+      ...(this.damagedReach !== null ? { damagedReach: this.damagedReach } : {}),
     });
   }
 
@@ -768,13 +800,15 @@ export class Replica {
     this.peer(msg.from).primaryContactMs = this.nowMs;
     const s = msg.snapshot;
     if (s.index > this.commitIndex && s.index > this.log.snapshot().index) {
-      const retainLog = this.log.term(s.index) === s.epoch;
+      // S4: an install on a faulted log restarts it (the host resets a faulted log anyway).
+      const retainLog = this.damagedReach === null && this.log.term(s.index) === s.epoch;
       this.log.resetTo(s, retainLog);
       this.commitIndex = s.index;
       this.appliedIndex = s.index;
       this.compactPending = null;
       const token = this.issueToken(this.log.lastIndex());
       this.out.push({ kind: "install-snapshot", snapshot: s, data: msg.data, retainLog, token });
+      if (this.damagedReach !== null) this.repairToken ??= token;
     }
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, s.index));
     const matchIndex = s.index;
@@ -818,6 +852,7 @@ export class Replica {
         behindSinceMs: null,
         leaveAskedMs: NEVER,
         ackedRound: 0,
+        incarnation: "",
       };
       prim.progress.set(id, pr);
     }
@@ -858,9 +893,17 @@ export class Replica {
       pr.matchIndex = Math.max(pr.matchIndex, msg.matchIndex);
       pr.ackedRound = Math.max(pr.ackedRound, msg.round);
       pr.matchKnown = true;
+      pr.incarnation = msg.incarnation;
       pr.nextIndex = Math.max(pr.nextIndex, pr.matchIndex + 1);
       this.maybeCommit();
     } else if (msg.hintIndex > pr.matchIndex) {
+      pr.nextIndex = Math.min(msg.hintIndex, this.log.lastIndex() + 1);
+      this.sendAppend(msg.from, false);
+    } else if (msg.hintIndex > 0 && msg.incarnation !== pr.incarnation) {
+      // S4: a restarted member that dropped a damaged log part holds less than it acked
+      // before. Forget its old acks (only fewer commits) and send from where it ends.
+      pr.matchIndex = 0;
+      pr.matchKnown = false;
       pr.nextIndex = Math.min(msg.hintIndex, this.log.lastIndex() + 1);
       this.sendAppend(msg.from, false);
     }
@@ -1046,12 +1089,8 @@ export class Replica {
       }
       return refuse("newer view");
     }
-    if (
-      msg.recovery &&
-      compareLogs(msg, { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() }) < 0
-    ) {
-      return refuse("log behind");
-    }
+    const behind = msg.recovery ? this.recoveryLogBehind(msg) : null;
+    if (behind !== null) return refuse(behind);
     if (!msg.recovery && this.sticky(c)) return refuse("sticky");
     if (this.role === "candidate" && e > this.epoch) this.abandonCandidacy(`voting in e${e}`);
     if (e > this.epoch || this.votedFor === null) {
@@ -1074,6 +1113,17 @@ export class Replica {
       granted: true,
       reason: "granted",
     });
+  }
+
+  /** R15/R18: a recovery candidate's log must not be behind ours, nor (S4) behind what our
+   * damaged log may hold — R18 waits for that reach (refinement 18). */
+  private recoveryLogBehind(c: { lastEpoch: number; lastIndex: number }): string | null {
+    const mine = { lastEpoch: this.log.lastEpoch(), lastIndex: this.log.lastIndex() };
+    if (compareLogs(c, mine) < 0) return "log behind";
+    if (this.damagedReach !== null && compareLogs(c, this.damagedReach) < 0) {
+      return "log behind a damaged reach";
+    }
+    return null;
   }
 
   /** R15 stickiness (liveness only): a backup that hears its primary refuses fast-path votes. */
@@ -1302,6 +1352,7 @@ export class Replica {
       lastEpoch: this.log.lastEpoch(),
       latestView: this.log.latestView(),
       vote: { epoch: this.epoch, votedFor: this.votedFor },
+      ...(this.damagedReach !== null ? { damagedReach: this.damagedReach } : {}),
     };
     const unclean = this.nowMs < this.uncleanUntilMs;
     const plan = planRecovery(self, answers, { unclean });
@@ -1371,6 +1422,18 @@ export class Replica {
   }
 
   private persist(a: PersistBody, lastIndexAfter: number | null): void {
+    if (this.damagedReach !== null && this.repairToken === null && a.kind !== "persist-hard-state") {
+      // S4: the first log write of a faulted node drops the damaged part first (R20 repair).
+      // The node writes its log only while following a primary, whose log holds every
+      // committed entry (R18 waited for this node's reach), so nothing acked is lost.
+      const afterIndex = a.kind === "persist-truncate" ? a.afterIndex : a.entries[0]!.index - 1;
+      if (a.kind === "persist-entries") {
+        this.repairToken = this.issueToken(afterIndex);
+        this.out.push({ kind: "persist-truncate", afterIndex, token: this.repairToken });
+      } else {
+        this.repairToken = this.tokenNext;
+      }
+    }
     const token = this.issueToken(lastIndexAfter);
     this.out.push({ ...a, token } as Action);
   }
@@ -1445,6 +1508,11 @@ export class Replica {
     assert(this.log.snapshot().index <= this.commitIndex, "snapshot ≤ commit");
     assert(this.log.lastEpoch() <= this.epoch, "log epoch ≤ durable epoch");
     assert(this.epoch <= this.maxEpochSeen, "epoch ≤ max seen");
+    // S4/inv. 19: a storage-faulted node behaves as recovering (R20) until its repair is durable.
+    assert(
+      this.damagedReach === null || this.role === "recovering" || this.role === "joining",
+      "a storage-faulted node is recovering or joining"
+    );
     switch (this.role) {
       case "primary":
         assert(this.prim !== null && this.primaryId === this.nodeId, "primary state");

@@ -59,6 +59,12 @@ export interface Header {
   readonly status: Role;
 }
 
+/** A log position compared epoch first: a log's end, or how far a damaged log reaches (S4). */
+export interface LogReach {
+  readonly lastEpoch: number;
+  readonly lastIndex: number;
+}
+
 export interface VoteRecord {
   readonly epoch: number;
   readonly votedFor: NodeId | null;
@@ -118,6 +124,9 @@ export type Body =
       readonly latestView: View;
       readonly vote: VoteRecord;
       readonly primaryId: NodeId | null;
+      /** S4: set while the sender's log is storage-faulted. `lastIndex` above is then its
+       * intact prefix; this is how far the damaged log reaches (its epoch an upper bound). */
+      readonly damagedReach?: LogReach;
     }
   | { readonly kind: "stepped-down"; readonly steppedEpoch: number }
   /** R11: the primary of `epoch` asks a fail-slow member of view `viewId` to leave. */
@@ -242,6 +251,20 @@ export interface Durable {
   readonly snapshot?: SnapshotMeta;
   readonly entries: readonly LogEntry[];
   readonly commitHint: number;
+  /** S4: the storage found damage before its last intact batch marker; `entries` is the
+   * intact prefix (they end right before `firstDamagedIndex`). */
+  readonly storageFault?: StorageFault;
+}
+
+/** S4 as the storage reports it (libs/storage `Corruption`). */
+export interface StorageFault {
+  /** The first index not trusted. */
+  readonly firstDamagedIndex: number;
+  /** The highest index the damaged log reaches (an intact marker after the damage). */
+  readonly lastIndexReached: number;
+  /** The epoch of that last record, if the storage could read it; else the core takes its
+   * durable epoch, an upper bound for every entry on disk. */
+  readonly lastEpochReached?: number;
 }
 
 export type ExclusionMode = "timed" | "hard";

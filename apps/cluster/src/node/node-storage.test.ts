@@ -1,7 +1,8 @@
 // NodeStorage snapshots: format 3 round trip (a cluster of one restores before it opens, a
 // replica behind it; messages stay unparsed until read), format-1 and format-2 snapshots of
 // older nodes still load, and a damaged snapshot found while a replica restores it is set
-// aside and refused.
+// aside and refused. S4: a log damaged before its last intact batch marker reports the fault
+// and is repaired by the core's truncation.
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -151,5 +152,36 @@ describe("NodeStorage snapshots", () => {
       await assert.rejects(replica.stateReady, StorageFaultedError);
       assert.ok((await fs.readdir(snapDir)).includes(`${name}.broken`));
       await replica.close();
+    }));
+});
+
+describe("NodeStorage S4 repair", () => {
+  it("reports a damaged middle record; truncating to the intact prefix repairs the log", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(8));
+      const first = await open(dir, false);
+      for (const e of entries) await first.append([e]); // one batch (and marker) each
+      await first.close();
+      const walDir = path.join(dir, "wal");
+      const segment = path.join(walDir, (await fs.readdir(walDir)).find((n) => n.endsWith(".jsonl"))!);
+      const text = await fs.readFile(segment, "utf8");
+      const at = text.indexOf("message 3");
+      await fs.writeFile(segment, `${text.slice(0, at)}MESSAGE${text.slice(at + 7)}`);
+
+      const faulted = await open(dir, false);
+      const fault = faulted.recovered!.fault!;
+      assert.equal(fault.firstDamagedIndex, 6, "record 6 (message 3) is damaged");
+      assert.equal(fault.lastIndexReached, 10);
+      assert.deepEqual(faulted.recovered!.entries.map((e) => e.index), [1, 2, 3, 4, 5]);
+      await faulted.truncateAfter(5);
+      await faulted.append([{ ...entries[5]!, epoch: 2 }]);
+      await faulted.close();
+
+      const repaired = await open(dir, false);
+      assert.equal(repaired.recovered!.corruption, false);
+      assert.deepEqual(repaired.recovered!.entries.map((e) => `${e.index}/${e.epoch}`),
+        ["1/1", "2/1", "3/1", "4/1", "5/1", "6/2"]);
+      assert.ok((await fs.readdir(walDir)).some((n) => n.includes(".corrupt")), "damaged segment set aside");
+      await repaired.close();
     }));
 });

@@ -72,6 +72,8 @@ export interface Recovered {
   snapshotEpoch: number;
   /** S4: damage before the last intact batch marker; `entries` is the intact prefix. */
   corruption: boolean;
+  /** S4: where the damage starts and how far the damaged log reaches (for the core, R18). */
+  fault?: { firstDamagedIndex: number; lastIndexReached: number };
 }
 
 export class NodeStorage {
@@ -83,6 +85,8 @@ export class NodeStorage {
   private snapshotting: Promise<void> | undefined;
   private closed = false;
   private loaded = true;
+  /** S4: the intact prefix above the snapshot it was opened with, kept for the repair. */
+  private faultedPrefix: { base: { index: number; epoch: number }; entries: StoredEntry[] } | undefined;
   /**
    * Resolves once `state` holds the snapshot's state. A replica opens before that (its
    * snapshot is restored in the background, yielding) so it can rejoin as a backup while a
@@ -142,8 +146,15 @@ export class NodeStorage {
       }
       const storage = new NodeStorage(dataDir, lock, meta, snapshots, opened.log, state, lastIndex, lastTs, options.log);
       storage.sinceSnapshot = opened.entries.length;
+      const damage = opened.report.corruption;
+      const fault = damage && { firstDamagedIndex: damage.firstDamagedIndex,
+        lastIndexReached: damage.lastIndexReached };
       storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
-        snapshotEpoch: snapshot?.epoch ?? 0, corruption: opened.report.corruption !== undefined };
+        snapshotEpoch: snapshot?.epoch ?? 0, corruption: damage !== undefined, ...(fault ? { fault } : {}) };
+      if (damage) {
+        const base = { index: snapshot?.index ?? 0, epoch: snapshot?.epoch ?? 0 };
+        storage.faultedPrefix = { base, entries: opened.entries };
+      }
       storage.selfSnapshots = options.applyLog;
       // Started only now, so it does not slow the WAL scan above (it shares the thread).
       if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
@@ -190,10 +201,28 @@ export class NodeStorage {
     return this.log.appendRaw(raw);
   }
 
-  /** Drops an uncommitted suffix (R2); durable when it resolves. */
+  /**
+   * Drops an uncommitted suffix (R2); durable when it resolves. On a storage-faulted log (S4)
+   * this is the core's repair: the log restarts from its snapshot with the intact prefix
+   * through `index` written again, and the damaged segments are set aside as `.corrupt`.
+   */
   truncateAfter(index: number): Promise<void> {
     this.lastIndex = Math.min(this.lastIndex, index);
+    if (this.log.faulted && this.faultedPrefix) return this.repairTo(index, this.faultedPrefix);
     return this.log.truncateAfter(index);
+  }
+
+  /** Both writes are queued now, in order, so a log write the host issues next follows them. */
+  private repairTo(index: number, prefix: NonNullable<NodeStorage["faultedPrefix"]>): Promise<void> {
+    this.faultedPrefix = undefined;
+    const keep = prefix.entries.filter((entry) => entry.index <= index);
+    this.logger.warn({ index, base: prefix.base.index, rewritten: keep.length }, "repairing the storage-faulted log (S4)");
+    const reset = this.log.resetTo(prefix.base);
+    if (keep.length === 0) return reset;
+    // No extra promise hop: the host reports writes durable in issue order. A failed reset
+    // fails the log, and with it this append queued behind it.
+    reset.catch(() => undefined);
+    return this.append(keep);
   }
 
   /** Applies one committed entry to the chat state; returns the command's outcome. */

@@ -24,7 +24,7 @@ import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
-import { decodeMessage, encodeMessage } from "./entry-json.js";
+import { decodeMessage, encodeMessage, forgetEntryJson } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { LivenessLink } from "./liveness-probe.js";
 import {
@@ -122,6 +122,9 @@ export class ReplicatedPipeline implements Pipeline {
       ...(snapshot ? { snapshot } : {}),
       entries: entries as never,
       commitHint: meta.commitHint,
+      // S4: the core answers R18 with the intact prefix plus the fault and its reach, and its
+      // first log write is the repair (a truncation to the prefix, NodeStorage.truncateAfter).
+      ...(recovered.fault ? { storageFault: recovered.fault } : {}),
     });
     this.coreEpoch = epoch;
     this.appliedIndex = recovered.snapshotIndex;
@@ -464,6 +467,7 @@ export class ReplicatedPipeline implements Pipeline {
 
   private applyEntries(entries: StoredEntry[], throughIndex: number): void {
     for (const entry of entries) {
+      forgetEntryJson(entry);
       if (entry.kind !== "cmd") continue;
       const outcome = this.storage.apply(entry as CmdEntry);
       const requestId = (entry as { requestId?: string }).requestId;

@@ -21,6 +21,8 @@ export interface CheckedNode {
   readonly durable: DiskImage;
   readonly written: DiskImage;
   readonly storageId: string;
+  /** S4: a damaged disk, not yet current again, may lack committed entries (skip in inv. 14). */
+  readonly holdsExempt?: boolean;
 }
 
 function entryKey(e: LogEntry): string {
@@ -170,7 +172,7 @@ export class Checker {
     const epoch = this.committed.get(c)?.epoch;
     for (const m of v.members) {
       const n = all.find((x) => x.id === m.nodeId);
-      if (n === undefined || !sameStorage(m, n.storageId)) continue;
+      if (n === undefined || !sameStorage(m, n.storageId) || n.holdsExempt === true) continue;
       const base = n.durable.snapshot?.meta.index ?? 0;
       if (base >= c) continue;
       if (imageTerm(n.durable, c) !== epoch) {

@@ -32,6 +32,7 @@ function main(argv: readonly string[]): number {
     if (trace) process.stdout.write(r.lines.join("\n") + "\n");
     process.stdout.write(
       `seed=${r.seed} ${r.ok ? "ok" : `FAILED: ${r.violation}`} ` +
+        (r.stalledByS4 ? "(stalled by design: R18 waits for a storage-faulted reach, S4) " : "") +
         `(${r.exclusion}, ${r.steps} steps, ${r.acked} acked, ${r.reads} reads, ${r.virtualMs}ms virtual)\n`
     );
     return r.ok ? 0 : 1;
@@ -42,10 +43,14 @@ function main(argv: readonly string[]): number {
   let failed = 0;
   let steps = 0;
   const gaps: number[] = [];
+  let damagedRuns = 0;
+  let stalledRuns = 0;
   for (let seed = from; seed < from + seeds; seed++) {
     const r = runSeed({ seed, totalFailure, ...(exclusion ? { exclusion } : {}) });
     steps += r.steps;
     gaps.push(...r.failoverGapsMs);
+    if (r.damaged > 0) damagedRuns++;
+    if (r.stalledByS4) stalledRuns++;
     if (!r.ok) {
       failed++;
       const flags =
@@ -59,7 +64,9 @@ function main(argv: readonly string[]): number {
   const secs = (Date.now() - started) / 1000;
   process.stdout.write(
     `${seeds} seeds, ${failed} failed, ${secs.toFixed(1)}s ` +
-      `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n`
+      `(${(seeds / secs).toFixed(1)} seeds/s, ${Math.round(steps / secs)} steps/s)\n` +
+      `S4: ${damagedRuns} seeds damaged a disk; ${stalledRuns} ended with R18 waiting for a ` +
+      `storage-faulted reach (expected, inv. 22)\n`
   );
   if (gaps.length > 0) {
     gaps.sort((a, b) => a - b);

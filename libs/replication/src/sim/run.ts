@@ -30,6 +30,10 @@ export interface RunResult {
   readonly virtualMs: number;
   /** Primary killed (others healthy) → next client ack, per occurrence in the safety phase. */
   readonly failoverGapsMs: readonly number[];
+  /** Disks damaged before their last intact marker (S4) in this run. */
+  readonly damaged: number;
+  /** The run ended with R18 waiting for a storage-faulted node's reach: expected (inv. 22). */
+  readonly stalledByS4: boolean;
 }
 
 interface Swarm {
@@ -155,6 +159,9 @@ export function runSeed(opts: RunOptions): RunResult {
   const root = new Rng(seed);
   const swarm = drawSwarm(root.fork("swarm"), opts.exclusion);
   const nemesis = root.fork("nemesis");
+  // Its own stream, so seeds without damage replay as before S4 was modelled.
+  const damage = root.fork("damage");
+  const damageP = damage.pick([0, 0, 0.2, 0.5]);
   const workload = root.fork("workload");
   const world = new World({
     seed,
@@ -181,7 +188,15 @@ export function runSeed(opts: RunOptions): RunResult {
       })
     );
   }
-  const result = (violation: string | null): RunResult => ({
+  let damaged = 0;
+  const restart = (id: NodeId): void => {
+    if (damageP > 0 && damage.chance(damageP) && !world.nodes.some((n) => n.holdsExempt)) {
+      world.corrupt(id);
+      if (world.nodes[id]!.holdsExempt) damaged++;
+    }
+    world.start(id);
+  };
+  const result = (violation: string | null, stalledByS4 = false): RunResult => ({
     seed,
     ok: violation === null,
     violation,
@@ -192,11 +207,13 @@ export function runSeed(opts: RunOptions): RunResult {
     reads: world.checker.reads,
     virtualMs: world.nowMs,
     failoverGapsMs: world.failoverGapsMs,
+    damaged,
+    stalledByS4,
   });
   try {
     for (const n of world.nodes) world.start(n.id);
     world.schedule(100, () => clients.forEach((c) => c.next()));
-    scheduleFaults(world, nemesis, swarm, safetyMs, opts.totalFailure === true ? 3 : 2);
+    scheduleFaults(world, nemesis, swarm, safetyMs, opts.totalFailure === true ? 3 : 2, restart);
     world.runUntil(safetyMs);
     // Liveness phase: heal everything, all up, then require convergence.
     world.failoverFromMs = null;
@@ -221,6 +238,7 @@ export function runSeed(opts: RunOptions): RunResult {
         return result(null);
       }
     }
+    if (stalledByDamage(world)) return result(null, true);
     const why = !freshAcked ? "no fresh command acked" : "replicas did not converge";
     return result(`liveness: ${why} within ${livenessMs}ms of healing; ${describeNodes(world)}`);
   } catch (e) {
@@ -234,7 +252,8 @@ function scheduleFaults(
   rng: Rng,
   swarm: Swarm,
   untilMs: number,
-  downMax: number
+  downMax: number,
+  restart: (id: NodeId) => void
 ): void {
   const total = swarm.crashW + swarm.pauseW + swarm.resetW + swarm.stallW;
   if (total === 0) return;
@@ -254,7 +273,7 @@ function scheduleFaults(
         world.crash(victim.id, rng.chance(swarm.machineCrashP));
         const back = world.nowMs + rng.pick([rng.int(10, 300), rng.int(300, 3000)]);
         world.schedule(back, () => {
-          if (world.nowMs < untilMs) world.start(victim.id);
+          if (world.nowMs < untilMs) restart(victim.id);
         });
       }
     } else if ((x -= swarm.pauseW) < 0) {
@@ -300,6 +319,16 @@ function converged(world: World): boolean {
   );
 }
 
+/**
+ * inv. 22: R18 waits, by design, while a storage-faulted node may hold records past N* (S4):
+ * nobody is primary and a recovering node names that wait. Not a liveness failure.
+ */
+function stalledByDamage(world: World): boolean {
+  const st = world.nodes.map((n) => n.replica?.status());
+  if (st.some((s) => s === undefined || s.role === "primary")) return false;
+  return st.some((s) => s!.role === "recovering" && s!.waitReason.includes("storage-faulted"));
+}
+
 /** §5.1 #1, #2 at the end: every acked command is applied, once, on every replica. */
 function checkFinal(world: World): void {
   for (const [requestId, index] of world.checker.acked) {
@@ -321,6 +350,7 @@ export function describeNodes(world: World): string {
         `view={${s.view.members.map((m) => m.nodeId).join(",")}}@${s.view.id.epoch}.${
           s.view.id.index
         }` +
+        (s.storageFaulted ? " storage-faulted" : "") +
         (s.role === "recovering" || s.role === "joining" ? ` (${s.waitReason})` : "")
       );
     })

@@ -11,6 +11,8 @@
 //   refuse-connect <n>             alias of crash: the liveness listener is gone (R7, A8)
 //   restart <n>                    start a new incarnation (recovering)
 //   wipe <n>                       disk loss: down, then a fresh disk with a new storageId
+//   corrupt <n> <i>                S4: damage record i on down node n's disk (before its last
+//                                  intact batch marker); it restarts storage-faulted
 //   recover-unclean <n>            R18's operator override (chat-cluster recover --unclean)
 //   pause <n> [<d>ms]              SIGSTOP (resumed after d if given); resume <n>
 //   block <a> <b> | block <a> <-> <b> | unblock <a> <b> | unblock all
@@ -138,6 +140,9 @@ export class ScenarioRunner {
         return;
       case "wipe":
         this.w().wipe(n(0));
+        return;
+      case "corrupt":
+        if (!this.w().corrupt(n(0), Number(rest[1]))) this.out.push(`n${n(0)} not damaged`);
         return;
       case "recover-unclean":
         if (!this.w().recoverUnclean(n(0))) this.out.push(`n${n(0)} is down`);

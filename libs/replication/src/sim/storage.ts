@@ -2,6 +2,8 @@
 // writes queued while an fsync is in flight form the next batch. A process crash keeps unsynced
 // writes (the page cache survives SIGKILL); a machine crash drops them, and the batch being
 // fsynced survives whole or not at all (torn batches are cut back to the last marker, S3).
+// Corruption before the last intact marker (S4) marks records from one index on as damaged:
+// the node loads only the intact prefix, and the bytes stay until its repair write drops them.
 
 import type { LogEntry, NodeId, SnapshotMeta } from "../types.js";
 import type { ToySnapshot } from "./state-machine.js";
@@ -12,6 +14,9 @@ export interface DiskImage {
   snapshot: { meta: SnapshotMeta; data: ToySnapshot } | null;
   entries: LogEntry[];
   commitHint: number;
+  /** S4: entries from this index on are damaged (null: none). Every batch in the image ends in
+   * an intact marker, so any damage here lies before the last intact marker. */
+  damagedFrom: number | null;
 }
 
 export type DiskOp =
@@ -22,7 +27,7 @@ export type DiskOp =
   | { kind: "save-snapshot"; meta: SnapshotMeta; data: ToySnapshot; token: null };
 
 export function emptyImage(): DiskImage {
-  return { epoch: 0, votedFor: null, snapshot: null, entries: [], commitHint: 0 };
+  return { epoch: 0, votedFor: null, snapshot: null, entries: [], commitHint: 0, damagedFrom: null };
 }
 
 export function cloneImage(d: DiskImage): DiskImage {
@@ -38,7 +43,7 @@ export function imageLastIndex(d: DiskImage): number {
 export function imageTerm(d: DiskImage, i: number): number | undefined {
   const base = d.snapshot?.meta.index ?? 0;
   if (i === base) return d.snapshot?.meta.epoch ?? 0;
-  if (i < base) return undefined;
+  if (i < base || (d.damagedFrom !== null && i >= d.damagedFrom)) return undefined;
   return d.entries[i - base - 1]?.epoch;
 }
 
@@ -46,6 +51,7 @@ export function applyOp(d: DiskImage, op: DiskOp): void {
   const base = d.snapshot?.meta.index ?? 0;
   switch (op.kind) {
     case "entries": {
+      if (d.damagedFrom !== null) throw new Error("disk append to a damaged log before its repair");
       const first = op.entries[0];
       if (first !== undefined && first.index !== imageLastIndex(d) + 1) {
         throw new Error(`disk append not contiguous: ${first.index} after ${imageLastIndex(d)}`);
@@ -55,6 +61,11 @@ export function applyOp(d: DiskImage, op: DiskOp): void {
       return;
     }
     case "truncate":
+      if (d.damagedFrom !== null) {
+        // The S4 repair: the core truncates to (at most) its intact prefix.
+        if (op.afterIndex >= d.damagedFrom) throw new Error("truncation keeps damaged records");
+        d.damagedFrom = null;
+      }
       d.entries.length = Math.max(0, Math.min(d.entries.length, op.afterIndex - base));
       return;
     case "hard":
@@ -63,6 +74,12 @@ export function applyOp(d: DiskImage, op: DiskOp): void {
       return;
     case "install":
     case "save-snapshot": {
+      if (op.kind === "install" && d.damagedFrom !== null) {
+        if (op.retain) throw new Error("install retains a damaged log");
+        d.damagedFrom = null;
+      }
+      if (d.damagedFrom !== null && op.meta.index >= d.damagedFrom)
+        throw new Error("local snapshot covers damaged records");
       const keep =
         op.kind === "install" && !op.retain ? [] : d.entries.filter((e) => e.index > op.meta.index);
       d.snapshot = { meta: op.meta, data: op.data };
@@ -109,6 +126,21 @@ export class SimStorage {
     this.inFlight = null;
     for (const op of batch) applyOp(this.durable, op);
     return batch;
+  }
+
+  /**
+   * S4 on the next open: damage a durable record picked by `pick` (an index into the log
+   * above the snapshot). Only at rest (process down), so durable and written images agree.
+   */
+  corrupt(pick: (count: number) => number): number | null {
+    const d = this.durable;
+    if (d.entries.length === 0 || d.damagedFrom !== null) return null;
+    const picked = d.entries[pick(d.entries.length)];
+    if (picked === undefined) return null;
+    const from = picked.index;
+    d.damagedFrom = from;
+    this.written = cloneImage(d);
+    return from;
   }
 
   hasPending(): boolean {

@@ -11,11 +11,13 @@ import type {
   Action,
   Event,
   ExclusionMode,
+  LogEntry,
   Message,
   NodeId,
   Proposal,
   ReplyOutcome,
   Role,
+  StorageFault,
 } from "../types.js";
 import { Checker, type CheckedNode, Violation } from "./checker.js";
 import { EventQueue } from "./heap.js";
@@ -77,6 +79,9 @@ export class SimNode implements CheckedNode {
   role: Role | "down" = "down";
   storage: SimStorage;
   wipes = 0;
+  /** S4: its disk was damaged and it has not been current since, so it may lack committed
+   * entries it once held (checkViewHolds skips it; the other members still hold them). */
+  holdsExempt = false;
   readonly coreRng: Rng;
   tickPhaseMs: number;
 
@@ -168,6 +173,7 @@ export class World {
     const d = n.storage.durable;
     n.sm.restore(d.snapshot?.data);
     const snapshot = d.snapshot?.meta;
+    const intact = d.damagedFrom === null ? d.entries : d.entries.filter((e) => e.index < d.damagedFrom!);
     n.replica = new Replica(
       {
         nodeId: id,
@@ -180,9 +186,10 @@ export class World {
         storageId: n.storageId,
         epoch: d.epoch,
         votedFor: d.votedFor,
-        entries: d.entries,
+        entries: intact,
         commitHint: d.commitHint,
         ...(snapshot !== undefined ? { snapshot } : {}),
+        ...(d.damagedFrom !== null ? { storageFault: storageFaultOf(d.entries, d.damagedFrom) } : {}),
       }
     );
     this.note(`n${id} start`);
@@ -214,6 +221,24 @@ export class World {
     // crashed machine's do not close, but its streams are modelled as breaking all the same).
     for (const other of this.nodes) if (other.id !== id) this.peerLost(other, id, !machine);
     this.checker.checkViewHolds(this.nodes, `after crash of n${id}`);
+  }
+
+  /**
+   * S4: a down node's disk gets a damaged record before its last intact marker: record `index`
+   * if given (and held above the snapshot), else one drawn from the storage stream.
+   */
+  corrupt(id: NodeId, index?: number): boolean {
+    const n = this.nodes[id]!;
+    if (n.up) return false;
+    const from = n.storage.corrupt((count) => {
+      if (index === undefined) return this.diskRng.int(0, count - 1);
+      const k = n.storage.durable.entries.findIndex((e) => e.index === index);
+      return k >= 0 ? k : count;
+    });
+    if (from === null) return false;
+    n.holdsExempt = true;
+    this.note(`n${id} disk damaged at ${from} (S4)`);
+    return true;
   }
 
   /** Disk loss: the node is down and comes back with an empty disk and a new storageId (R20). */
@@ -445,6 +470,7 @@ export class World {
       }
       case "role":
         n.role = a.role;
+        if (a.role === "backup" || a.role === "primary") n.holdsExempt = false;
         this.note(
           `n${n.id} ${a.role} e${a.epoch}` +
             (a.primaryId !== null && a.role !== "primary" ? ` primary=n${a.primaryId}` : "") +
@@ -549,4 +575,15 @@ export class World {
       this.deliver(n, gen, () => ({ kind: "probe-result", nowMs: this.nowMs, peer, nonce, outcome }));
     });
   }
+}
+
+/** What the storage reports for an image damaged from `from` (libs/storage `Corruption`). */
+function storageFaultOf(entries: readonly LogEntry[], from: number): StorageFault {
+  const last = entries[entries.length - 1]!;
+  // The last record's epoch is readable only when the damage is before it.
+  return {
+    firstDamagedIndex: from,
+    lastIndexReached: last.index,
+    ...(last.index > from ? { lastEpochReached: last.epoch } : {}),
+  };
 }
