@@ -95,7 +95,7 @@ class KeptFile {
 /**
  * A record handed over unparsed: what a reader asked for with `unparsedPrefix`. Its bytes
  * were CRC-checked with the whole file while streaming and are read back from the file (a
- * synchronous read of one record) each time it is parsed.
+ * synchronous read of one record) each time it is parsed, checked against their own CRC.
  */
 export class RawRecord {
   constructor(
@@ -104,6 +104,8 @@ export class RawRecord {
     /** Bytes of its JSON, without the newline. */
     readonly length: number,
     private readonly start: string,
+    /** CRC-32 of its JSON bytes as streamed (the file may change on disk after the check). */
+    private readonly crc: number,
   ) {}
 
   /** Up to the first `chars` characters (as many as the reader looked at: 64). */
@@ -111,8 +113,13 @@ export class RawRecord {
     return this.start.slice(0, chars);
   }
 
+  /** Throws when the bytes read back differ from those streamed (damage since the restore). */
   parse(): unknown {
-    return JSON.parse(this.file.read(this.position, this.length).toString("utf8")) as unknown;
+    const bytes = this.file.read(this.position, this.length);
+    if (crc32(bytes) !== this.crc) {
+      throw new Error(`snapshot record at byte ${this.position} no longer matches its CRC (damaged on disk)`);
+    }
+    return JSON.parse(bytes.toString("utf8")) as unknown;
   }
 }
 
@@ -171,6 +178,8 @@ interface Line {
   /** The whole line with its newline; undefined for a line handed out unparsed. */
   readonly content: Buffer | undefined;
   readonly head: Buffer;
+  /** For a line handed out unparsed: CRC-32 of its bytes without the newline. */
+  readonly rawCrc: number;
 }
 
 /** Bytes of a line looked at before deciding whether to keep it. */
@@ -188,7 +197,7 @@ class LineReader {
   private position = 0;
   /** The line being read: its start, CRC before it, head, and pieces if kept. */
   private line = { position: 0, bytes: 0, crcBefore: 0, head: [] as Buffer[], headLength: 0,
-    kept: undefined as Buffer[] | undefined, decided: false };
+    kept: undefined as Buffer[] | undefined, decided: false, rawCrc: 0 };
   private pending: Line | undefined;
   private header: SnapshotHeader | undefined;
   private readonly records: unknown[] = [];
@@ -243,6 +252,7 @@ class LineReader {
       this.decide();
     }
     if (line.kept !== undefined && piece.length > 0) line.kept.push(Buffer.from(piece));
+    else if (piece.length > 0) line.rawCrc = crc32(withoutNewline(piece), line.rawCrc);
   }
 
   /** Keeps the line unless it is a record the reader hands out unparsed. */
@@ -255,6 +265,7 @@ class LineReader {
       && head.length > prefix.length && head.subarray(0, prefix.length).equals(prefix);
     line.head = [head];
     line.kept = raw ? undefined : [head];
+    if (raw) line.rawCrc = crc32(withoutNewline(head));
   }
 
   private endLine(): string | undefined {
@@ -262,11 +273,11 @@ class LineReader {
     const l = this.line;
     const done: Line = {
       position: l.position, bytes: l.bytes, crcBefore: l.crcBefore, head: l.head[0]!,
-      content: l.kept === undefined ? undefined : Buffer.concat(l.kept),
+      content: l.kept === undefined ? undefined : Buffer.concat(l.kept), rawCrc: l.rawCrc,
     };
     this.position += l.bytes;
     this.line = { position: this.position, bytes: 0, crcBefore: this.crc, head: [], headLength: 0,
-      kept: undefined, decided: false };
+      kept: undefined, decided: false, rawCrc: 0 };
     if (this.header === undefined) {
       const header = asHeader(parseJson(done.content!));
       if (header === undefined) return "first line is not a snapshot header";
@@ -287,7 +298,7 @@ class LineReader {
   private record(line: Line): string | undefined {
     const start = line.head.toString("latin1");
     const record = line.content === undefined
-      ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, start)
+      ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, start, line.rawCrc)
       : parseJson(line.content);
     if (record === undefined) return `record ${this.count} is not JSON`;
     this.count++;
@@ -295,6 +306,11 @@ class LineReader {
     else this.records.push(record);
     return undefined;
   }
+}
+
+/** A line's bytes without its newline (only a line's last piece has one, at its end). */
+function withoutNewline(piece: Buffer): Buffer {
+  return piece.at(-1) === 0x0a ? piece.subarray(0, -1) : piece;
 }
 
 /** Only the header line of a snapshot file (not verified: the trailer is not read). */

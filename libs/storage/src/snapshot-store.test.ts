@@ -126,6 +126,23 @@ describe("SnapshotStore", () => {
       assert.deepEqual(all, [...records(0, 20), ...big]);
     }));
 
+  it("a record handed over unparsed and damaged on disk afterwards refuses to parse", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const big = [{ id: 1, body: "x".repeat(300_000) }, { id: 2, body: "y".repeat(10) }];
+      await store.write({ index: 30, epoch: 2, header: {} }, [big]);
+      const seen: unknown[] = [];
+      const opened = (await store.openLatest())!;
+      await opened.load((r) => seen.push(r), { unparsedPrefix: '{"id":' });
+      const [long, short] = seen as RawRecord[];
+      const file = path.join(dir, "snap", opened.file);
+      const text = await fs.readFile(file, "latin1");
+      // Still valid JSON after the damage: only the CRC can tell.
+      await fs.writeFile(file, text.replace("xxxxx", "xxzxx").replace("yyyyy", "yyzyy"), "latin1");
+      assert.throws(() => long!.parse(), /no longer matches its CRC/);
+      assert.throws(() => short!.parse(), /no longer matches its CRC/);
+    }));
+
   it("a record shaped like the trailer is a record unless it is the last line", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);
