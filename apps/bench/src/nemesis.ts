@@ -98,14 +98,7 @@ export async function runNemesis(o: NemesisOptions): Promise<NemesisResult> {
     o.log(`converged in ${Math.round(convergeMs)} ms at last index ${selves[0]!.lastIndex}`);
     await finalReads(actors, h);
     await catchUp(actors, h, 20_000);
-    // A starved node may step down (R8) while the checks above run: converge again first.
-    await cluster.waitConverged(60_000);
-    const digests = await convergedDigests(cluster);
-    for (const id of cluster.ids) {
-      const s = await cluster.self(id, 2_000);
-      h.add({ kind: "replica", t: h.now(), id, role: s?.role ?? "down", lastIndex: s?.lastIndex ?? -1,
-        commitIndex: s?.commitIndex ?? -1, ...digests.get(id) });
-    }
+    for (const replica of await finalReplicas(cluster)) h.add({ kind: "replica", t: h.now(), ...replica });
   } catch (err) {
     throw new Error(`nemesis run aborted (history and node logs kept in ${o.dir}): ${String(err)}`, { cause: err });
   } finally {
@@ -316,6 +309,32 @@ export function renderSummary(s: NemesisResult["summary"]): string {
   lines.push(s.ok ? "OK: no violation" : `VIOLATION: history and node logs kept in ${s.dir}`);
   if (s.ok && s.dir) lines.push(`history and node logs in ${s.dir}`);
   return lines.join("\n");
+}
+
+type ReplicaReading = Omit<Extract<HistoryRecord, { kind: "replica" }>, "kind" | "t">;
+
+/**
+ * Every node's role, positions and state digest, read together once the cluster has
+ * converged. A starved node may step down (R8) while they are read, and the next primary's
+ * barrier then makes the readings differ though no replica diverged: such a reading is
+ * taken again after the cluster converges again (at most `attemptsMax` times); a real
+ * divergence stays and the checker reports it.
+ */
+async function finalReplicas(cluster: ProcCluster, attemptsMax = 5): Promise<ReplicaReading[]> {
+  let readings: ReplicaReading[] = [];
+  for (let attempt = 1; attempt <= attemptsMax; attempt++) {
+    await cluster.waitConverged(60_000);
+    const digests = await convergedDigests(cluster);
+    const selves = await Promise.all(cluster.ids.map((id) => cluster.self(id, 2_000)));
+    readings = cluster.ids.map((id, k) => {
+      const s = selves[k];
+      return { id, role: s?.role ?? "down", lastIndex: s?.lastIndex ?? -1, commitIndex: s?.commitIndex ?? -1,
+        ...digests.get(id) };
+    });
+    const same = (f: (r: ReplicaReading) => unknown): boolean => new Set(readings.map(f)).size === 1;
+    if (same((r) => r.lastIndex) && same((r) => r.appliedIndex) && same((r) => r.role === "down")) break;
+  }
+  return readings;
 }
 
 /**
