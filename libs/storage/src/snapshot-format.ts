@@ -101,7 +101,11 @@ class LineReader {
   private readonly records: unknown[] = [];
   private count = 0;
 
-  constructor(private readonly onRecord?: (record: unknown) => void) {}
+  /** `parseRecords` false: records are only counted (the CRC proves their bytes). */
+  constructor(
+    private readonly onRecord?: (record: unknown) => void,
+    private readonly parseRecords = true,
+  ) {}
 
   push(chunk: Buffer): string | undefined {
     let pos = 0;
@@ -146,12 +150,41 @@ class LineReader {
       this.header = header;
       return undefined;
     }
+    if (!this.parseRecords) {
+      this.count++;
+      return undefined;
+    }
     const record = parseJson(previous);
     if (record === undefined) return `record ${this.count} is not JSON`;
     this.count++;
     if (this.onRecord) this.onRecord(record);
     else this.records.push(record);
     return undefined;
+  }
+}
+
+/**
+ * Verifies a snapshot file as its bytes arrive (a transfer from the primary, R19): the
+ * reader's own checks — a header line, whole lines, the trailer's count and CRC — without
+ * parsing or keeping the records (the CRC proves they are the bytes the writer wrote). Memory
+ * stays bounded by the longest line. After the first problem every call returns it.
+ */
+export class SnapshotVerifier {
+  private readonly reader = new LineReader(undefined, false);
+  private problem: string | undefined;
+
+  push(chunk: Buffer): string | undefined {
+    this.problem ??= this.reader.push(chunk);
+    return this.problem;
+  }
+
+  /** The verified header and CRC, or why the bytes are not an intact snapshot file. */
+  finish(): (SnapshotHeader & { readonly crc: number }) | string {
+    if (this.problem !== undefined) return this.problem;
+    const content = this.reader.finish();
+    if (typeof content === "string") return content;
+    const { records: _records, ...verified } = content;
+    return verified;
   }
 }
 
