@@ -141,7 +141,9 @@ function parseLimits(raw: unknown, source: string): LimitOverrides | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== "object" || raw === null) throw new ConfigError(`${source}: "limits" must be an object`);
   const out: LimitOverrides = {};
-  const keys = ["sendsPerUserPerSec", "sendBurstPerUser", "snapshotEveryEntries", "snapshotPartBytes"] as const;
+  const keys = [
+    "sendsPerUserPerSec", "sendBurstPerUser", "snapshotEveryEntries", "snapshotPartBytes",
+  ] as const;
   for (const key of keys) {
     const value = (raw as Record<string, unknown>)[key];
     if (value === undefined) continue;

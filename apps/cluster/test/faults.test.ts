@@ -179,7 +179,8 @@ test("a lost disk after a total failure: recovery waits; `recover --unclean` goe
 test("a backup that missed several snapshots' worth catches up from a snapshot and holds everything", async () => {
   // Tiny parts: the snapshot (~50 KB) must travel as many of them, never as one message.
   const snapshotPartBytes = 1_024;
-  await TestCluster.with(3, { limits: { snapshotEveryEntries: 50, snapshotPartBytes } }, (c) => withAliceAndBob(c, async (alice, bob) => {
+  const limits = { snapshotEveryEntries: 50, snapshotPartBytes };
+  await TestCluster.with(3, { limits }, (c) => withAliceAndBob(c, async (alice, bob) => {
     const { primaryId } = await c.waitForPrimary();
     const lagging = [0, 1, 2].find((id) => id !== primaryId)!;
     await c.signal(lagging, "SIGKILL");
@@ -197,7 +198,8 @@ test("a backup that missed several snapshots' worth catches up from a snapshot a
       assert.equal(chunks, Math.ceil(bytes / snapshotPartBytes), "streamed part by part");
     }
     const snapDir = join(c.node(lagging).dataDir, "snap");
-    assert.deepEqual(readdirSync(snapDir).filter((name) => name.endsWith(".tmp")), [], "no transfer left behind");
+    const left = readdirSync(snapDir).filter((name) => name.endsWith(".tmp"));
+    assert.deepEqual(left, [], "no transfer left behind");
     // The two others die: the caught-up node alone must hold every acknowledged message.
     for (const id of [0, 1, 2]) if (id !== lagging) await c.signal(id, "SIGKILL");
     await c.waitForPrimary(20_000);

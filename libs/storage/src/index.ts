@@ -18,7 +18,9 @@ export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
 export { SnapshotStore } from "./snapshot-store.js";
 export type { LoadedSnapshot, Manifest, OpenedSnapshot, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
-export type { ExpectedSnapshot, ReceivedSnapshot, SnapshotReceiver, SnapshotSource } from "./snapshot-receive.js";
+export type {
+  ExpectedSnapshot, ReceivedSnapshot, SnapshotReceiver, SnapshotSource,
+} from "./snapshot-receive.js";
 export { lockDataDir } from "./lock.js";
 export type { DataDirLock } from "./lock.js";
 export * as limits from "./limits.js";

@@ -16,13 +16,16 @@ const records = (count: number) =>
 /** A sender's snapshot file at (epoch 2, index 40): its bytes. */
 async function senderFile(dir: string, count = 5_000): Promise<Buffer> {
   const store = await SnapshotStore.open(path.join(dir, "sender"));
-  const manifest = await store.write({ index: 40, epoch: 2, header: { view: "v" } }, [records(count)]);
+  const meta = { index: 40, epoch: 2, header: { view: "v" } };
+  const manifest = await store.write(meta, [records(count)]);
   return fs.readFile(path.join(dir, "sender", "snap", manifest.current));
 }
 
 function partsOf(bytes: Buffer, partBytes: number): Buffer[] {
   const parts: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += partBytes) parts.push(bytes.subarray(at, at + partBytes));
+  for (let at = 0; at < bytes.length; at += partBytes) {
+    parts.push(bytes.subarray(at, at + partBytes));
+  }
   return parts;
 }
 
@@ -45,7 +48,8 @@ describe("SnapshotStore.receive / adopt", () => {
       assert.ok(typeof received !== "string", String(received));
       assert.equal(received.bytes, bytes.length);
       assert.deepEqual(received.header, { view: "v" });
-      assert.ok((await snapFiles(local)).some((n) => n.startsWith("recv-")), "waits as a temp file");
+      const waiting = (await snapFiles(local)).some((n) => n.startsWith("recv-"));
+      assert.ok(waiting, "waits as a temp file");
       const manifest = await store.adopt(received);
       assert.equal(manifest.logStart, 41, "installed: the log restarts after it");
       assert.deepEqual(await snapFiles(local), ["snap-0000000000000001-0000000000000010.jsonl",

@@ -68,7 +68,8 @@ export class SnapshotReceiver {
     if (this.problem !== undefined) return this.problem;
     if (this.done) throw new Error("write after the receiver finished");
     if (chunk.length > snapshotReceiveChunkBytesMax) {
-      return this.refuse(`a chunk of ${chunk.length} bytes exceeds ${snapshotReceiveChunkBytesMax}`);
+      const limit = snapshotReceiveChunkBytesMax;
+      return this.refuse(`a chunk of ${chunk.length} bytes exceeds ${limit}`);
     }
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     const problem = this.verifier.push(bytes);

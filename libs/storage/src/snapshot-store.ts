@@ -121,7 +121,8 @@ export class SnapshotStore {
       if (previous?.current === name) throw new Error(`${name} is already the current snapshot`);
       const logStart = meta.installed === true ? meta.index + 1 : null;
       const crc = await this.writeFile(name, { ...meta, logStart }, chunks);
-      return await this.makeCurrent({ current: name, index: meta.index, epoch: meta.epoch, crc, logStart });
+      const { index, epoch } = meta;
+      return await this.makeCurrent({ current: name, index, epoch, crc, logStart });
     } finally {
       this.writing = false;
     }

@@ -13,11 +13,14 @@ import { quietLogger } from "../logger.js";
 import { NodeStorage, type StoredEntry } from "./node-storage.js";
 
 /** Streams `from`'s snapshot at `index` into `to` (as a transfer would) and installs it. */
-async function transfer(from: NodeStorage, to: NodeStorage, index: number, epoch: number): Promise<void> {
+async function transfer(from: NodeStorage, to: NodeStorage, index: number, epoch: number):
+  Promise<void> {
   const source = await from.snapshotSource(index);
   assert.ok(source !== undefined, "the sender's current snapshot");
   const receiver = await to.receiveSnapshot({ index, epoch });
-  for await (const chunk of source.chunks(4_096)) assert.equal(await receiver.write(chunk), undefined);
+  for await (const chunk of source.chunks(4_096)) {
+    assert.equal(await receiver.write(chunk), undefined);
+  }
   const received = await receiver.finish();
   assert.ok(typeof received !== "string", String(received));
   await to.install(received, false);
@@ -136,7 +139,8 @@ describe("NodeStorage snapshots", () => {
       await backup.close();
       const snap = path.join(backupDir, "snap");
       assert.ok((await fs.readdir(snap)).every((n) => !n.endsWith(".tmp")), "no temp file left");
-      const manifest = JSON.parse(await fs.readFile(path.join(snap, "MANIFEST.json"), "utf8")) as { logStart: number };
+      const text = await fs.readFile(path.join(snap, "MANIFEST.json"), "utf8");
+      const manifest = JSON.parse(text) as { logStart: number };
       assert.equal(manifest.logStart, entries.length + 1, "installed: logStart = index + 1");
       const reopened = await open(backupDir, false);
       await reopened.stateReady;
@@ -154,8 +158,8 @@ describe("NodeStorage snapshots", () => {
       const primaryDir = path.join(dir, "primary");
       const store = await SnapshotStore.open(primaryDir);
       const last = entries.at(-1)!;
-      await store.write({ index: last.index, epoch: 1, header: { chat: capture.header, lastTs: last.ts } },
-        [capture.messages.slice()]);
+      const header = { chat: capture.header, lastTs: last.ts };
+      await store.write({ index: last.index, epoch: 1, header }, [capture.messages.slice()]);
       const primary = await open(primaryDir, false);
       const backup = await open(path.join(dir, "backup"), false);
       await transfer(primary, backup, last.index, 1);

@@ -235,7 +235,7 @@ export class NodeStorage {
     return done;
   }
 
-  /** The latest durable snapshot's file, open for streaming to a lagging peer, if it is at `index`. */
+  /** The latest snapshot's file, open for streaming to a lagging peer, if it is at `index`. */
   snapshotSource(index: number): Promise<SnapshotSource | undefined> {
     return this.snapshots.source(index);
   }
@@ -263,7 +263,9 @@ export class NodeStorage {
     await this.snapshots.adopt(received);
     if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
     const opened = await this.snapshots.openLatest();
-    if (opened?.index !== index || opened.epoch !== epoch) throw new Error(`snapshot ${received.name} was not adopted`);
+    if (opened?.index !== index || opened.epoch !== epoch) {
+      throw new Error(`snapshot ${received.name} was not adopted`);
+    }
     const extra = opened.header as SnapshotExtra;
     // A file damaged since it was verified rejects (StorageFaultedError): a crash, and the
     // restart falls back to the previous snapshot.

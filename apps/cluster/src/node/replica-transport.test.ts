@@ -31,8 +31,8 @@ async function pair(t: { after(fn: () => void): void }) {
   const messages: string[] = [];
   const inbound: Inbound[] = [];
   const sink = (header: Uint8Array): SnapshotSink => {
-    const at: Inbound = { header: Buffer.from(header).toString(), parts: 0, bytes: 0, partBytesMax: 0,
-      hash: createHash("sha256"), ended: false, aborted: undefined };
+    const at: Inbound = { header: Buffer.from(header).toString(), parts: 0, bytes: 0,
+      partBytesMax: 0, hash: createHash("sha256"), ended: false, aborted: undefined };
     inbound.push(at);
     return {
       write: async (chunk) => {
@@ -87,7 +87,7 @@ async function until(what: () => boolean, timeoutMs = 30_000): Promise<void> {
   }
 }
 
-test("a 100 MiB snapshot streams in 1 MiB parts, byte-identical, messages flowing meanwhile", async (t) => {
+test("a 100 MiB snapshot streams in 1 MiB parts, byte-identical, messages flow too", async (t) => {
   const { sender, messages, inbound } = await pair(t);
   const { chunks, digest } = file(100, mebibyte, (i) => {
     if (i === 50) sender.send(1, "{\"mid\":true}", "data");
@@ -110,7 +110,8 @@ test("a newer transfer supersedes an older one; a broken stream drops the transf
   const older = file(20, 64 * 1024, (i) => {
     if (i === 5) second = sender.sendSnapshot(1, Buffer.from("newer"), file(3, 1_000).chunks);
   });
-  assert.equal(await sender.sendSnapshot(1, Buffer.from("older"), older.chunks), false, "superseded");
+  const superseded = await sender.sendSnapshot(1, Buffer.from("older"), older.chunks);
+  assert.equal(superseded, false, "superseded");
   assert.equal(await second, true);
   await until(() => inbound.length === 2 && inbound[1]!.ended);
   assert.ok(inbound[0]!.aborted !== undefined && !inbound[0]!.ended, "the older one is dropped");

@@ -96,8 +96,10 @@ class Link {
     const stream = this.open();
     const transfer = ++this.transfers;
     const live = (): boolean => this.stream === stream && this.transfers === transfer;
-    const frame = (snapshotFrame: SnapshotFrame, payload: Uint8Array = new Uint8Array()): Promise<boolean> =>
-      this.writeFrame(stream, { snapshotFrame, transfer, payload }).then(live);
+    const frame = (snapshotFrame: SnapshotFrame, payload?: Uint8Array): Promise<boolean> => {
+      const fields = payload ? { snapshotFrame, transfer, payload } : { snapshotFrame, transfer };
+      return this.writeFrame(stream, fields).then(live);
+    };
     if (!(await frame(SnapshotFrame.BEGIN, begin))) return false;
     let complete = false;
     try {
@@ -115,14 +117,17 @@ class Link {
   }
 
   /** Writes one envelope, then waits for the stream to drain or for the next loop turn. */
-  private async writeFrame(stream: grpc.ClientWritableStream<ReplicaEnvelope>,
-    fields: { snapshotFrame: SnapshotFrame; transfer: number; payload?: Uint8Array }): Promise<void> {
+  private async writeFrame(
+    stream: grpc.ClientWritableStream<ReplicaEnvelope>,
+    fields: { snapshotFrame: SnapshotFrame; transfer: number; payload?: Uint8Array },
+  ): Promise<void> {
     const bytes = fields.payload?.length ?? 0;
     this.queuedBytes += bytes;
-    const open = stream.write(create(ReplicaEnvelopeSchema, { from: this.from, to: this.peer.id, ...fields }),
-      () => {
-        this.queuedBytes -= bytes;
-      });
+    const { from, peer } = this;
+    const envelope = create(ReplicaEnvelopeSchema, { from, to: peer.id, ...fields });
+    const open = stream.write(envelope, () => {
+      this.queuedBytes -= bytes;
+    });
     if (!open) await drained(stream);
     else await new Promise<void>((resolve) => setImmediate(resolve));
   }

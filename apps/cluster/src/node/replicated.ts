@@ -415,7 +415,8 @@ export class ReplicatedPipeline implements Pipeline {
         this.withState(() => {
           // Asked before an install that already moved the state past it (the core forgot it).
           if (throughIndex < this.appliedIndex) return;
-          void this.storage.snapshot(throughIndex, snapshot.epoch, snapshot.ts, snapshot).then((ok) => {
+          const { epoch, ts } = snapshot;
+          void this.storage.snapshot(throughIndex, epoch, ts, snapshot).then((ok) => {
             if (ok) this.step({ kind: "snapshot-ready", nowMs: monotonicMs(), index: throughIndex });
           });
         });
@@ -587,7 +588,7 @@ export class ReplicatedPipeline implements Pipeline {
     }
     if (msg.kind === "install-snapshot") {
       // Its data must be a received file (SnapshotCatchUp); inline data is an old sender's.
-      this.log.warn({ from }, "dropped an install-snapshot that did not come as a snapshot transfer");
+      this.log.warn({ from }, "dropped an install-snapshot that came without its file");
       return;
     }
     this.onPeerMessage(from, msg);

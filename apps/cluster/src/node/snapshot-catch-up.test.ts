@@ -14,16 +14,17 @@ import { snapshotTransfersInMax } from "../limits.js";
 import { NodeStorage, type StoredEntry } from "./node-storage.js";
 import { SnapshotCatchUp, type CatchUpHost } from "./snapshot-catch-up.js";
 
-const meta = { index: 402, epoch: 1, ts: 411, view: { id: { epoch: 1, index: 1 }, members: [] } } as SnapshotMeta;
+const view = { id: { epoch: 1, index: 1 }, members: [] };
+const meta = { index: 402, epoch: 1, ts: 411, view } as SnapshotMeta;
 
 function entries(): StoredEntry[] {
   const list: Command[] = [
-    { kind: "register", requestId: "r-a", username: "alice", passwordHash: "h:a", tokenHash: "t:a" },
-    { kind: "register", requestId: "r-b", username: "bob", passwordHash: "h:b", tokenHash: "t:b" },
+    { kind: "register", requestId: "r-a", username: "alice", passwordHash: "h", tokenHash: "t:a" },
+    { kind: "register", requestId: "r-b", username: "bob", passwordHash: "h", tokenHash: "t:b" },
   ];
   for (let i = 0; i < 400; i++) {
-    list.push({ kind: "send", requestId: `s-${i}`, tokenHash: "t:a", to: "bob", text: `message ${i}`,
-      clientMsgId: `c-${i}`, messageId: `m-${i}`, sentAtMs: 1_000 + i });
+    list.push({ kind: "send", requestId: `s-${i}`, tokenHash: "t:a", to: "bob",
+      text: `message ${i}`, clientMsgId: `c-${i}`, messageId: `m-${i}`, sentAtMs: 1_000 + i });
   }
   return list.map((payload, i) => ({ index: i + 1, epoch: 1, ts: 10 + i, kind: "cmd", payload }));
 }
@@ -54,7 +55,7 @@ async function withWorld(run: (w: World) => Promise<void>): Promise<void> {
   const parts: Buffer[] = [];
   for await (const chunk of source.chunks(2_048)) parts.push(Buffer.from(chunk));
   const delivered: CoreMessage[] = [];
-  const install = { kind: "install-snapshot", from: 1, epoch: 1, snapshot: meta, commit: 402 } as CoreMessage;
+  const install = { kind: "install-snapshot", from: 1, epoch: 1, snapshot: meta, commit: 402 };
   const catchUp = (onDeliver?: (msg: CoreMessage, c: SnapshotCatchUp) => void): SnapshotCatchUp => {
     const host: CatchUpHost = {
       storage: backup, log: quietLogger(), partBytes: 2_048, isPeer: (id) => id === 1,
@@ -71,7 +72,9 @@ async function withWorld(run: (w: World) => Promise<void>): Promise<void> {
     return c;
   };
   try {
-    await run({ primary, backup, snapDir: path.join(dir, "b", "snap"), parts, install, delivered, catchUp });
+    const snapDir = path.join(dir, "b", "snap");
+    const message = install as CoreMessage;
+    await run({ primary, backup, snapDir, parts, install: message, delivered, catchUp });
   } finally {
     await primary.close();
     await backup.close();
@@ -97,7 +100,9 @@ describe("SnapshotCatchUp receiving", () => {
       assert.equal(w.delivered.length, 1);
       await installed;
       const state = createState();
-      for (const e of entries()) applyCommand(state, e.payload as Command, { index: e.index, ts: e.ts });
+      for (const e of entries()) {
+        applyCommand(state, e.payload as Command, { index: e.index, ts: e.ts });
+      }
       assert.equal(stateDigest(w.backup.state), stateDigest(state));
       assert.deepEqual(await files(w.snapDir), ["snap-0000000000000001-0000000000000402.jsonl"]);
     }));
@@ -139,12 +144,16 @@ describe("SnapshotCatchUp receiving", () => {
     withWorld(async (w) => {
       const c = w.catchUp();
       const open = [];
-      for (let i = 0; i < snapshotTransfersInMax; i++) open.push(await c.inbox(1, header(w.install)));
+      for (let i = 0; i < snapshotTransfersInMax; i++) {
+        open.push(await c.inbox(1, header(w.install)));
+      }
       assert.ok(open.every((s) => s !== undefined));
       assert.equal(await c.inbox(1, header(w.install)), undefined, "too many at once");
       for (const sink of open) await sink!.abort("test");
-      assert.equal(await c.inbox(2, header({ ...w.install, from: 2 } as CoreMessage)), undefined, "not a peer");
-      assert.equal(await c.inbox(1, header({ ...w.install, kind: "ping" } as CoreMessage)), undefined);
+      const stranger = { ...w.install, from: 2 } as CoreMessage;
+      assert.equal(await c.inbox(2, header(stranger)), undefined, "not a peer");
+      const ping = { ...w.install, kind: "ping" } as CoreMessage;
+      assert.equal(await c.inbox(1, header(ping)), undefined, "not an install");
       assert.equal(await c.inbox(1, Buffer.from("{not json")), undefined);
       assert.deepEqual(await files(w.snapDir), []);
     }));
@@ -161,7 +170,7 @@ describe("SnapshotCatchUp receiving", () => {
 });
 
 describe("SnapshotCatchUp sending", () => {
-  it("streams the file once per peer however often the core asks; none after a newer snapshot", () =>
+  it("streams the file once per peer however often the core asks; only the current one", () =>
     withWorld(async (w) => {
       const sent: { to: number; begin: string; bytes: number }[] = [];
       let release!: () => void;
@@ -192,7 +201,8 @@ describe("SnapshotCatchUp sending", () => {
       await first;
       assert.equal(sent.length, 1);
       assert.equal(sent[0]!.bytes, w.parts.reduce((n, p) => n + p.length, 0));
-      assert.equal((JSON.parse(sent[0]!.begin) as { data?: unknown }).data, undefined, "no data inline");
+      const begin = JSON.parse(sent[0]!.begin) as { data?: unknown };
+      assert.equal(begin.data, undefined, "no data inline");
       await c.send(2, { ...msg, snapshot: { ...meta, index: 401 } } as CoreMessage);
       assert.equal(sent.length, 1, "not the current snapshot: nothing sent (the core asks again)");
     }));

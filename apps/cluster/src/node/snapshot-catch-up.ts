@@ -53,7 +53,8 @@ export class SnapshotCatchUp {
     try {
       const begin = Buffer.from(encodeMessage(withoutData(msg)));
       const sent = await this.host.sendFile(to, begin, source.chunks(this.host.partBytes));
-      const fields = { to, index, bytes: source.bytes, ms: Math.round(performance.now() - started) };
+      const ms = Math.round(performance.now() - started);
+      const fields = { to, index, bytes: source.bytes, ms };
       if (sent) log.info(fields, "snapshot sent");
       else log.info(fields, "snapshot transfer cut short (the core asks again)");
     } catch (err) {
@@ -86,7 +87,9 @@ export class SnapshotCatchUp {
   /** `install-snapshot`: the received file the action's data refers to, now the install's. */
   claim(data: unknown): ReceivedSnapshot {
     const received = data as ReceivedSnapshot;
-    if (!this.unclaimed.delete(received)) throw new Error("install-snapshot of a file never received");
+    if (!this.unclaimed.delete(received)) {
+      throw new Error("install-snapshot of a file never received");
+    }
     return received;
   }
 
@@ -119,7 +122,8 @@ export class SnapshotCatchUp {
       if (!finished) this.receiving--;
       finished = true;
     };
-    const guard = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => this.host.storageFailed(err));
+    const guard = <T>(work: Promise<T>): Promise<T> =>
+      work.catch((err: unknown) => this.host.storageFailed(err));
     return {
       write: async (chunk) => {
         chunks++;
@@ -130,7 +134,8 @@ export class SnapshotCatchUp {
       end: async () => {
         done();
         const received = await guard(receiver.finish());
-        const fields = { from, index: msg.snapshot.index, chunks, ms: Math.round(performance.now() - started) };
+        const ms = Math.round(performance.now() - started);
+        const fields = { from, index: msg.snapshot.index, chunks, ms };
         if (typeof received === "string") {
           this.host.log.warn({ ...fields, problem: received }, "damaged snapshot transfer dropped");
           return;
@@ -141,17 +146,21 @@ export class SnapshotCatchUp {
       abort: async (reason) => {
         done();
         await guard(receiver.abort());
-        this.host.log.info({ from, index: msg.snapshot.index, chunks, reason }, "snapshot transfer dropped");
+        const fields = { from, index: msg.snapshot.index, chunks, reason };
+        this.host.log.info(fields, "snapshot transfer dropped");
       },
     };
   }
 
   /** Steps the core with the install; a file it did not take is removed at once. */
-  private async deliver(from: NodeId, msg: InstallMessage, received: ReceivedSnapshot): Promise<void> {
-    const kept = (received.header as Partial<SnapshotExtra> | null)?.replication as SnapshotMeta | undefined;
+  private async deliver(from: NodeId, msg: InstallMessage, received: ReceivedSnapshot):
+    Promise<void> {
+    const extra = received.header as Partial<SnapshotExtra> | null;
+    const kept = extra?.replication as SnapshotMeta | undefined;
     const s = msg.snapshot;
     if (kept?.index !== s.index || kept.epoch !== s.epoch || kept.ts !== s.ts) {
-      this.host.log.warn({ from, index: s.index }, "snapshot transfer dropped: its file does not match the message");
+      const fields = { from, index: s.index };
+      this.host.log.warn(fields, "snapshot transfer dropped: its file does not match the message");
       await this.host.storage.discardReceived(received);
       return;
     }
@@ -159,7 +168,8 @@ export class SnapshotCatchUp {
     this.host.deliver(from, { ...msg, data: received });
     if (!this.unclaimed.delete(received)) return;
     await this.host.storage.discardReceived(received);
-    this.host.log.info({ from, index: s.index }, "received snapshot not installed (not ahead of this node)");
+    const fields = { from, index: s.index };
+    this.host.log.info(fields, "received snapshot not installed (not ahead of this node)");
   }
 }
 

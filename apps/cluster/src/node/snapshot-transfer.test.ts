@@ -53,10 +53,11 @@ test("a newer BEGIN replaces an unfinished transfer; stale frames are ignored", 
   await frame(SnapshotFrame.CHUNK, 2, "z");
   await frame(SnapshotFrame.END, 1);
   await frame(SnapshotFrame.END, 2);
-  assert.deepEqual(events, ["begin a", "a x", "abort a: replaced by a newer transfer", "begin b", "b z", "end b"]);
+  assert.deepEqual(events,
+    ["begin a", "a x", "abort a: replaced by a newer transfer", "begin b", "b z", "end b"]);
 });
 
-test("ABORT, a closed stream and a refused write drop the transfer; a refused BEGIN swallows its frames", async () => {
+test("ABORT, a closed stream, a refused write or BEGIN: the transfer is dropped", async () => {
   const { events, frame, inbound, refuse } = harness();
   await frame(SnapshotFrame.BEGIN, 1, "a");
   await frame(SnapshotFrame.ABORT, 1);

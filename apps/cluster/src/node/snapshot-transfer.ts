@@ -63,7 +63,8 @@ export class InboundSnapshot {
     if (frame === SnapshotFrame.BEGIN) {
       await this.drop("replaced by a newer transfer");
       if (payload.length > snapshotBeginBytesMax) {
-        this.log.warn({ from: envelope.from, bytes: payload.length }, "refused an oversized snapshot header");
+        const fields = { from: envelope.from, bytes: payload.length };
+        this.log.warn(fields, "refused an oversized snapshot header");
         return;
       }
       const sink = await this.inbox(envelope.from, payload);
