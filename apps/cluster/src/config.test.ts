@@ -40,4 +40,9 @@ test("limits may be overridden per deployment; bad values are a clear error", ()
   assert.throws(() => parseClusterConfig(JSON.stringify({
     secret, nodes: [{ id: 0, address: "h:1" }], limits: { sendBurstPerUser: -1 },
   }), "/x/c.json"), /limits\.sendBurstPerUser must be a positive integer/);
+  const parts = (snapshotPartBytes: number) => parseClusterConfig(JSON.stringify({
+    secret, nodes: [{ id: 0, address: "h:1" }], limits: { snapshotPartBytes },
+  }), "/x/c.json");
+  assert.equal(parts(1_024).limits?.snapshotPartBytes, 1_024);
+  assert.throws(() => parts(64 * 1024 * 1024), /limits\.snapshotPartBytes must be at most/);
 });

@@ -3,6 +3,7 @@
 // share one such file. It holds the secret, so it must not be readable by others (0600).
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { limits as storageLimits } from "@chat-tui/storage";
 
 export interface NodeAddress {
   id: number;
@@ -33,6 +34,8 @@ export interface LimitOverrides {
   sendBurstPerUser?: number;
   /** Committed entries between snapshots (default 100,000); every node must use the same. */
   snapshotEveryEntries?: number;
+  /** Bytes per frame of a streamed snapshot (default 1 MiB, at most 4 MiB). */
+  snapshotPartBytes?: number;
 }
 
 export interface ClusterConfig {
@@ -138,13 +141,20 @@ function parseLimits(raw: unknown, source: string): LimitOverrides | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== "object" || raw === null) throw new ConfigError(`${source}: "limits" must be an object`);
   const out: LimitOverrides = {};
-  for (const key of ["sendsPerUserPerSec", "sendBurstPerUser", "snapshotEveryEntries"] as const) {
+  const keys = [
+    "sendsPerUserPerSec", "sendBurstPerUser", "snapshotEveryEntries", "snapshotPartBytes",
+  ] as const;
+  for (const key of keys) {
     const value = (raw as Record<string, unknown>)[key];
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
       throw new ConfigError(`${source}: limits.${key} must be a positive integer`);
     }
     out[key] = value;
+  }
+  if ((out.snapshotPartBytes ?? 0) > storageLimits.snapshotReceiveChunkBytesMax) {
+    throw new ConfigError(`${source}: limits.snapshotPartBytes must be at most `
+      + `${storageLimits.snapshotReceiveChunkBytesMax}`);
   }
   return out;
 }

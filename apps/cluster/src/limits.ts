@@ -17,6 +17,11 @@ export const streamsMax = 10_000;
 /** Committed entries between snapshots (cluster.json `limits.snapshotEveryEntries` overrides it;
  *  the replication core hints `compact` at this interval, a single node counts its own). */
 export const snapshotEveryEntries = 100_000;
+/** Bytes per frame of a snapshot file streamed to a lagging node (cluster.json
+ *  `limits.snapshotPartBytes` overrides it, up to the receiver's 4 MiB per write). */
+export const snapshotPartBytes = 1024 * 1024;
+/** Snapshot transfers a node receives at once (each to its own temp file). */
+export const snapshotTransfersInMax = 4;
 /** Log entries kept behind a snapshot for catch-up by suffix. */
 export const logRetainEntries = 5_000;
 /** Pending proposals before new mutating calls answer RESOURCE_EXHAUSTED. */

@@ -178,7 +178,10 @@ test("a lost disk after a total failure: recovery waits; `recover --unclean` goe
 });
 
 test("a backup that missed several snapshots' worth catches up from a snapshot and holds everything", async () => {
-  await TestCluster.with(3, { limits: { snapshotEveryEntries: 50 } }, (c) => withAliceAndBob(c, async (alice, bob) => {
+  // Tiny parts: the snapshot (~50 KB) must travel as many of them, never as one message.
+  const snapshotPartBytes = 1_024;
+  const limits = { snapshotEveryEntries: 50, snapshotPartBytes };
+  await TestCluster.with(3, { limits }, (c) => withAliceAndBob(c, async (alice, bob) => {
     const { primaryId } = await c.waitForPrimary();
     const lagging = [0, 1, 2].find((id) => id !== primaryId)!;
     await c.signal(lagging, "SIGKILL");
@@ -188,6 +191,16 @@ test("a backup that missed several snapshots' worth catches up from a snapshot a
     await converged(c, [0, 1, 2], 30_000);
     const installed = readFileSync(c.node(lagging).logFile, "utf8");
     assert.match(installed, /snapshot installed from the primary/, "the lagging node caught up from a snapshot");
+    const received = installed.split("\n").filter((line) => line.includes("\"snapshot received\""))
+      .map((line) => JSON.parse(line) as { chunks: number; bytes: number });
+    assert.ok(received.length > 0, "a snapshot file was received");
+    for (const { chunks, bytes } of received) {
+      assert.ok(bytes > 10 * snapshotPartBytes, `a snapshot many parts large (${bytes} bytes)`);
+      assert.equal(chunks, Math.ceil(bytes / snapshotPartBytes), "streamed part by part");
+    }
+    const snapDir = join(c.node(lagging).dataDir, "snap");
+    const left = readdirSync(snapDir).filter((name) => name.endsWith(".tmp"));
+    assert.deepEqual(left, [], "no transfer left behind");
     // The two others die: the caught-up node alone must hold every acknowledged message.
     for (const id of [0, 1, 2]) if (id !== lagging) await c.signal(id, "SIGKILL");
     await c.waitForPrimary(20_000);

@@ -1,6 +1,6 @@
 // @chat-tui/storage: a replica's durable state on disk (REPLICATION.md §4 and §8).
 //   CommitLog      the write-ahead log: JSON lines, CRC-chained, group-committed, recovered
-//   SnapshotStore  streamed snapshots and their durable MANIFEST
+//   SnapshotStore  streamed snapshots and their durable MANIFEST; received from a primary as files
 //   MetaStore      meta.json: identity, epoch, votes (lowdb through DurableJsonFile)
 //   lockDataDir    one process per data dir
 export { CommitLog } from "./commit-log.js";
@@ -20,6 +20,9 @@ export { SnapshotStore } from "./snapshot-store.js";
 export { RawRecord } from "./snapshot-format.js";
 export type { StreamOptions } from "./snapshot-format.js";
 export type { LoadedSnapshot, Manifest, OpenedSnapshot, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
+export type {
+  ExpectedSnapshot, ReceivedSnapshot, SnapshotReceiver, SnapshotSource,
+} from "./snapshot-receive.js";
 export { lockDataDir } from "./lock.js";
 export type { DataDirLock } from "./lock.js";
 export * as limits from "./limits.js";

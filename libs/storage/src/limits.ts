@@ -28,6 +28,11 @@ export const snapshotsKeptCount = 2;
 export const snapshotWriteBytesMax = 1 * mebibyte;
 /** The longest line a snapshot reader accepts (a header or one record). */
 export const snapshotLineBytesMax = 256 * mebibyte;
+/**
+ * The largest piece of a snapshot file a receiver takes in one write (a transfer from the
+ * primary, R19). A whole file has no limit: it streams to disk.
+ */
+export const snapshotReceiveChunkBytesMax = 4 * mebibyte;
 
 /** One slot of the hard-state file (epoch, votes, commit hint); the file holds two. */
 export const hardStateSlotBytes = 4096;

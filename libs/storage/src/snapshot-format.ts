@@ -203,9 +203,11 @@ class LineReader {
   private readonly records: unknown[] = [];
   private count = 0;
 
+  /** `parseRecords` false: records are only counted, not kept (the CRC proves their bytes). */
   constructor(
     private readonly onRecord?: (record: unknown) => void,
     private readonly unparsed?: { readonly prefix: Buffer; readonly file: KeptFile },
+    private readonly parseRecords = true,
   ) {}
 
   push(chunk: Buffer): string | undefined {
@@ -255,16 +257,19 @@ class LineReader {
     else if (piece.length > 0) line.rawCrc = crc32(withoutNewline(piece), line.rawCrc);
   }
 
-  /** Keeps the line unless it is a record the reader hands out unparsed. */
+  /** Keeps the line unless it is a record the reader hands out unparsed or only counts. */
   private decide(): void {
     const line = this.line;
     line.decided = true;
     const head = Buffer.concat(line.head);
     const prefix = this.unparsed?.prefix;
-    const raw = prefix !== undefined && this.onRecord !== undefined && this.header !== undefined
+    const record = this.header !== undefined;
+    const raw = record && prefix !== undefined && this.onRecord !== undefined
       && head.length > prefix.length && head.subarray(0, prefix.length).equals(prefix);
+    // A line that may be the trailer is kept: finish() reads it.
+    const counted = record && !this.parseRecords && !head.subarray(0, trailerStart.length).equals(trailerStart);
     line.head = [head];
-    line.kept = raw ? undefined : [head];
+    line.kept = raw || counted ? undefined : [head];
     if (raw) line.rawCrc = crc32(withoutNewline(head));
   }
 
@@ -296,6 +301,10 @@ class LineReader {
   }
 
   private record(line: Line): string | undefined {
+    if (!this.parseRecords) {
+      this.count++;
+      return undefined;
+    }
     const start = line.head.toString("latin1");
     const record = line.content === undefined
       ? new RawRecord(this.unparsed!.file.hold(), line.position, line.bytes - 1, start, line.rawCrc)
@@ -311,6 +320,31 @@ class LineReader {
 /** A line's bytes without its newline (only a line's last piece has one, at its end). */
 function withoutNewline(piece: Buffer): Buffer {
   return piece.at(-1) === 0x0a ? piece.subarray(0, -1) : piece;
+}
+
+/**
+ * Verifies a snapshot file as its bytes arrive (a transfer from the primary, R19): the
+ * reader's own checks — a header line, whole lines, the trailer's count and CRC — without
+ * parsing or keeping the records (the CRC proves they are the bytes the writer wrote). Memory
+ * stays bounded by the longest line. After the first problem every call returns it.
+ */
+export class SnapshotVerifier {
+  private readonly reader = new LineReader(undefined, undefined, false);
+  private problem: string | undefined;
+
+  push(chunk: Buffer): string | undefined {
+    this.problem ??= this.reader.push(chunk);
+    return this.problem;
+  }
+
+  /** The verified header and CRC, or why the bytes are not an intact snapshot file. */
+  finish(): (SnapshotHeader & { readonly crc: number }) | string {
+    if (this.problem !== undefined) return this.problem;
+    const content = this.reader.finish();
+    if (typeof content === "string") return content;
+    const { records: _records, ...verified } = content;
+    return verified;
+  }
 }
 
 /** Only the header line of a snapshot file (not verified: the trailer is not read). */

@@ -3,6 +3,10 @@
 // fsyncs the directory, then durably replaces MANIFEST.json (lowdb + the durable adapter)
 // and only then deletes older snapshots, keeping two. `loadLatest` verifies the current
 // snapshot and falls back to the previous one when it is damaged (renamed `.broken`).
+// A snapshot from the primary (R19) arrives as a file (`receive`, snapshot-receive.ts) and
+// `adopt` makes it current the same way, minus the write; `source` opens the current file
+// for sending. MANIFEST's `logStart` is authoritative for the current snapshot: an adopted
+// file keeps the header its writer gave it.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
@@ -12,6 +16,14 @@ import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
 import { fatal, StorageFaultedError } from "./errors.js";
 import { ensureDir, fileMode, fsyncDir, isErrno, nodeFileIo, writeAll, type FileIo } from "./io.js";
 import { snapshotsKeptCount, snapshotWriteBytesMax } from "./limits.js";
+import {
+  discardReceived,
+  openSource,
+  SnapshotReceiver,
+  type ExpectedSnapshot,
+  type ReceivedSnapshot,
+  type SnapshotSource,
+} from "./snapshot-receive.js";
 import {
   headerLinePieces,
   parseSnapshotName,
@@ -65,6 +77,8 @@ export type SnapshotChunks = AsyncIterable<readonly unknown[]> | Iterable<readon
 
 export class SnapshotStore {
   private writing = false;
+  /** Numbers the temp files of transfers being received, so two never share a name. */
+  private receiveSeq = 0;
   private readonly manifestDb: Low<Manifest | null>;
 
   private constructor(readonly dir: string, private readonly io: FileIo) {
@@ -77,6 +91,7 @@ export class SnapshotStore {
     const dir = path.join(dataDir, "snap");
     await ensureDir(io, dir);
     for (const name of await fs.readdir(dir)) {
+      // Left by a crash mid-write or mid-transfer (`recv-…`): never part of a snapshot.
       if (name.endsWith(".jsonl.tmp")) await fs.rm(path.join(dir, name), { force: true });
     }
     await removeStaleTmp(path.join(dir, "MANIFEST.json"));
@@ -107,20 +122,67 @@ export class SnapshotStore {
       if (previous?.current === name) throw new Error(`${name} is already the current snapshot`);
       const logStart = meta.installed === true ? meta.index + 1 : null;
       const crc = await this.writeFile(name, { ...meta, logStart }, chunks);
-      const manifest: Manifest = {
-        current: name,
-        index: meta.index,
-        epoch: meta.epoch,
-        crc,
-        logStart,
-      };
-      this.manifestDb.data = manifest;
-      await this.manifestDb.write();
-      await this.prune(name);
-      return manifest;
+      const { index, epoch } = meta;
+      return await this.makeCurrent({ current: name, index, epoch, crc, logStart });
     } finally {
       this.writing = false;
     }
+  }
+
+  /**
+   * A temp file for a snapshot arriving from the primary (R19); the caller writes its bytes,
+   * `finish`es it and then `adopt`s or `discard`s it.
+   */
+  receive(expected: ExpectedSnapshot): Promise<SnapshotReceiver> {
+    if (!isPosition(expected.index) || !isPosition(expected.epoch)) {
+      throw new Error(`snapshot position (${expected.index}, ${expected.epoch}) is not valid`);
+    }
+    return SnapshotReceiver.open(this.dir, this.io, expected, ++this.receiveSeq);
+  }
+
+  /**
+   * Makes a received snapshot the current one, installed (§8.5 steps 3–4, 6): rename, directory
+   * fsync, MANIFEST with `logStart = index + 1`. Resolves once durable.
+   */
+  async adopt(received: ReceivedSnapshot): Promise<Manifest> {
+    if (this.writing) throw new Error("a snapshot write is already in progress");
+    this.writing = true;
+    try {
+      const previous = await this.manifest();
+      if (previous?.current === received.name) {
+        throw new Error(`${received.name} is already the current snapshot`);
+      }
+      try {
+        await fs.rename(received.tmpFile, path.join(this.dir, received.name));
+        await fsyncDir(this.io, this.dir);
+      } catch (error) {
+        throw fatal(`adopting snapshot ${received.name}`, error);
+      }
+      const { name: current, index, epoch, crc } = received;
+      return await this.makeCurrent({ current, index, epoch, crc, logStart: index + 1 });
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Removes a received snapshot that will not be adopted. */
+  discard(received: ReceivedSnapshot): Promise<void> {
+    return discardReceived(received);
+  }
+
+  /** The current snapshot file opened for sending, if it is the one at `index`. */
+  async source(index: number): Promise<SnapshotSource | undefined> {
+    const manifest = await this.manifest();
+    if (manifest === undefined || manifest.index !== index) return undefined;
+    return openSource(this.dir, manifest.current, manifest);
+  }
+
+  /** §8.5 steps 4 and 6: the durable MANIFEST names `manifest`, then older files go. */
+  private async makeCurrent(manifest: Manifest): Promise<Manifest> {
+    this.manifestDb.data = manifest;
+    await this.manifestDb.write();
+    await this.prune(manifest.current);
+    return manifest;
   }
 
   /**
@@ -139,7 +201,8 @@ export class SnapshotStore {
         typeof content !== "string" && (name !== manifest.current || content.crc === manifest.crc);
       if (ok) {
         if (name !== manifest.current) await this.point(name, content);
-        return { ...content, file: name, broken };
+        const logStart = name === manifest.current ? manifest.logStart : content.logStart;
+        return { ...content, logStart, file: name, broken };
       }
       if (await this.markBroken(name)) broken.push(`${name}.broken`);
     }
@@ -176,7 +239,7 @@ export class SnapshotStore {
       throw new StorageFaultedError(`snapshot ${file} is damaged (${problem}); set aside as .broken, `
         + "a restart falls back to the previous snapshot");
     };
-    return { ...header, file: manifest.current, broken: [], load };
+    return { ...header, logStart: manifest.logStart, file: manifest.current, broken: [], load };
   }
 
   /** The current one first, then older snapshots, newest first. */

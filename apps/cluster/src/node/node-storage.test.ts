@@ -1,8 +1,9 @@
 // NodeStorage snapshots: format 3 round trip (a cluster of one restores before it opens, a
 // replica behind it; messages stay unparsed until read), format-1 and format-2 snapshots of
-// older nodes still load, and a damaged snapshot found while a replica restores it is set
-// aside and refused. S4: a log damaged before its last intact batch marker reports the fault
-// and is repaired by the core's truncation.
+// older nodes still load, a damaged snapshot found while a replica restores it is set aside
+// and refused, and a snapshot file streamed from another node's storage installs (any
+// format) and survives a restart. S4: a log damaged before its last intact batch marker
+// reports the fault and is repaired by the core's truncation.
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,20 @@ import {
 import { SnapshotStore, StorageFaultedError } from "@chat-tui/storage";
 import { quietLogger } from "../logger.js";
 import { NodeStorage, type StoredEntry } from "./node-storage.js";
+
+/** Streams `from`'s snapshot at `index` into `to` (as a transfer would) and installs it. */
+async function transfer(from: NodeStorage, to: NodeStorage, index: number, epoch: number):
+  Promise<void> {
+  const source = await from.snapshotSource(index);
+  assert.ok(source !== undefined, "the sender's current snapshot");
+  const receiver = await to.receiveSnapshot({ index, epoch });
+  for await (const chunk of source.chunks(4_096)) {
+    assert.equal(await receiver.write(chunk), undefined);
+  }
+  const received = await receiver.finish();
+  assert.ok(typeof received !== "string", String(received));
+  await to.install(received, false);
+}
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await fs.mkdtemp(path.join(tmpdir(), "node-storage-"));
@@ -152,6 +167,52 @@ describe("NodeStorage snapshots", () => {
       await assert.rejects(replica.stateReady, StorageFaultedError);
       assert.ok((await fs.readdir(snapDir)).includes(`${name}.broken`));
       await replica.close();
+    }));
+
+  it("a snapshot file streamed from another node installs, restores and survives a restart", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(3_000));
+      const primaryDir = path.join(dir, "primary");
+      await withSnapshot(primaryDir, entries);
+      const expected = stateDigest(stateOf(entries));
+      const primary = await open(primaryDir, false);
+      const backupDir = path.join(dir, "backup");
+      const backup = await open(backupDir, false);
+      await backup.append(entriesOf(commands(3)).map((e) => ({ ...e, epoch: 0 })) as StoredEntry[]);
+      await transfer(primary, backup, entries.length, 1);
+      assert.equal(stateDigest(backup.state), expected);
+      assert.equal(backup.lastIndex, entries.length, "the log restarts after the snapshot");
+      await primary.close();
+      await backup.close();
+      const snap = path.join(backupDir, "snap");
+      assert.ok((await fs.readdir(snap)).every((n) => !n.endsWith(".tmp")), "no temp file left");
+      const text = await fs.readFile(path.join(snap, "MANIFEST.json"), "utf8");
+      const manifest = JSON.parse(text) as { logStart: number };
+      assert.equal(manifest.logStart, entries.length + 1, "installed: logStart = index + 1");
+      const reopened = await open(backupDir, false);
+      await reopened.stateReady;
+      assert.equal(stateDigest(reopened.state), expected);
+      assert.equal(reopened.recovered?.snapshotIndex, entries.length);
+      assert.deepEqual(reopened.recovered?.snapshotExtra?.replication, { note: "replication" });
+      await reopened.close();
+    }));
+
+  it("a format-1 snapshot file of an older node installs too", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(50));
+      const state = stateOf(entries);
+      const capture = captureSnapshot(state);
+      const primaryDir = path.join(dir, "primary");
+      const store = await SnapshotStore.open(primaryDir);
+      const last = entries.at(-1)!;
+      const header = { chat: capture.header, lastTs: last.ts };
+      await store.write({ index: last.index, epoch: 1, header }, [[...capture.messages]]);
+      const primary = await open(primaryDir, false);
+      const backup = await open(path.join(dir, "backup"), false);
+      await transfer(primary, backup, last.index, 1);
+      assert.equal(stateDigest(backup.state), stateDigest(state));
+      await primary.close();
+      await backup.close();
     }));
 });
 

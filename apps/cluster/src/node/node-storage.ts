@@ -1,7 +1,10 @@
 // A node's durable state, opened and recovered: the data-dir lock, identity and hard state
 // (MetaStore), the latest snapshot, the commit log replayed into the chat state. Applies
 // committed entries and takes snapshots (then compacts the log) in the background every
-// `snapshotEveryEntries`.
+// `snapshotEveryEntries`. Catch-up by snapshot (R19) moves files, never a whole state in
+// memory: the primary's snapshot file is opened for streaming (`snapshotSource`), a lagging
+// node receives one into a temp file (`receiveSnapshot`) and `install` adopts that file as its
+// durable snapshot and restores the chat state from it, streamed and yielding.
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import {
   applyCommand,
@@ -29,7 +32,10 @@ import {
   type DataDirLock,
   type NodeMeta,
   type OpenedSnapshot,
+  type ReceivedSnapshot,
   type RecoveryReport,
+  type SnapshotReceiver,
+  type SnapshotSource,
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
 import { entryJson } from "./entry-json.js";
@@ -61,9 +67,6 @@ export interface SnapshotExtra {
   /** Whatever the replication layer keeps with a snapshot (the latest view, R0). */
   replication?: unknown;
 }
-
-/** Restoring a snapshot yields to the event loop after this much work (R9, self-pause guard). */
-const restoreSliceMs = 20;
 
 export interface Recovered {
   entries: StoredEntry[];
@@ -263,27 +266,42 @@ export class NodeStorage {
     return done;
   }
 
-  /** The latest durable snapshot as sent to a lagging peer, if it is the one at `index`. */
-  async readSnapshot(index: number): Promise<TransferredSnapshot | undefined> {
-    const loaded = await this.snapshots.loadLatest();
-    if (!loaded || loaded.index !== index) return undefined;
-    const extra = loaded.header as SnapshotExtra;
-    return { chat: extra.chat, lastTs: extra.lastTs, records: loaded.records };
+  /** The latest snapshot's file, open for streaming to a lagging peer, if it is at `index`. */
+  snapshotSource(index: number): Promise<SnapshotSource | undefined> {
+    return this.snapshots.source(index);
   }
 
-  /** Installs a snapshot from the primary (R19): durable snapshot first, then the log restarts. */
-  async install(index: number, epoch: number, data: TransferredSnapshot, retainLog: boolean,
-    replication: unknown): Promise<void> {
+  /** A temp file for a snapshot arriving from the primary (R19), verified as it is written. */
+  receiveSnapshot(position: { index: number; epoch: number }): Promise<SnapshotReceiver> {
+    return this.snapshots.receive(position);
+  }
+
+  /** Removes a received snapshot that will not be installed. */
+  discardReceived(received: ReceivedSnapshot): Promise<void> {
+    return this.snapshots.discard(received);
+  }
+
+  /**
+   * Installs a snapshot received from the primary (R19): the verified file becomes the
+   * durable snapshot (rename, directory fsync, MANIFEST with `logStart = index + 1`, §8.5),
+   * the log restarts after it unless it is kept, then the chat state is restored from the
+   * file, streamed and yielding. Resolves once all of that is done.
+   */
+  async install(received: ReceivedSnapshot, retainLog: boolean): Promise<void> {
     await this.stateReady; // else the background restore would replace the installed state
     await this.snapshotting;
-    const state = await restoreState(data.chat, data.records);
-    // Written in format 2 whatever format it came in (the state is the same).
-    const capture = captureSnapshot(state);
-    const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: data.lastTs, replication };
-    await this.snapshots.write({ index, epoch, header: extra, installed: true }, recordsOf(capture));
+    const { index, epoch } = received;
+    await this.snapshots.adopt(received);
     if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
-    this.state = state;
-    this.lastTs = Math.max(this.lastTs, data.lastTs);
+    const opened = await this.snapshots.openLatest();
+    if (opened?.index !== index || opened.epoch !== epoch) {
+      throw new Error(`snapshot ${received.name} was not adopted`);
+    }
+    const extra = opened.header as SnapshotExtra;
+    // A file damaged since it was verified rejects (StorageFaultedError): a crash, and the
+    // restart falls back to the previous snapshot.
+    this.state = await restoreFrom(opened, extra.chat);
+    this.lastTs = Math.max(this.lastTs, extra.lastTs);
     if (!retainLog) this.lastIndex = index;
   }
 
@@ -295,14 +313,6 @@ export class NodeStorage {
     await this.meta.close();
     await this.lock.release();
   }
-}
-
-/** A state-machine snapshot as it travels to a lagging replica: its header and records. */
-export interface TransferredSnapshot {
-  chat: ChunkedSnapshotHeader | SnapshotHeader;
-  lastTs: number;
-  /** Format 2: the chunks; format 1: the messages. */
-  records: unknown[];
 }
 
 /** The snapshot records of a capture: one chunk each, so the writer yields between them. */
@@ -340,24 +350,6 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
 
 /** How a format 3 messages chunk begins (snapshot-chunks.ts writes `t, from, n, rows`). */
 const unparsedMessagesHead = /^\{"t":"messages","from":(\d+),"n":(\d+),"rows":/;
-
-/**
- * The chat state of a snapshot. Format 2 is restored chunk by chunk, yielding to the loop
- * every `restoreSliceMs` (a 1M-message state takes seconds in all); format 1 at once.
- */
-async function restoreState(chat: SnapshotExtra["chat"], records: readonly unknown[]): Promise<ChatState> {
-  if (!isChunkedHeader(chat)) return restoreSnapshot(chat, records as Message[]);
-  const restorer = new SnapshotRestorer(chat);
-  let sliceStart = performance.now();
-  for (const record of records) {
-    restorer.add(record);
-    if (performance.now() - sliceStart >= restoreSliceMs) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
-  }
-  return restorer.finish();
-}
 
 function report(recovery: RecoveryReport, log: Logger): void {
   if (recovery.tornTail) log.warn({ tornTail: recovery.tornTail }, "torn tail cut off the log (S3)");

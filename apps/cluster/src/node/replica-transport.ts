@@ -3,8 +3,10 @@
 // certificate the cluster CA signed). Per peer there are two outbound streams on two dedicated
 // channels — control (pings, votes, step-downs) and data (appends, snapshots) — so bulk
 // catch-up traffic never delays liveness traffic (R7). Messages are JSON; a large one is
-// split into parts below the receive limit (R1, R19). A broken stream drops what was in it:
-// the protocol tolerates loss and retransmits.
+// split into parts below the receive limit (R1). A snapshot is not a message but a file
+// streamed in frames as the stream drains (`sendSnapshot`; receiving end: snapshot-transfer.ts),
+// so no end holds it whole. A broken stream drops what was in it: the protocol tolerates loss
+// and retransmits.
 import { timingSafeEqual, createHash } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
@@ -14,6 +16,7 @@ import {
   DeliverResponseSchema,
   ReplicaEnvelopeSchema,
   ReplicaService,
+  SnapshotFrame,
   type ReplicaEnvelope,
   type TypedClient,
 } from "@chat-tui/proto";
@@ -21,6 +24,7 @@ import type { NodeAddress } from "../config.js";
 import { replicaMessageBytesMax } from "../limits.js";
 import type { Logger } from "../logger.js";
 import { bind } from "./servers.js";
+import { InboundSnapshot, type SnapshotInbox } from "./snapshot-transfer.js";
 import type { NodeCredentials } from "./tls.js";
 
 export const secretMetadataKey = "chat-cluster-secret";
@@ -28,6 +32,8 @@ export type Channel = "control" | "data";
 
 /** Parts of a split message stay well below the receive limit. */
 const partBytesMax = 1024 * 1024;
+/** A split message (not a snapshot: that streams to disk) is dropped with its stream past this. */
+const splitMessageBytesMax = 256 * 1024 * 1024;
 /** Distinct (peer host, reason) refusals remembered, so each is logged once. */
 const refusedPeersMax = 1_000;
 /** Bytes buffered on one outbound stream before it is reset (its messages are dropped). */
@@ -51,6 +57,8 @@ class Link {
   private readonly client: TypedClient<typeof ReplicaService.method>;
   private stream: grpc.ClientWritableStream<ReplicaEnvelope> | undefined;
   private queuedBytes = 0;
+  /** Snapshot transfers started on this link; the latest one is the live one. */
+  private transfers = 0;
 
   constructor(
     private readonly from: number,
@@ -78,35 +86,50 @@ class Link {
   }
 
   /**
-   * A message too large to queue at once (a snapshot): its text comes in pieces, goes out in
-   * parts of `partBytesMax` as the stream drains, and the loop yields between parts. Resolves
-   * false when the stream broke meanwhile (the message is lost; the protocol asks again).
+   * Streams a snapshot file (R19): BEGIN with `begin` (the core message without its data), one
+   * CHUNK per chunk as the stream drains, yielding to the loop between them (a long synchronous
+   * run trips the self-pause guard, R8), then END. Another `sendSnapshot` on this link
+   * supersedes this one (it sends ABORT and stops). Resolves true once END is queued, false
+   * when the stream broke or the transfer was superseded (the protocol asks again).
    */
-  async sendPieces(pieces: Iterable<string>): Promise<boolean> {
+  async sendSnapshot(begin: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
     const stream = this.open();
-    let chunks: Buffer[] = [];
-    let size = 0;
-    const flush = async (more: boolean): Promise<boolean> => {
-      if (this.stream !== stream) return false;
-      const part = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      chunks = [];
-      size = 0;
-      this.queuedBytes += part.length;
-      const open = stream.write(create(ReplicaEnvelopeSchema, { from: this.from, to: this.peer.id, payload: part, more }),
-        () => {
-          this.queuedBytes -= part.length;
-        });
-      if (!open) await drained(stream);
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-      return this.stream === stream;
+    const transfer = ++this.transfers;
+    const live = (): boolean => this.stream === stream && this.transfers === transfer;
+    const frame = (snapshotFrame: SnapshotFrame, payload?: Uint8Array): Promise<boolean> => {
+      const fields = payload ? { snapshotFrame, transfer, payload } : { snapshotFrame, transfer };
+      return this.writeFrame(stream, fields).then(live);
     };
-    for (const piece of pieces) {
-      const bytes = Buffer.from(piece);
-      chunks.push(bytes);
-      size += bytes.length;
-      if (size >= partBytesMax && !(await flush(true))) return false;
+    if (!(await frame(SnapshotFrame.BEGIN, begin))) return false;
+    let complete = false;
+    try {
+      for await (const chunk of chunks) {
+        if (!(await frame(SnapshotFrame.CHUNK, chunk))) return false;
+      }
+      complete = await frame(SnapshotFrame.END);
+      return complete;
+    } finally {
+      // Superseded or failed while the stream lives on: the receiver drops its temp file now.
+      if (!complete && this.stream === stream) {
+        void this.writeFrame(stream, { snapshotFrame: SnapshotFrame.ABORT, transfer });
+      }
     }
-    return flush(false);
+  }
+
+  /** Writes one envelope, then waits for the stream to drain or for the next loop turn. */
+  private async writeFrame(
+    stream: grpc.ClientWritableStream<ReplicaEnvelope>,
+    fields: { snapshotFrame: SnapshotFrame; transfer: number; payload?: Uint8Array },
+  ): Promise<void> {
+    const bytes = fields.payload?.length ?? 0;
+    this.queuedBytes += bytes;
+    const { from, peer } = this;
+    const envelope = create(ReplicaEnvelopeSchema, { from, to: peer.id, ...fields });
+    const open = stream.write(envelope, () => {
+      this.queuedBytes -= bytes;
+    });
+    if (!open) await drained(stream);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private open(): grpc.ClientWritableStream<ReplicaEnvelope> {
@@ -162,6 +185,8 @@ export interface TransportOptions {
   onMessage(from: number, payload: Buffer): void;
   /** A stream to or from `peer` broke (its process may be gone): a hint to probe it now. */
   onPeerLost(peer: number): void;
+  /** A peer begins streaming a snapshot file: where its bytes go (snapshot-transfer.ts). */
+  onSnapshot: SnapshotInbox;
   /** The node's TLS credentials (read once at start-up, tls.ts). */
   credentials: NodeCredentials;
 }
@@ -201,10 +226,10 @@ export class ReplicaTransport {
     this.links.get(`${to}/${channel}`)?.send(Buffer.from(json));
   }
 
-  /** A large message in pieces, sent as the stream drains (Link.sendPieces). */
-  sendPieces(to: number, pieces: Iterable<string>, channel: Channel): Promise<boolean> {
-    const link = this.links.get(`${to}/${channel}`);
-    return link ? link.sendPieces(pieces) : Promise.resolve(false);
+  /** A snapshot file to `to` on the data channel, as the stream drains (Link.sendSnapshot). */
+  sendSnapshot(to: number, begin: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const link = this.links.get(`${to}/data`);
+    return link ? link.sendSnapshot(begin, chunks) : Promise.resolve(false);
   }
 
   /** Drops whatever is queued to `to` (e.g. when the peer restarted). */
@@ -236,12 +261,20 @@ export class ReplicaTransport {
     const parts: Buffer[] = [];
     let size = 0;
     let sender: number | undefined;
+    const snapshot = new InboundSnapshot(this.options.onSnapshot, this.options.log);
     call.on("data", (envelope: ReplicaEnvelope) => {
       sender = envelope.from;
+      if (envelope.snapshotFrame !== SnapshotFrame.NONE) {
+        // Written to disk before the next envelope is read: the stream's flow control holds
+        // the sender back, and messages behind the frame keep their order.
+        call.pause();
+        void snapshot.onFrame(envelope).then(() => call.resume());
+        return;
+      }
       parts.push(Buffer.from(envelope.payload));
       size += envelope.payload.length;
       if (envelope.more) {
-        if (size > queuedBytesMax * 4) call.destroy(new Error("split message too large"));
+        if (size > splitMessageBytesMax) call.destroy(new Error("split message too large"));
         return;
       }
       const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -249,10 +282,14 @@ export class ReplicaTransport {
       size = 0;
       this.options.onMessage(envelope.from, payload);
     });
-    call.on("end", () => callback(null, create(DeliverResponseSchema)));
+    call.on("end", () => {
+      void snapshot.close("the stream ended mid-transfer");
+      callback(null, create(DeliverResponseSchema));
+    });
     call.on("error", () => undefined);
     // The inbound stream breaks within milliseconds of its sender's death (socket closed).
     call.on("cancelled", () => {
+      void snapshot.close("the stream broke mid-transfer");
       const peer = this.options.peers.find((p) => p.id === sender);
       if (peer) this.options.onPeerLost(peer.id);
     });

@@ -2,7 +2,11 @@
 // disk (NodeStorage), the network (ReplicaTransport, liveness probes) and a timer. Every event
 // goes through `step`, which runs the core and then executes its actions in order:
 // persist before you speak (acks and votes leave the core only after `persisted`), apply
-// committed entries, answer proposals and reads, follow role changes.
+// committed entries, answer proposals and reads, follow role changes. Catch-up by snapshot
+// (R19) streams snapshot files, never a whole state in memory (SnapshotCatchUp): `send-snapshot`
+// streams the latest snapshot file to the peer, a received file reaches the core only once
+// complete and verified, and `install-snapshot` adopts it and restores the state from it while
+// applies and compactions wait (withState).
 import { randomBytes } from "node:crypto";
 import {
   Replica,
@@ -19,7 +23,6 @@ import {
 } from "@chat-tui/replication";
 import type { ChatState, Command, CommandOutcome } from "@chat-tui/chat-state";
 import { stateDigest } from "@chat-tui/chat-state";
-import { jsonPieces } from "@chat-tui/storage";
 import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
@@ -33,11 +36,11 @@ import {
   type CmdEntry,
   type NodeStorage,
   type StoredEntry,
-  type TransferredSnapshot,
 } from "./node-storage.js";
 import { Listeners, type ClusterView, type NodeView, type Pipeline, type PipelineEvents, type Role } from "./pipeline.js";
 import { ReplicaTransport } from "./replica-transport.js";
-import { snapshotEveryEntries } from "../limits.js";
+import { SnapshotCatchUp } from "./snapshot-catch-up.js";
+import { snapshotEveryEntries, snapshotPartBytes } from "../limits.js";
 
 /** Per-probe deadline T_probe = D_max (§7.3). */
 const probeTimeoutMs = 500;
@@ -93,6 +96,9 @@ export class ReplicatedPipeline implements Pipeline {
   private proposals: Proposal[] = [];
   /** Applies and compactions asked for while the snapshot state was still loading. */
   private readonly awaitingState: (() => void)[] = [];
+  /** Snapshot installs issued and not finished: the chat state is about to be replaced. */
+  private installsPending = 0;
+  private readonly catchUp: SnapshotCatchUp;
 
   constructor(
     private readonly config: ClusterConfig,
@@ -138,14 +144,24 @@ export class ReplicatedPipeline implements Pipeline {
       this.liveness.set(node.id, new LivenessLink(node.host, node.livenessPort,
         (lived) => this.step({ kind: "peer-lost", nowMs: monotonicMs(), peer: node.id, livenessClosed: lived })));
     }
+    this.catchUp = new SnapshotCatchUp({
+      storage,
+      log,
+      partBytes: config.limits?.snapshotPartBytes ?? snapshotPartBytes,
+      isPeer: (id) => this.peers.has(id),
+      sendFile: (to, begin, chunks) => this.transport.sendSnapshot(to, begin, chunks),
+      deliver: (from, msg) => this.onPeerMessage(from, msg),
+      storageFailed: (err) => this.storageFailed(err),
+    });
     this.transport = new ReplicaTransport({
       self,
       peers: config.nodes.filter((n) => n.id !== self.id),
       secret: config.secret,
       credentials,
       log,
-      onMessage: (from, payload) => this.onPeerMessage(from, payload),
+      onMessage: (from, payload) => this.onPeerPayload(from, payload),
       onPeerLost: (peer) => this.onPeerLost(peer),
+      onSnapshot: this.catchUp.inbox,
     });
   }
 
@@ -359,12 +375,18 @@ export class ReplicatedPipeline implements Pipeline {
       }
       case "install-snapshot": {
         const { snapshot, retainLog } = action;
+        const received = this.catchUp.claim(action.data);
+        // Entries after the snapshot may commit and apply before the install is done: they
+        // wait for the restored state (withState), or the restore would overwrite them.
+        this.installsPending++;
         this.serialOp(async () => {
-          await this.storage.install(snapshot.index, snapshot.epoch, action.data as TransferredSnapshot,
-            retainLog, snapshot);
+          await this.storage.install(received, retainLog);
+          this.installsPending--;
           this.appliedIndex = snapshot.index;
           this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
-          this.log.info({ index: snapshot.index, epoch: snapshot.epoch }, "snapshot installed from the primary");
+          this.log.info({ index: snapshot.index, epoch: snapshot.epoch, bytes: received.bytes },
+            "snapshot installed from the primary");
+          this.onStateLoaded();
         }, action.token);
         return;
       }
@@ -372,7 +394,7 @@ export class ReplicatedPipeline implements Pipeline {
         this.transport.send(action.to, encodeMessage(action.msg), channelOf(action.msg));
         return;
       case "send-snapshot":
-        void this.sendSnapshot(action.to, action.msg);
+        void this.catchUp.send(action.to, action.msg);
         return;
       case "probe":
         void this.liveness.get(action.peer)!.probe(probeTimeoutMs).then((outcome) => {
@@ -393,10 +415,14 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       case "compact": {
         const { throughIndex, snapshot } = action;
-        this.withState(() => void this.storage.snapshot(throughIndex, snapshot.epoch, snapshot.ts, snapshot)
-          .then((ok) => {
+        this.withState(() => {
+          // Asked before an install that already moved the state past it (the core forgot it).
+          if (throughIndex < this.appliedIndex) return;
+          const { epoch, ts } = snapshot;
+          void this.storage.snapshot(throughIndex, epoch, ts, snapshot).then((ok) => {
             if (ok) this.step({ kind: "snapshot-ready", nowMs: monotonicMs(), index: throughIndex });
-          }));
+          });
+        });
         return;
       }
       default: {
@@ -412,14 +438,18 @@ export class ReplicatedPipeline implements Pipeline {
    * elections go on.
    */
   private withState(use: () => void): void {
-    if (this.storage.stateLoaded && this.awaitingState.length === 0) use();
+    if (this.stateSettled() && this.awaitingState.length === 0) use();
     else this.awaitingState.push(use);
+  }
+
+  private stateSettled(): boolean {
+    return this.storage.stateLoaded && this.installsPending === 0;
   }
 
   private onStateLoaded(): void {
     // Bounded by the applies and compactions the core asked for during the restore. One at a
     // time: one that makes the core ask for more queues it behind the rest (withState).
-    while (this.awaitingState.length > 0 && !this.closed) {
+    while (this.awaitingState.length > 0 && this.stateSettled() && !this.closed) {
       this.awaitingState[0]!();
       this.awaitingState.shift();
     }
@@ -468,7 +498,9 @@ export class ReplicatedPipeline implements Pipeline {
   private applyEntries(entries: StoredEntry[], throughIndex: number): void {
     for (const entry of entries) {
       forgetEntryJson(entry);
-      if (entry.kind !== "cmd") continue;
+      // An apply asked for before an install (it waited for the state) covers entries the
+      // installed snapshot already holds.
+      if (entry.kind !== "cmd" || entry.index <= this.appliedIndex) continue;
       const outcome = this.storage.apply(entry as CmdEntry);
       const requestId = (entry as { requestId?: string }).requestId;
       const waiter = requestId === undefined ? undefined : this.waiters.get(requestId);
@@ -550,7 +582,7 @@ export class ReplicatedPipeline implements Pipeline {
     this.listeners.emit("servingChanged", ready);
   }
 
-  private onPeerMessage(from: number, payload: Buffer): void {
+  private onPeerPayload(from: number, payload: Buffer): void {
     let msg: CoreMessage;
     try {
       msg = decodeMessage(payload);
@@ -558,6 +590,15 @@ export class ReplicatedPipeline implements Pipeline {
       this.log.warn({ from }, "dropped an unreadable replica message");
       return;
     }
+    if (msg.kind === "install-snapshot") {
+      // Its data must be a received file (SnapshotCatchUp); inline data is an old sender's.
+      this.log.warn({ from }, "dropped an install-snapshot that came without its file");
+      return;
+    }
+    this.onPeerMessage(from, msg);
+  }
+
+  private onPeerMessage(from: number, msg: CoreMessage): void {
     if (msg.from !== from || !this.peers.has(from)) {
       this.log.warn({ from, claimed: msg.from }, "dropped a replica message from an unknown sender");
       return;
@@ -597,16 +638,6 @@ export class ReplicatedPipeline implements Pipeline {
     this.log.info({ peer: id }, "peer refused a liveness connect (DEAD)");
     // Watching clients hear at once that this node no longer names a dead primary.
     this.listeners.emit("clusterChanged");
-  }
-
-  private async sendSnapshot(to: NodeId, msg: CoreMessage): Promise<void> {
-    if (msg.kind !== "install-snapshot") return;
-    const data = await this.storage.readSnapshot(msg.snapshot.index);
-    if (!data) return; // a newer snapshot replaced it; the core asks again
-    // Serialised piece by piece and sent as the stream drains: one JSON.stringify of a large
-    // state blocked the loop for seconds (R8 saw a pause), and queueing it at once overflowed
-    // the stream's send queue. The bytes are the same; a broken stream loses it (asked again).
-    await this.transport.sendPieces(to, jsonPieces({ ...msg, data }), "data");
   }
 
   private addressOfPeer(id: NodeId): NodeAddress {
