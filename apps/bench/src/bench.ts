@@ -1,7 +1,7 @@
 // `chat-bench run`: floors of this machine, then throughput/latency, failover gaps and restart
 // times of a real 3-node cluster, in one run, with issue 6's targets as ratios beside them.
 import os from "node:os";
-import { measureFsync, measureGrpcEcho, type EchoFloor, type FsyncFloor } from "./floors.js";
+import { measureFsync, measureGrpcEcho, measureStalls, type EchoFloor, type FsyncFloor, type StallFloor } from "./floors.js";
 import {
   AckClock, closedLoop, openLoop, registerPair, sendersFor, text100, type LevelResult, type Pair,
 } from "./load.js";
@@ -42,7 +42,7 @@ export interface RestartResult {
 
 export interface BenchReport {
   machine: { cores: number; cpu: string; node: string; platform: string; loadAverage: number[] };
-  floors: { fsync: FsyncFloor; grpcEcho: EchoFloor };
+  floors: { fsync: FsyncFloor; grpcEcho: EchoFloor; stalls: StallFloor };
   levels: LevelResult[];
   halfLoad: (LevelResult & { ratePerSec: number }) | undefined;
   failover: { killGapsMs: number[]; kill: Spread; sigstopGapMs: number | undefined } | undefined;
@@ -60,9 +60,10 @@ export interface Target {
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const notes: string[] = [];
-  o.log("floors: fsync of a 100-byte append, loopback gRPC echo at 64 in flight");
+  o.log("floors: fsync of a 100-byte append, loopback gRPC echo at 64 in flight, scheduling stalls");
   const fsync = measureFsync(Math.min(3_000, Math.max(300, o.durationMs)));
   const grpcEcho = await measureGrpcEcho(Math.min(5_000, Math.max(300, o.durationMs)));
+  const stalls = await measureStalls(Math.min(5_000, Math.max(300, o.durationMs)));
   const own = o.cluster === undefined;
   const cluster = own
     ? await ProcCluster.start(o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {})
@@ -129,7 +130,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "?", node: process.version,
         platform: `${os.platform()} ${os.release()}`,
         loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-      floors: { fsync, grpcEcho }, levels, halfLoad, failover, restart, targets: [], notes,
+      floors: { fsync, grpcEcho, stalls }, levels, halfLoad, failover, restart, targets: [], notes,
     };
     report.targets = targets(report);
     return report;

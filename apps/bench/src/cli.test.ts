@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, platform, release, tmpdir } from "node:os";
+import { availableParallelism, cpus, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { main, nemesisDir } from "./cli.js";
 import type { BenchReport } from "./bench.js";
@@ -41,6 +41,9 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   for (const l of report.levels) assert.ok(l.acked > 0, `no ack at ${l.inFlight} in flight`);
   assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
   assert.ok(report.floors.grpcEcho.reqPerSec > 0);
+  const { stalls } = report.floors;
+  assert.equal(stalls.processes, availableParallelism());
+  assert.ok(stalls.stalledShare >= 0 && stalls.stalledShare < 1 && stalls.maxMs >= 0, JSON.stringify(stalls));
   const { loadAverage, ...machine } = report.machine;
   assert.deepEqual(machine, { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version,
     platform: `${platform()} ${release()}` }, "the machine this ran on");

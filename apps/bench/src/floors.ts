@@ -1,5 +1,8 @@
 // The floors of this machine, measured in the same run as the cluster so that targets are
-// ratios: a 100-byte append + fdatasync on a temp file, and a loopback gRPC echo round trip.
+// ratios: a 100-byte append + fdatasync on a temp file, a loopback gRPC echo round trip, and
+// the stalls a process sees when it never waits (what the latency tail cannot go below).
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,4 +92,47 @@ export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promis
     client.close();
     server.forceShutdown();
   }
+}
+
+export interface StallFloor {
+  /** Busy processes, one per core, each timing the gaps between its loop's turns. */
+  processes: number;
+  durationMs: number;
+  /** Gaps of ≥ 5 ms per second, summed over the processes. */
+  stalls5msPerSec: number;
+  /** Share of the time the processes lost in gaps of ≥ 1 ms. */
+  stalledShare: number;
+  maxMs: number;
+}
+
+/** A busy loop: the gaps between turns of ≥ 1 ms, as JSON on stdout. */
+const stallProbe = `
+  const end = performance.now() + Number(process.argv[1]);
+  const gaps = [];
+  for (let last = performance.now(), now = last; now < end; last = now) {
+    now = performance.now();
+    if (now - last >= 1) gaps.push(now - last);
+  }
+  console.log(JSON.stringify(gaps));`;
+
+/**
+ * One busy process per core for `durationMs`: nothing in them waits, so every gap between two
+ * turns of the loop is the machine taking the CPU away (the host, the kernel, other work).
+ * Any node or client process can be hit the same way, and a send waits for four of them.
+ */
+export async function measureStalls(durationMs: number): Promise<StallFloor> {
+  const processes = availableParallelism();
+  const runs = await Promise.all(Array.from({ length: processes }, () => new Promise<number[]>((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", stallProbe, String(durationMs)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`stall probe exit ${code}`))));
+  })));
+  const gaps = runs.flat();
+  const lostMs = gaps.reduce((sum, g) => sum + g, 0);
+  return {
+    processes, durationMs, stalls5msPerSec: gaps.filter((g) => g >= 5).length / (durationMs / 1000),
+    stalledShare: lostMs / (processes * durationMs), maxMs: Math.max(0, ...gaps),
+  };
 }

@@ -16,6 +16,13 @@ function cpuText(cpu: CpuPerSend | undefined): string {
   return `${int(cpu.totalUs)} = primary ${primary.join("") || "?"} + backups ${backups.join(", ")} + client ${int(cpu.clientUs)}`;
 }
 
+/** Older JSON reports have no stall floor. */
+function stallRow(f: BenchReport["floors"]["stalls"] | undefined): string[][] {
+  if (!f) return [];
+  return [[`scheduling stalls (${f.processes} busy loops)`, `${f.stalls5msPerSec.toFixed(1)} ≥ 5 ms/s`,
+    `max ${ms(f.maxMs)}, ${(f.stalledShare * 100).toFixed(2)}% of the time in gaps ≥ 1 ms`]];
+}
+
 export function renderReport(r: BenchReport): string {
   const out: string[] = [];
   out.push(`machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}, ` +
@@ -27,6 +34,7 @@ export function renderReport(r: BenchReport): string {
       `median ${ms(r.floors.fsync.medianMs)}, p99 ${ms(r.floors.fsync.p99Ms)}, ${r.floors.fsync.appends} appends`],
     ["gRPC echo, loopback, 64 in flight", `${int(r.floors.grpcEcho.reqPerSec)} req/s`,
       `p50 ${ms(r.floors.grpcEcho.p50Ms)}, p99 ${ms(r.floors.grpcEcho.p99Ms)}`],
+    ...stallRow(r.floors.stalls),
   ]));
   out.push("");
   const echo = r.floors.grpcEcho.reqPerSec;
