@@ -41,6 +41,7 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   for (const l of report.levels) assert.ok(l.acked > 0, `no ack at ${l.inFlight} in flight`);
   assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
   assert.ok(report.floors.grpcEcho.reqPerSec > 0);
+  assert.ok((report.floors.grpcEchoAtHalfLoad?.requests ?? 0) > 0, "the echo at the half-load rate");
   const { stalls } = report.floors;
   assert.equal(stalls.processes, availableParallelism());
   assert.ok(stalls.stalledShare >= 0 && stalls.stalledShare < 1 && stalls.maxMs >= 0, JSON.stringify(stalls));

@@ -2,11 +2,11 @@
 // ratios: a 100-byte append + fdatasync on a temp file, a loopback gRPC echo round trip, and
 // the stalls a process sees when it never waits (what the latency tail cannot go below).
 import { spawn } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { closedLoop, openLoop, type Pair } from "./load.js";
 import { quantile } from "./stats.js";
 
 export interface FsyncFloor {
@@ -58,8 +58,8 @@ export interface EchoFloor {
   p99Ms: number;
 }
 
-/** A tiny echo server on 127.0.0.1 and a client keeping `inFlight` unary calls busy. */
-export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promise<EchoFloor> {
+/** A tiny echo server on 127.0.0.1 and a client: one unary call a `send` (the bench's Pair). */
+async function echoPair(): Promise<Pair> {
   const server = new grpc.Server();
   server.addService(echoService, {
     echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request),
@@ -71,26 +71,37 @@ export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promis
     echo(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<Buffer>): void;
   };
   const payload = Buffer.alloc(100, 0x62);
-  const call = () => new Promise<void>((resolve, reject) =>
+  const send = (): Promise<void> => new Promise<void>((resolve, reject) =>
     client.echo(payload, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (e) => (e ? reject(e) : resolve())));
-  try {
-    for (let i = 0; i < 200; i++) await call(); // warm up the connection and the JIT
-    const latencies: number[] = [];
-    const start = performance.now();
-    const end = start + durationMs;
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await call();
-        latencies.push(performance.now() - t0);
-      }
-    }));
-    const elapsedS = (performance.now() - start) / 1000;
-    return { inFlight, requests: latencies.length, reqPerSec: latencies.length / elapsedS,
-      p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
-  } finally {
+  for (let i = 0; i < 200; i++) await send(); // warm up the connection and the JIT
+  return { to: "echo", path: "unary", from: [], send, close: () => {
     client.close();
     server.forceShutdown();
+  } };
+}
+
+/** Loopback gRPC echo with `inFlight` unary calls kept busy: the throughput floor. */
+export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promise<EchoFloor> {
+  const echo = await echoPair();
+  try {
+    const r = await closedLoop(echo, inFlight, durationMs);
+    return { inFlight, requests: r.acked, reqPerSec: r.sendsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+  } finally {
+    echo.close();
+  }
+}
+
+/**
+ * Loopback gRPC echo at a fixed rate (open loop, as the half-load level): the latency floor
+ * of one request and its answer crossing two processes, where a send crosses four.
+ */
+export async function measureGrpcEchoAt(ratePerSec: number, durationMs: number): Promise<EchoFloor> {
+  const echo = await echoPair();
+  try {
+    const r = await openLoop(echo, ratePerSec, durationMs);
+    return { inFlight: r.inFlight, requests: r.acked, reqPerSec: r.sendsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+  } finally {
+    echo.close();
   }
 }
 

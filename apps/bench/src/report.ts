@@ -16,6 +16,11 @@ function cpuText(cpu: CpuPerSend | undefined): string {
   return `${int(cpu.totalUs)} = primary ${primary.join("") || "?"} + backups ${backups.join(", ")} + client ${int(cpu.clientUs)}`;
 }
 
+function echoAtRow(f: NonNullable<BenchReport["floors"]["grpcEchoAtHalfLoad"]>): string[] {
+  return [`gRPC echo, loopback, open loop at the half-load rate`, `${int(f.reqPerSec)} req/s`,
+    `p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}`];
+}
+
 /** Older JSON reports have no stall floor. */
 function stallRow(f: BenchReport["floors"]["stalls"] | undefined): string[][] {
   if (!f) return [];
@@ -35,6 +40,7 @@ export function renderReport(r: BenchReport): string {
     ["gRPC echo, loopback, 64 in flight", `${int(r.floors.grpcEcho.reqPerSec)} req/s`,
       `p50 ${ms(r.floors.grpcEcho.p50Ms)}, p99 ${ms(r.floors.grpcEcho.p99Ms)}`],
     ...stallRow(r.floors.stalls),
+    ...(r.floors.grpcEchoAtHalfLoad ? [echoAtRow(r.floors.grpcEchoAtHalfLoad)] : []),
   ]));
   out.push("");
   const echo = r.floors.grpcEcho.reqPerSec;
