@@ -60,30 +60,71 @@ function restoredViews(state: ChatState, accountId: number, peerId: number): Con
   return a.get(peerId)!;
 }
 
-/** Adds one row's seqs (ascending, within the messages) to its conversation. */
+/**
+ * Adds one row's seqs (ascending, within the messages) to its conversation. The runs are all
+ * checked before anything changes, then written by index into the grown list: one row may
+ * stand for a million seqs, and pushing them one by one blocked the loop for ~100 ms (R9).
+ */
 export function restoreConversationRow(state: ChatState, row: ConversationRow): void {
   invariant(Array.isArray(row) && row.length === 3 && Array.isArray(row[2]),
     "conversation row is malformed");
   const [accountId, peerId, runs] = row;
   const seqs = restoredViews(state, accountId, peerId).seqs;
   invariant(runs.length % 2 === 0, "conversation runs come in pairs");
+  let last = seqs.at(-1) ?? 0;
+  let added = 0;
   for (let r = 0; r < runs.length; r += 2) {
     const [first, length] = [runs[r]!, runs[r + 1]!];
     invariant(Number.isSafeInteger(first) && Number.isSafeInteger(length) && length > 0, "bad run");
-    invariant(first > (seqs.at(-1) ?? 0) && first + length - 1 <= state.messages.length,
+    invariant(first > last && first + length - 1 <= state.messages.length,
       `run ${first}+${length} out of order or past the messages`);
-    for (let seq = first; seq < first + length; seq++) seqs.push(seq);
+    last = first + length - 1;
+    added += length;
+  }
+  let at = seqs.length;
+  seqs.length = at + added;
+  for (let r = 0; r < runs.length; r += 2) {
+    const end = runs[r]! + runs[r + 1]!;
+    for (let seq = runs[r]!; seq < end; seq++) seqs[at++] = seq;
   }
 }
 
-/** Sets every account's event list from its conversations (after the rows are restored). */
+/**
+ * Sets every account's event list from its conversations (after the rows are restored): the
+ * merge of their ascending, disjoint seq lists (a sort of their concatenation took ~300 ms
+ * for two million seqs in one go).
+ */
 export function restoreEvents(state: ChatState): void {
   for (const [accountId, index] of state.indexes) {
     invariant(index.events.length === 0, "events restored twice");
-    const views = [...index.conversations.values()];
-    // One conversation (the common case at scale): a copy of its seqs, no merge.
-    const events = views.length === 1 ? views[0]!.seqs.slice()
-      : views.flatMap((v) => v.seqs).sort((x, y) => x - y);
+    const lists = [...index.conversations.values()].map((v) => v.seqs);
+    // A copy even of a lone conversation's list: that one is shared with the peer.
+    const events = lists.length <= 1 ? (lists[0]?.slice() ?? []) : mergeAscending(lists);
     state.indexes.set(accountId, { ...index, events });
   }
+}
+
+/** One new ascending list of two or more ascending lists' values, merged two at a time
+ * (O(n log k)). */
+function mergeAscending(lists: readonly (readonly number[])[]): number[] {
+  invariant(lists.length >= 2, "a merge of two or more lists");
+  let round: readonly (readonly number[])[] = lists;
+  // Bounded: every round halves the number of lists.
+  while (round.length > 1) {
+    const next: (readonly number[])[] = [];
+    for (let i = 0; i < round.length; i += 2) {
+      next.push(i + 1 < round.length ? mergeTwo(round[i]!, round[i + 1]!) : round[i]!);
+    }
+    round = next;
+  }
+  return round[0] as number[]; // made by mergeTwo: a new list
+}
+
+function mergeTwo(x: readonly number[], y: readonly number[]): number[] {
+  const out = new Array<number>(x.length + y.length);
+  let [i, j, k] = [0, 0, 0];
+  while (i < x.length && j < y.length) out[k++] = x[i]! < y[j]! ? x[i++]! : y[j++]!;
+  while (i < x.length) out[k++] = x[i++]!;
+  while (j < y.length) out[k++] = y[j++]!;
+  return out;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stateDigest } from "./digest.js";
 import type { ChatState } from "./state.js";
-import { conversationRows, runsOf, runsPerRowMax } from "./conversation-rows.js";
+import { conversationRows, restoreConversationRow, runsOf, runsPerRowMax } from "./conversation-rows.js";
 import type { MessageRow } from "./message-log.js";
 import { captureSnapshot } from "./snapshot.js";
 import {
@@ -98,6 +98,24 @@ describe("chunked snapshots (formats 2 and 3)", () => {
     const chunks = snapshotChunks(capture, 7);
     assertSameState(restoreUnparsed(...viaJson(chunkedHeader(capture), chunks)).state, w.state);
     assert.deepEqual(runsOf([1, 2, 3, 7, 9, 10]), [1, 3, 7, 1, 9, 2]);
+  });
+
+  it("a conversation row with a bad run is refused whole: nothing of it is added", () => {
+    const w = new World();
+    const [a, b] = [w.register("a"), w.register("b")];
+    w.register("c");
+    w.send(a, "b", "m1");
+    w.send(b, "c", "m2");
+    w.send(a, "b", "m3");
+    const capture = captureSnapshot(w.state);
+    const { state } = restoreUnparsed(...viaJson(chunkedHeader(capture), snapshotChunks(capture)));
+    const seqs = state.indexes.get(1)!.conversations.get(2)!.seqs;
+    assert.deepEqual(seqs, [1, 3]);
+    seqs.length = 1; // as if the row of seq 3 were still to come
+    assert.throws(() => restoreConversationRow(state, [1, 2, [3, 1, 2, 1]]), /out of order/);
+    assert.deepEqual(seqs, [1]);
+    restoreConversationRow(state, [1, 2, [3, 1]]);
+    assert.deepEqual(seqs, [1, 3]);
   });
 
   it("round trip gives an equal state, indexes included, for any chunk size", () => {
