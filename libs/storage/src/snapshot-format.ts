@@ -68,6 +68,19 @@ export function readSnapshotFile(file: string): Promise<SnapshotContent | string
  * are read back when parsed. Kept open for the life of the process (one per restore), so a
  * later rename or prune of the file does not take the bytes away.
  */
+/**
+ * Closes a kept file's descriptor once nothing can read through it any more (the state that
+ * held its records was replaced, e.g. by an installed snapshot): else every restore kept one
+ * descriptor, and the disk space of its file once pruned, for the life of the process.
+ */
+const keptDescriptors = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed: nothing to free
+  }
+});
+
 class KeptFile {
   private fd: number | undefined;
 
@@ -75,7 +88,10 @@ class KeptFile {
 
   /** Opens the file once, as the first record is handed out (it may be pruned later). */
   hold(): this {
-    this.fd ??= fs.openSync(this.file, "r");
+    if (this.fd === undefined) {
+      this.fd = fs.openSync(this.file, "r");
+      keptDescriptors.register(this, this.fd);
+    }
     return this;
   }
 
@@ -197,7 +213,7 @@ class LineReader {
   private position = 0;
   /** The line being read: its start, CRC before it, head, and pieces if kept. */
   private line = { position: 0, bytes: 0, crcBefore: 0, head: [] as Buffer[], headLength: 0,
-    kept: undefined as Buffer[] | undefined, decided: false, rawCrc: 0 };
+    kept: undefined as Buffer[] | undefined, decided: false, raw: false, rawCrc: 0 };
   private pending: Line | undefined;
   private header: SnapshotHeader | undefined;
   private readonly records: unknown[] = [];
@@ -254,7 +270,7 @@ class LineReader {
       this.decide();
     }
     if (line.kept !== undefined && piece.length > 0) line.kept.push(Buffer.from(piece));
-    else if (piece.length > 0) line.rawCrc = crc32(withoutNewline(piece), line.rawCrc);
+    else if (line.raw && piece.length > 0) line.rawCrc = crc32(withoutNewline(piece), line.rawCrc);
   }
 
   /** Keeps the line unless it is a record the reader hands out unparsed or only counts. */
@@ -270,6 +286,7 @@ class LineReader {
     const counted = record && !this.parseRecords && !head.subarray(0, trailerStart.length).equals(trailerStart);
     line.head = [head];
     line.kept = raw || counted ? undefined : [head];
+    line.raw = raw;
     if (raw) line.rawCrc = crc32(withoutNewline(head));
   }
 
@@ -282,7 +299,7 @@ class LineReader {
     };
     this.position += l.bytes;
     this.line = { position: this.position, bytes: 0, crcBefore: this.crc, head: [], headLength: 0,
-      kept: undefined, decided: false, rawCrc: 0 };
+      kept: undefined, decided: false, raw: false, rawCrc: 0 };
     if (this.header === undefined) {
       const header = asHeader(parseJson(done.content!));
       if (header === undefined) return "first line is not a snapshot header";

@@ -1,6 +1,7 @@
 // SnapshotStore: round trip, fallback from a damaged snapshot, manifest atomicity, pruning,
 // installed snapshots, and the storage-level "snapshot + log = whole log" equivalence.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -142,6 +143,34 @@ describe("SnapshotStore", () => {
       assert.throws(() => long!.parse(), /no longer matches its CRC/);
       assert.throws(() => short!.parse(), /no longer matches its CRC/);
     }));
+
+  it("a kept snapshot file's descriptor closes once its unparsed records are garbage", () => {
+    // Against the built package, in a process whose GC the test may run.
+    const dist = new URL("../dist/index.js", import.meta.url).href;
+    const script = `
+      import { SnapshotStore } from ${JSON.stringify(dist)};
+      import { mkdtempSync, readdirSync } from "node:fs";
+      import { tmpdir } from "node:os";
+      import { join } from "node:path";
+      const fds = () => readdirSync("/proc/self/fd").length;
+      const store = await SnapshotStore.open(mkdtempSync(join(tmpdir(), "kept-")));
+      await store.write({ index: 3, epoch: 1, header: {} }, [[{ id: 1, body: "x".repeat(100) }]]);
+      const base = fds();
+      let kept = [];
+      for (let i = 0; i < 10; i++) {
+        const opened = await store.openLatest();
+        await opened.load((r) => kept.push(r), { unparsedPrefix: '{"id":' });
+        kept.at(-1).parse();
+      }
+      const held = fds() - base;
+      kept = [];
+      for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+      console.log(JSON.stringify({ held, left: fds() - base }));`;
+    const run = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script],
+      { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { held: 10, left: 0 });
+  });
 
   it("a record shaped like the trailer is a record unless it is the last line", () =>
     withTempDir(async (dir) => {

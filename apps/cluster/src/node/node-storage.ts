@@ -251,7 +251,9 @@ export class NodeStorage {
     const started = Date.now();
     const done = this.snapshots.write({ index, epoch, header: extra }, recordsOf(capture))
       .then(async () => {
-        const removed = await this.log.compact(index - logRetainEntries);
+        // A storage-faulted log (S4) keeps its segments until the core's repair; the next
+        // snapshot compacts it. The snapshot itself is durable either way.
+        const removed = this.log.faulted ? 0 : await this.log.compact(index - logRetainEntries);
         this.logger.info({ index, messages: count, ms: Date.now() - started, removedSegments: removed }, "snapshot taken");
         return true;
       })
@@ -292,6 +294,7 @@ export class NodeStorage {
     await this.snapshotting;
     const { index, epoch } = received;
     await this.snapshots.adopt(received);
+    this.faultedPrefix = undefined; // the log restarts after the snapshot: nothing to repair
     if (!retainLog || this.log.faulted) await this.log.resetTo({ index, epoch });
     const opened = await this.snapshots.openLatest();
     if (opened?.index !== index || opened.epoch !== epoch) {

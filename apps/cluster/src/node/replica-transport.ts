@@ -286,7 +286,10 @@ export class ReplicaTransport {
       void snapshot.close("the stream ended mid-transfer");
       callback(null, create(DeliverResponseSchema));
     });
-    call.on("error", () => undefined);
+    // A stream that only errors or closes (a destroyed call) drops its transfer as well; close
+    // is idempotent, so the later of these events finds nothing to drop.
+    call.on("error", () => void snapshot.close("the stream failed mid-transfer"));
+    call.on("close", () => void snapshot.close("the stream closed mid-transfer"));
     // The inbound stream breaks within milliseconds of its sender's death (socket closed).
     call.on("cancelled", () => {
       void snapshot.close("the stream broke mid-transfer");

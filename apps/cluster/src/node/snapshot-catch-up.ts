@@ -45,9 +45,14 @@ export class SnapshotCatchUp {
     const index = msg.snapshot.index;
     // The core asks again every SNAPSHOT_RESEND_MS; a transfer of it already under way answers.
     if (this.sending.get(to) === index) return;
-    const source = await this.host.storage.snapshotSource(index);
-    if (!source) return; // a newer snapshot replaced it; the core asks again
+    // Taken before the file is opened, so a repeat asked meanwhile does not start a second one.
     this.sending.set(to, index);
+    const source = await this.host.storage.snapshotSource(index).catch(() => undefined);
+    if (!source) {
+      // A newer snapshot replaced it; the core asks again.
+      if (this.sending.get(to) === index) this.sending.delete(to);
+      return;
+    }
     const { log } = this.host;
     const started = performance.now();
     try {

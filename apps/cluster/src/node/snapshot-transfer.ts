@@ -41,15 +41,16 @@ export class InboundSnapshot {
 
   /** Handles one snapshot frame; resolves once it is done (the caller holds the stream). */
   onFrame(envelope: ReplicaEnvelope): Promise<void> {
-    return this.then(() => this.handle(envelope));
+    return this.enqueue(() => this.handle(envelope));
   }
 
   /** The stream ended or broke: an unfinished transfer is dropped. */
   close(reason: string): Promise<void> {
-    return this.then(() => this.drop(reason));
+    return this.enqueue(() => this.drop(reason));
   }
 
-  private then(run: () => Promise<void>): Promise<void> {
+  /** Not named `then`: that would make every instance a thenable. */
+  private enqueue(run: () => Promise<void>): Promise<void> {
     const next = this.chain.then(run).catch((err: unknown) => {
       this.log.error({ err }, "snapshot transfer failed");
       return this.drop("failed").catch(() => undefined);
