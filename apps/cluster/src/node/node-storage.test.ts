@@ -239,7 +239,7 @@ describe("NodeStorage S4 repair", () => {
       await faulted.close();
 
       const repaired = await open(dir, false);
-      assert.equal(repaired.recovered!.corruption, false);
+      assert.equal(repaired.recovered!.fault, undefined);
       assert.deepEqual(repaired.recovered!.entries.map((e) => `${e.index}/${e.epoch}`),
         ["1/1", "2/1", "3/1", "4/1", "5/1", "6/2"]);
       assert.ok((await fs.readdir(walDir)).some((n) => n.includes(".corrupt")), "damaged segment set aside");

@@ -73,9 +73,10 @@ export interface Recovered {
   snapshotExtra: SnapshotExtra | undefined;
   snapshotIndex: number;
   snapshotEpoch: number;
-  /** S4: damage before the last intact batch marker; `entries` is the intact prefix. */
-  corruption: boolean;
-  /** S4: where the damage starts and how far the damaged log reaches (for the core, R18). */
+  /**
+   * S4: damage before the last intact batch marker (`entries` is then the intact prefix):
+   * where it starts and how far the damaged log reaches (for the core, R18).
+   */
   fault?: { firstDamagedIndex: number; lastIndexReached: number };
 }
 
@@ -153,7 +154,7 @@ export class NodeStorage {
       const fault = damage && { firstDamagedIndex: damage.firstDamagedIndex,
         lastIndexReached: damage.lastIndexReached };
       storage.recovered = { entries: opened.entries, snapshotExtra: extra, snapshotIndex: snapshot?.index ?? 0,
-        snapshotEpoch: snapshot?.epoch ?? 0, corruption: damage !== undefined, ...(fault ? { fault } : {}) };
+        snapshotEpoch: snapshot?.epoch ?? 0, ...(fault ? { fault } : {}) };
       if (damage) {
         const base = { index: snapshot?.index ?? 0, epoch: snapshot?.epoch ?? 0 };
         storage.faultedPrefix = { base, entries: opened.entries };
@@ -340,13 +341,11 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
   }
   // Format 3: messages chunks stay their bytes, parsed when read (chat-state message-log.ts).
   await snapshot.load((record) => {
-    const head = record instanceof RawRecord ? unparsedMessagesHead.exec(record.head(80)) : null;
-    if (record instanceof RawRecord && head === null) restorer.add(record.parse());
-    else if (record instanceof RawRecord) {
-      const raw = record;
-      const rows = (): MessageRow[] => (raw.parse() as { rows: MessageRow[] }).rows;
-      restorer.addUnparsed(Number(head![1]), Number(head![2]), rows);
-    } else restorer.add(record);
+    if (!(record instanceof RawRecord)) return restorer.add(record);
+    const head = unparsedMessagesHead.exec(record.head(64));
+    if (head === null) return restorer.add(record.parse());
+    restorer.addUnparsed(Number(head[1]), Number(head[2]),
+      () => (record.parse() as { rows: MessageRow[] }).rows);
   }, { unparsedPrefix: '{"t":"messages",' });
   return restorer.finish();
 }
