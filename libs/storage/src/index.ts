@@ -13,7 +13,6 @@ export { nodeFileIo } from "./io.js";
 export type { FileIo } from "./io.js";
 export { StorageFatalError, StorageFaultedError } from "./errors.js";
 export { DurableJsonFile } from "./durable-file.js";
-export { jsonPieces } from "./json-pieces.js";
 export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
 export { SnapshotStore } from "./snapshot-store.js";

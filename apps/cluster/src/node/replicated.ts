@@ -142,7 +142,7 @@ export class ReplicatedPipeline implements Pipeline {
     });
     this.coreEpoch = epoch;
     this.appliedIndex = recovered.snapshotIndex;
-    storage.stateReady.then(() => this.onStateLoaded(), (err: unknown) => this.storageFailed(err));
+    storage.stateReady.then(() => this.runStateJobs(), (err: unknown) => this.storageFailed(err));
     this.clock = new LogClock(storage.lastTs);
     for (const node of config.nodes) {
       if (node.id === self.id) continue;
@@ -394,7 +394,7 @@ export class ReplicatedPipeline implements Pipeline {
           this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
           this.log.info({ index: snapshot.index, epoch: snapshot.epoch, bytes: received.bytes },
             "snapshot installed from the primary");
-          this.onStateLoaded();
+          this.runStateJobs();
         }, action.token);
         return;
       }
@@ -459,10 +459,6 @@ export class ReplicatedPipeline implements Pipeline {
 
   private stateSettled(): boolean {
     return this.storage.stateLoaded && this.installsPending === 0;
-  }
-
-  private onStateLoaded(): void {
-    this.runStateJobs();
   }
 
   /**
