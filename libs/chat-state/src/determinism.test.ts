@@ -211,6 +211,19 @@ function views(state: ChatState): unknown {
   return { users, perUser };
 }
 
+
+/**
+ * A state restored from a snapshot taken at `cut` holds the invariants, and replaying the rest
+ * gives the outcomes, digest and views of replaying everything (`full`).
+ */
+function assertContinuesLike(restored: ChatState, full: ChatState, fullOutcomes: unknown[],
+  entries: readonly [Command, number][], cut: number): void {
+  checkInvariants(restored);
+  const restOutcomes = replay(restored, entries, cut, entries.length);
+  assert.deepEqual(restOutcomes, fullOutcomes.slice(cut));
+  assert.equal(stateDigest(restored), stateDigest(full));
+  assert.deepEqual(views(restored), views(full));
+}
 describe("determinism", () => {
   it("the same commands give the same digest, outcomes and views", () => {
     fc.assert(
@@ -244,11 +257,7 @@ describe("determinism", () => {
         const messages = JSON.parse(JSON.stringify(snapshotMessages(capture, 0, 1e9))) as Message[];
 
         const restored = restoreSnapshot(JSON.parse(header) as SnapshotHeader, messages);
-        checkInvariants(restored);
-        const restOutcomes = replay(restored, entries, cut, entries.length);
-        assert.deepEqual(restOutcomes, fullOutcomes.slice(cut));
-        assert.equal(stateDigest(restored), stateDigest(full));
-        assert.deepEqual(views(restored), views(full));
+        assertContinuesLike(restored, full, fullOutcomes, entries, cut);
       }),
       { numRuns: 150 }
     );
@@ -276,11 +285,7 @@ describe("determinism", () => {
           else restorer.addUnparsed(chunk.from, chunk.n!, parse);
         }
         const restored = restorer.finish();
-        checkInvariants(restored);
-        const restOutcomes = replay(restored, entries, cut, entries.length);
-        assert.deepEqual(restOutcomes, fullOutcomes.slice(cut));
-        assert.equal(stateDigest(restored), stateDigest(full));
-        assert.deepEqual(views(restored), views(full));
+        assertContinuesLike(restored, full, fullOutcomes, entries, cut);
       }),
       { numRuns: 150 }
     );
