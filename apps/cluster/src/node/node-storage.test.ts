@@ -75,6 +75,16 @@ async function withSnapshot(dir: string, entries: StoredEntry[]): Promise<void> 
   await storage.close();
 }
 
+/** A cluster of one (restores before it opens) and a replica (behind it) both reach `state`. */
+async function assertRestoresTo(dir: string, state: ChatState): Promise<void> {
+  for (const applyLog of [true, false]) {
+    const storage = await open(dir, applyLog);
+    await storage.stateReady;
+    assert.equal(stateDigest(storage.state), stateDigest(state));
+    await storage.close();
+  }
+}
+
 describe("NodeStorage snapshots", () => {
   it("format 2: a cluster of one opens restored; a replica restores behind and says when", () =>
     withDir(async (dir) => {
@@ -104,12 +114,7 @@ describe("NodeStorage snapshots", () => {
       // Installed (logStart = index + 1), so an empty log chains from it.
       await store.write({ index: last.index, epoch: 1, header: { chat: capture.header, lastTs: last.ts }, installed: true },
         [[...capture.messages]]);
-      for (const applyLog of [true, false]) {
-        const storage = await open(dir, applyLog);
-        await storage.stateReady;
-        assert.equal(stateDigest(storage.state), stateDigest(state));
-        await storage.close();
-      }
+      await assertRestoresTo(dir, state);
     }));
 
   it("reads a format-2 snapshot written by an older node (indexes rebuilt from the messages)", () =>
@@ -128,12 +133,7 @@ describe("NodeStorage snapshots", () => {
       const header = { chat, lastTs: last.ts };
       const index = last.index;
       await store.write({ index, epoch: 1, header, installed: true }, chunks.map((c) => [c]));
-      for (const applyLog of [true, false]) {
-        const storage = await open(dir, applyLog);
-        await storage.stateReady;
-        assert.equal(stateDigest(storage.state), stateDigest(state));
-        await storage.close();
-      }
+      await assertRestoresTo(dir, state);
     }));
 
   it("restores format 3 with its messages unparsed; reads give the original messages", () =>
