@@ -44,6 +44,7 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   assert.ok((report.floors.grpcEchoAtHalfLoad?.requests ?? 0) > 0, "the echo at the half-load rate");
   const { stalls } = report.floors;
   assert.equal(stalls.processes, availableParallelism());
+  assert.equal(stalls.durationMs, 300, "the stall probes run as long as a level");
   assert.ok(stalls.stalledShare >= 0 && stalls.stalledShare < 1 && stalls.maxMs >= 0, JSON.stringify(stalls));
   const { loadAverage, ...machine } = report.machine;
   assert.deepEqual(machine, { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", node: process.version,
