@@ -34,6 +34,7 @@ test("--help prints the usage; bad flags are usage errors (exit 2)", async () =>
 });
 
 test("a tiny bench run prints a JSON report with every section it ran", async () => {
+  const floorDirsBefore = readdirSync(tmpdir()).filter((f) => f.startsWith("chat-bench-floor-")).length;
   const run = await capture(["--duration-ms", "300", "--levels", "1,4", "--skip-failover", "--skip-restart", "--json"]);
   assert.equal(run.code, 0, run.err);
   const report = JSON.parse(run.out) as BenchReport;
@@ -42,6 +43,15 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
   assert.ok(report.floors.fsync.fsyncsPerSecMax > 0);
   assert.ok(report.floors.grpcEcho.reqPerSec > 0);
   assert.ok((report.floors.grpcEchoAtHalfLoad?.requests ?? 0) > 0, "the echo at the half-load rate");
+  const replication = report.floors.replicationAtHalfLoad;
+  assert.ok(replication && replication.requests > 0 && replication.p99Ms >= replication.p50Ms, "the replication floor");
+  if (platform() === "linux") {
+    assert.deepEqual(Object.keys(replication.cpu?.nodesUs ?? {}).sort(), ["backup 1", "backup 2", "primary"]);
+    assert.ok(replication.cpu!.totalUs > 0);
+  }
+  assert.ok(report.halfLoad?.cpu === undefined || report.halfLoad.cpu.totalUs > 0);
+  assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith("chat-bench-floor-")).length, floorDirsBefore,
+    "the floor's files are removed");
   const { stalls } = report.floors;
   assert.equal(stalls.processes, availableParallelism());
   assert.equal(stalls.durationMs, 300, "the stall probes run as long as a level");

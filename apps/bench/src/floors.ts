@@ -92,8 +92,8 @@ export async function measureGrpcEcho(durationMs: number, inFlight = 64): Promis
 }
 
 /**
- * Loopback gRPC echo at a fixed rate (open loop, as the half-load level): the latency floor
- * of one request and its answer crossing two processes, where a send crosses four.
+ * Loopback gRPC echo at a fixed rate (open loop, as the half-load level), client and server in
+ * this process: the latency of unary calls alone, without a second process, disk or batching.
  */
 export async function measureGrpcEchoAt(ratePerSec: number, durationMs: number): Promise<EchoFloor> {
   const echo = await echoPair();

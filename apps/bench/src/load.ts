@@ -136,7 +136,8 @@ export async function openLoop(pair: Pair, ratePerSec: number, durationMs: numbe
   const pending = new Set<Promise<void>>();
   const start = performance.now();
   while (performance.now() - start < durationMs) {
-    const due = Math.floor(((performance.now() - start) / 1000) * ratePerSec);
+    // Send k (from 0) is due at k / rate: the first at once, and its latency counts from then.
+    const due = Math.floor(((performance.now() - start) / 1000) * ratePerSec) + 1;
     while (issued < due && outstanding < outstandingMax) {
       const dueAt = start + (issued * 1000) / ratePerSec;
       issued++;

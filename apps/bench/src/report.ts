@@ -21,6 +21,11 @@ function echoAtRow(f: NonNullable<BenchReport["floors"]["grpcEchoAtHalfLoad"]>):
     `p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}`];
 }
 
+function replicationRow(f: NonNullable<BenchReport["floors"]["replicationAtHalfLoad"]>): string[] {
+  return ["replication floor: bare grpc-js primary + 2 backups, fdatasync each, open loop at the half-load rate",
+    `${int(f.reqPerSec)} req/s`, `p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}, p99.9 ${ms(f.p999Ms)}, CPU µs/send ${cpuText(f.cpu)}`];
+}
+
 /** Older JSON reports have no stall floor. */
 function stallRow(f: BenchReport["floors"]["stalls"] | undefined): string[][] {
   if (!f) return [];
@@ -41,6 +46,7 @@ export function renderReport(r: BenchReport): string {
       `p50 ${ms(r.floors.grpcEcho.p50Ms)}, p99 ${ms(r.floors.grpcEcho.p99Ms)}`],
     ...stallRow(r.floors.stalls),
     ...(r.floors.grpcEchoAtHalfLoad ? [echoAtRow(r.floors.grpcEchoAtHalfLoad)] : []),
+    ...(r.floors.replicationAtHalfLoad ? [replicationRow(r.floors.replicationAtHalfLoad)] : []),
   ]));
   out.push("");
   const echo = r.floors.grpcEcho.reqPerSec;
@@ -54,7 +60,7 @@ export function renderReport(r: BenchReport): string {
   if (r.halfLoad) {
     const h = r.halfLoad;
     rows.push([`open ${int(h.ratePerSec)}/s, ≤ ${h.inFlight}`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
-      String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2)]);
+      String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2), cpuText(h.cpu)]);
   }
   out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing; stream = the SDK's pipelined SendMessages, " +
     "unary = one SendMessage call each)");
