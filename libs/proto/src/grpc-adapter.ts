@@ -11,6 +11,8 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { encodeReplicaEnvelope } from "./envelope-encoder.js";
+import { ReplicaEnvelopeSchema, type ReplicaEnvelope } from "./gen/chat/v1/replica_pb.js";
 
 type Handler<M> = M extends {
   methodKind: "unary";
@@ -112,6 +114,15 @@ function decodeRequest<I extends DescMessage>(schema: I, buf: Buffer): MessageSh
   }
 }
 
+/**
+ * How a message goes on the wire: protobuf-es's `toBinary`, or a hand-written encoder giving
+ * the same bytes where the reflective one costs too much on a hot path (envelope-encoder.ts).
+ */
+function serializerOf(schema: DescMessage): (msg: unknown) => Buffer {
+  if (schema.typeName === ReplicaEnvelopeSchema.typeName) return (msg) => encodeReplicaEnvelope(msg as ReplicaEnvelope);
+  return (msg) => asBuffer(toBinary(schema, msg as never));
+}
+
 /** The grpc-js service definition of a generated service. */
 export function grpcServiceDefinition<T extends GenServiceMethods>(
   service: GenService<T>,
@@ -124,9 +135,9 @@ export function grpcServiceDefinition<T extends GenServiceMethods>(
       originalName: method.name,
       requestStream: kind === "client_streaming" || kind === "bidi_streaming",
       responseStream: kind === "server_streaming" || kind === "bidi_streaming",
-      requestSerialize: (msg) => asBuffer(toBinary(method.input, msg as never)),
+      requestSerialize: serializerOf(method.input),
       requestDeserialize: (buf: Buffer) => decodeRequest(method.input, buf),
-      responseSerialize: (msg) => asBuffer(toBinary(method.output, msg as never)),
+      responseSerialize: serializerOf(method.output),
       responseDeserialize: (buf: Buffer) => fromBinary(method.output, buf),
     };
   }

@@ -271,7 +271,8 @@ export class ReplicaTransport {
         void snapshot.onFrame(envelope).then(() => call.resume());
         return;
       }
-      parts.push(Buffer.from(envelope.payload));
+      const part = envelope.payload; // kept as a view of the received message, not copied
+      parts.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
       size += envelope.payload.length;
       if (envelope.more) {
         if (size > splitMessageBytesMax) call.destroy(new Error("split message too large"));
