@@ -110,6 +110,21 @@ describe("SnapshotStore", () => {
       assert.deepEqual(seen, records(0, 100));
     }));
 
+  it("load pauses between the records of one read once their work used up a slice", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      await store.write({ index: 30, epoch: 2, header: {} }, [records(0, 6)]); // one read
+      const events: string[] = [];
+      const opened = (await store.openLatest())!;
+      await opened.load((r) => {
+        events.push(`record ${(r as { id: number }).id}`);
+        const until = performance.now() + 20; // restoring it takes longer than a slice
+        while (performance.now() < until) { /* busy */ }
+      }, { pause: async () => void events.push("pause") });
+      assert.deepEqual(events, ["record 0", "pause", "record 1", "pause", "record 2", "pause",
+        "record 3", "pause", "record 4", "pause", "record 5", "pause"]);
+    }));
+
   it("load hands records with the unparsed prefix over unparsed, read back when parsed", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);
