@@ -146,9 +146,8 @@ export interface StreamOptions {
    */
   readonly unparsedPrefix?: string;
   /**
-   * Awaited whenever the records restored since the last pause used up a slice (R9); by
-   * default one turn of the event loop. A restore that is not urgent can wait longer, so it
-   * takes less of the CPU from others.
+   * Awaited whenever the records handed on since the last pause used up a slice (R9); by
+   * default one turn of the event loop.
    */
   readonly pause?: () => Promise<unknown>;
 }

@@ -5,7 +5,7 @@
 // memory: the primary's snapshot file is opened for streaming (`snapshotSource`), a lagging
 // node receives one into a temp file (`receiveSnapshot`) and `install` adopts that file as its
 // durable snapshot and restores the chat state from it, streamed and yielding.
-import { setImmediate as yieldToLoop, setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import {
   applyCommand,
   captureSnapshot,
@@ -39,10 +39,6 @@ import {
 } from "@chat-tui/storage";
 import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
 import { entryJson } from "./entry-json.js";
-
-/** A restore that is not urgent waits this long after each slice of work (≈ 15 ms, storage's
- * read slice): half the CPU of one core. */
-const restoreSliceGivenMs = 45;
 import type { Logger } from "../logger.js";
 
 /** A client command in the log. */
@@ -102,14 +98,6 @@ export class NodeStorage {
    * and applies wait (replicated.ts). Rejects (StorageFaultedError) on a damaged snapshot.
    */
   stateReady: Promise<void> = Promise.resolve();
-  /**
-   * Whether the background restore is urgent (the node is or may soon be the primary, which
-   * serves only once its state is loaded) or may give way: then it waits as long as it worked
-   * after every slice. Three nodes of a cold-started cluster restoring at full speed on two
-   * cores took each other's CPU, so the elected primary served a second or more later, and
-   * their long slices paused them past θ (R8), which cost elections.
-   */
-  restoreUrgent = true;
 
   private constructor(
     readonly dataDir: string,
@@ -173,9 +161,7 @@ export class NodeStorage {
       }
       storage.selfSnapshots = options.applyLog;
       // Started only now, so it does not slow the WAL scan above (it shares the thread).
-      if (snapshot && extra && !options.applyLog) {
-        storage.restoreBehind(() => restoreFrom(snapshot, extra.chat, () => storage.restorePause()));
-      }
+      if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length,
         stateLoaded: storage.loaded }, "storage recovered");
       return storage;
@@ -199,10 +185,6 @@ export class NodeStorage {
       this.logger.info({ messages: state.messages.length, ms: Math.round(performance.now() - started) },
         "snapshot state restored");
     });
-  }
-
-  private restorePause(): Promise<unknown> {
-    return this.restoreUrgent ? yieldToLoop() : sleep(restoreSliceGivenMs);
   }
 
   get epoch(): number {
@@ -346,17 +328,15 @@ function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<read
  * The chat state of an opened snapshot, streamed from disk (formats 2 and 3 chunk by chunk;
  * format 3 without parsing its messages).
  */
-async function restoreFrom(
-  snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"], pause?: () => Promise<unknown>,
-): Promise<ChatState> {
+async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): Promise<ChatState> {
   if (!isChunkedHeader(chat)) {
     const messages: unknown[] = [];
-    await snapshot.load((record) => messages.push(record), { pause });
+    await snapshot.load((record) => messages.push(record));
     return restoreSnapshot(chat, messages as Message[]);
   }
   const restorer = new SnapshotRestorer(chat);
   if (chat.format === 2) {
-    await snapshot.load((record) => restorer.add(record), { pause });
+    await snapshot.load((record) => restorer.add(record));
     return restorer.finish();
   }
   // Format 3: messages chunks stay their bytes, parsed when read (chat-state message-log.ts).
@@ -366,7 +346,7 @@ async function restoreFrom(
     if (head === null) return restorer.add(record.parse());
     restorer.addUnparsed(Number(head[1]), Number(head[2]),
       () => (record.parse() as { rows: MessageRow[] }).rows);
-  }, { unparsedPrefix: '{"t":"messages",', pause });
+  }, { unparsedPrefix: '{"t":"messages",' });
   return restorer.finish();
 }
 

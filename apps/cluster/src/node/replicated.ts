@@ -590,8 +590,6 @@ export class ReplicatedPipeline implements Pipeline {
     this.coreEpoch = epoch;
     this.primaryId = primaryId;
     this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
-    // Only a primary serves from its state, so only a (would-be) primary restores at full speed.
-    this.storage.restoreUrgent = role === "primary" || role === "candidate";
     if (role !== "primary") this.setReady(false);
     else if (was !== "primary") this.awaitBarrier();
     this.listeners.emit("clusterChanged");
