@@ -46,7 +46,8 @@ async function serve(impl: (call: Pipe) => void): Promise<number> {
   const server = new grpc.Server();
   server.addService(floorService, { pipe: impl });
   return new Promise((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))));
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(),
+      (e, port) => (e ? reject(e) : resolve(port))));
 }
 
 async function backup(dir: string): Promise<number> {
@@ -60,8 +61,9 @@ async function backup(dir: string): Promise<number> {
 
 async function primary(dir: string, backupPorts: string[]): Promise<number> {
   const Client = grpc.makeGenericClientConstructor(floorService, "Floor");
+  type FloorClient = { pipe(): grpc.ClientDuplexStream<Buffer, Buffer> };
   const backups = backupPorts.map((port) =>
-    (new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { pipe(): grpc.ClientDuplexStream<Buffer, Buffer> }).pipe());
+    (new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as FloorClient).pipe());
   const fh = await fs.open(join(dir, `primary-${process.pid}`), "a");
   // Highest batch synced by: this node, backup 1, backup 2.
   const synced = [0n, 0n, 0n];

@@ -24,7 +24,8 @@ export interface ReplicationFloor {
 }
 
 // Run from src/ by the tests (through tsx) and from dist/ by `chat-bench`.
-const nodeFile = fileURLToPath(new URL(`./replication-floor-node${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const ext = extname(fileURLToPath(import.meta.url));
+const nodeFile = fileURLToPath(new URL(`./replication-floor-node${ext}`, import.meta.url));
 const execArgv = nodeFile.endsWith(".ts") ? ["--import", "tsx"] : [];
 
 function start(children: ChildProcess[], args: string[]): Promise<number> {
@@ -71,6 +72,11 @@ function floorPair(port: number, streams = 4): Pair {
   };
 }
 
+/** Children start as backup, backup, primary: n0, n1, n2 in the CPU sample. */
+function rolesOf(nodesUs: Record<string, number>): Record<string, number> {
+  return { primary: nodesUs.n2!, "backup 1": nodesUs.n0!, "backup 2": nodesUs.n1! };
+}
+
 /** The floor's latency at `ratePerSec` (open loop) for `durationMs`, after a warm-up. */
 export async function measureReplicationFloorAt(ratePerSec: number, durationMs: number): Promise<ReplicationFloor> {
   const dir = mkdtempSync(join(tmpdir(), "chat-bench-floor-"));
@@ -87,7 +93,7 @@ export async function measureReplicationFloorAt(ratePerSec: number, durationMs: 
       const cpu = cpuPerSend(before, sampleCpu(pids), r.acked);
       return {
         ratePerSec, requests: r.acked, reqPerSec: r.sendsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms,
-        ...(cpu ? { cpu: { ...cpu, nodesUs: { primary: cpu.nodesUs.n2!, "backup 1": cpu.nodesUs.n0!, "backup 2": cpu.nodesUs.n1! } } } : {}),
+        ...(cpu ? { cpu: { ...cpu, nodesUs: rolesOf(cpu.nodesUs) } } : {}),
       };
     } finally {
       pair.close();

@@ -7,13 +7,14 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ReplicaEnvelopeSchema, SnapshotFrame } from "./gen/chat/v1/replica_pb.js";
 import { encodeReplicaEnvelope } from "./envelope-encoder.js";
 
+const frames = Object.values(SnapshotFrame).filter((v): v is SnapshotFrame => typeof v === "number");
 const uint32 = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 300 }));
 const envelope = fc.record({
   from: uint32,
   to: uint32,
   payload: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(new Uint8Array(70_000).fill(7))),
   more: fc.boolean(),
-  snapshotFrame: fc.constantFrom(...Object.values(SnapshotFrame).filter((v): v is SnapshotFrame => typeof v === "number")),
+  snapshotFrame: fc.constantFrom(...frames),
   transfer: uint32,
 }).map((fields) => create(ReplicaEnvelopeSchema, fields));
 
