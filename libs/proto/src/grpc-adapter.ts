@@ -119,7 +119,9 @@ function decodeRequest<I extends DescMessage>(schema: I, buf: Buffer): MessageSh
  * the same bytes where the reflective one costs too much on a hot path (envelope-encoder.ts).
  */
 function serializerOf(schema: DescMessage): (msg: unknown) => Buffer {
-  if (schema.typeName === ReplicaEnvelopeSchema.typeName) return (msg) => encodeReplicaEnvelope(msg as ReplicaEnvelope);
+  if (schema.typeName === ReplicaEnvelopeSchema.typeName) {
+    return (msg) => encodeReplicaEnvelope(msg as ReplicaEnvelope);
+  }
   return (msg) => asBuffer(toBinary(schema, msg as never));
 }
 

@@ -152,8 +152,7 @@ export interface StreamOptions {
   readonly pause?: () => Promise<unknown>;
 }
 
-/** Bytes read at a time, into one reused buffer (no allocation per read); the records in one
- * read are restored in one go, so it stays small enough for a few ms of work (R9). */
+/** Bytes read at a time, into one reused buffer (no allocation per read). */
 const readBytes = 256 * 1024;
 
 /**

@@ -121,8 +121,10 @@ describe("SnapshotStore", () => {
         const until = performance.now() + 20; // restoring it takes longer than a slice
         while (performance.now() < until) { /* busy */ }
       }, { pause: async () => void events.push("pause") });
-      assert.deepEqual(events, ["record 0", "pause", "record 1", "pause", "record 2", "pause",
-        "record 3", "pause", "record 4", "pause", "record 5", "pause"]);
+      // Each record's 20 ms use up a slice: a pause follows every one (more may come with a
+      // slow machine, never fewer).
+      assert.match(events.join(","), /^(record \d(,pause)+,?)+$/);
+      assert.deepEqual(events.filter((e) => e !== "pause"), records(0, 6).map((r) => `record ${r.id}`));
     }));
 
   it("load hands records with the unparsed prefix over unparsed, read back when parsed", () =>
