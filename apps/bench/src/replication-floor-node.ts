@@ -20,6 +20,12 @@ export const floorService = {
 
 type Pipe = grpc.ServerDuplexStream<Buffer, Buffer>;
 
+/** A floor process that cannot go on exits; the bench sees the exit and fails its sends. */
+function die(err: unknown): never {
+  console.error(`replication floor: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+
 /** Appends + fdatasyncs batches one after another; `onSynced` gets each batch once durable. */
 function syncedWriter(fh: fs.FileHandle, onSynced: (batch: Buffer[]) => void): (piece: Buffer) => void {
   let queue: Buffer[] = [];
@@ -33,12 +39,12 @@ function syncedWriter(fh: fs.FileHandle, onSynced: (batch: Buffer[]) => void): (
     await fh.datasync();
     onSynced(batch);
     busy = false;
-    void flush();
+    void flush().catch(die);
   };
   return (piece) => {
     queue.push(piece);
     // Lone pieces wait for this turn's other I/O, so a batch gathers what arrived together.
-    if (queue.length === 1) setImmediate(() => void flush());
+    if (queue.length === 1) setImmediate(() => void flush().catch(die));
   };
 }
 
@@ -56,6 +62,7 @@ async function backup(dir: string): Promise<number> {
     // A batch is `seq (8 bytes) + messages`; the ack is the last synced batch's seq.
     const write = syncedWriter(fh, (batches) => call.write(batches[batches.length - 1]!.subarray(0, 8)));
     call.on("data", write);
+    call.on("error", () => {}); // the primary went away: the bench is ending or failing
   });
 }
 
@@ -77,7 +84,10 @@ async function primary(dir: string, backupPorts: string[]): Promise<number> {
       for (const [call, msg] of replies) call.write(msg.subarray(0, 8)); // the message's own number
     }
   };
-  backups.forEach((stream, i) => stream.on("data", (ack: Buffer) => onSynced(i + 1, ack.readBigUInt64BE(0))));
+  backups.forEach((stream, i) => {
+    stream.on("data", (ack: Buffer) => onSynced(i + 1, ack.readBigUInt64BE(0)));
+    stream.on("error", die);
+  });
   let seq = 0n;
   let replies: [Pipe, Buffer][] = [];
   const write = syncedWriter(fh, (batches) => onSynced(0, batches[batches.length - 1]!.readBigUInt64BE(0)));
@@ -91,10 +101,13 @@ async function primary(dir: string, backupPorts: string[]): Promise<number> {
     for (const b of backups) b.write(batch);
     write(batch);
   };
-  return serve((call) => call.on("data", (msg: Buffer) => {
-    replies.push([call, msg]);
-    if (replies.length === 1) setImmediate(cut);
-  }));
+  return serve((call) => {
+    call.on("data", (msg: Buffer) => {
+      replies.push([call, msg]);
+      if (replies.length === 1) setImmediate(cut);
+    });
+    call.on("error", () => {}); // a client went away
+  });
 }
 
 // Run as a process by replication-floor.ts; only its service definition when imported.

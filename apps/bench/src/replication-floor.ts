@@ -38,34 +38,61 @@ function start(children: ChildProcess[], args: string[]): Promise<number> {
   });
 }
 
-/** Client side: `streams` pipelined streams, one 100-byte message a send, answered by number. */
-function floorPair(port: number, streams = 4): Pair {
+/** A send not answered within this long fails (a floor process stopped answering). */
+const answerTimeoutMs = 10_000;
+
+/**
+ * Client side: `streams` pipelined streams, one 100-byte message a send, answered by number.
+ * `fail` fails every unanswered send (and later ones): a broken stream or a dead floor process
+ * must not leave the load waiting for answers that never come.
+ */
+export function floorPair(port: number, streams = 4): Pair & { fail(reason: Error): void } {
   const Client = grpc.makeGenericClientConstructor(floorService, "Floor");
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as
     grpc.Client & { pipe(): grpc.ClientDuplexStream<Buffer, Buffer> };
-  const waiting = new Map<bigint, () => void>();
+  const waiting = new Map<bigint, { resolve(): void; reject(e: Error): void; sentAt: number }>();
+  let failed: Error | undefined;
+  let closed = false;
+  const fail = (reason: Error): void => {
+    failed ??= reason;
+    for (const w of waiting.values()) w.reject(failed);
+    waiting.clear();
+  };
   const pipes = Array.from({ length: streams }, () => {
     const pipe = client.pipe();
     pipe.on("data", (answer: Buffer) => {
       const n = answer.readBigUInt64BE(0);
-      waiting.get(n)?.();
+      waiting.get(n)?.resolve();
       waiting.delete(n);
     });
-    pipe.on("error", () => {}); // closed at the end
+    pipe.on("error", (e: Error) => { if (!closed) fail(e); });
+    pipe.on("end", () => { if (!closed) fail(new Error("a floor stream ended")); });
     return pipe;
   });
+  const sweep = setInterval(() => {
+    const late = performance.now() - answerTimeoutMs;
+    for (const [n, w] of waiting) if (w.sentAt < late) {
+      waiting.delete(n);
+      w.reject(new Error(`no answer within ${answerTimeoutMs} ms`));
+    }
+  }, 1_000);
   let next = 0n;
   return {
     to: "floor", path: "stream", from: [],
-    send: (text) => new Promise<void>((resolve) => {
+    send: (text) => new Promise<void>((resolve, reject) => {
+      if (failed) return reject(failed);
       const n = ++next;
       const msg = Buffer.alloc(8 + 100);
       msg.writeBigUInt64BE(n);
       msg.write(text, 8, "latin1");
-      waiting.set(n, resolve);
+      waiting.set(n, { resolve, reject, sentAt: performance.now() });
       pipes[Number(n % BigInt(streams))]!.write(msg);
     }),
+    fail,
     close: () => {
+      closed = true;
+      clearInterval(sweep);
+      fail(new Error("closed"));
       for (const p of pipes) p.cancel();
       client.close();
     },
@@ -85,6 +112,9 @@ export async function measureReplicationFloorAt(ratePerSec: number, durationMs: 
     const backups = await Promise.all([start(children, ["backup", dir]), start(children, ["backup", dir])]);
     const primary = await start(children, ["primary", dir, ...backups.map(String)]);
     const pair = floorPair(primary);
+    for (const child of children) {
+      child.once("exit", (code, signal) => pair.fail(new Error(`a floor process exited (${code ?? signal})`)));
+    }
     try {
       for (let i = 0; i < 500; i++) await pair.send(text100(i)); // connections, JIT
       const pids = new Map(children.map((c, i) => [i, c.pid] as const));
@@ -99,9 +129,10 @@ export async function measureReplicationFloorAt(ratePerSec: number, durationMs: 
       pair.close();
     }
   } finally {
+    const running = children.filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
+    const gone = running.map((c) => new Promise((r) => c.once("exit", r)));
     for (const c of children) c.kill("SIGKILL");
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null
-      ? new Promise((r) => c.once("exit", r)) : undefined)));
+    await Promise.all(gone);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -26,6 +26,17 @@ test("encodeReplicaEnvelope gives toBinary's bytes, and they decode to the same 
   }), { numRuns: 500 });
 });
 
+test("unknown fields and invalid values go through protobuf-es (kept, or refused)", () => {
+  const withUnknown = create(ReplicaEnvelopeSchema, { from: 1 });
+  withUnknown.$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([5]) }];
+  assert.deepEqual(new Uint8Array(encodeReplicaEnvelope(withUnknown)), toBinary(ReplicaEnvelopeSchema, withUnknown));
+  for (const from of [-1, 1.5, 2 ** 32]) {
+    const msg = create(ReplicaEnvelopeSchema, { to: 2 });
+    msg.from = from;
+    assert.throws(() => encodeReplicaEnvelope(msg), `from ${from}`);
+  }
+});
+
 test("an all-default envelope encodes to no bytes", () => {
   assert.equal(encodeReplicaEnvelope(create(ReplicaEnvelopeSchema)).length, 0);
 });

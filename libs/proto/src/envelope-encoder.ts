@@ -4,7 +4,10 @@
 // this writes the same bytes (fields in number order, proto3 defaults omitted, as protobuf-es
 // does; envelope-encoder.test.ts checks byte equality) into one buffer of the exact size.
 // Decoding stays with protobuf-es, whose `fromBinary` is already fast.
-import { SnapshotFrame, type ReplicaEnvelope } from "./gen/chat/v1/replica_pb.js";
+import { toBinary } from "@bufbuild/protobuf";
+import { ReplicaEnvelopeSchema, SnapshotFrame, type ReplicaEnvelope } from "./gen/chat/v1/replica_pb.js";
+
+const isUint32 = (n: number): boolean => n >>> 0 === n;
 
 function varintLength(n: number): number {
   let length = 1;
@@ -33,6 +36,11 @@ function writeVarintField(buf: Buffer, pos: number, field: number, n: number): n
 /** The protobuf encoding of `msg`, byte for byte what `toBinary(ReplicaEnvelopeSchema, msg)` gives. */
 export function encodeReplicaEnvelope(msg: ReplicaEnvelope): Buffer {
   const { from, to, payload, more, snapshotFrame, transfer } = msg;
+  // Unknown fields, or a value protobuf-es would refuse: its own encoder writes (or throws).
+  if (msg.$unknown?.length || !isUint32(from) || !isUint32(to) || !isUint32(transfer) || !isUint32(snapshotFrame)) {
+    const bytes = toBinary(ReplicaEnvelopeSchema, msg);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   let size = 0;
   if (from !== 0) size += 1 + varintLength(from);
   if (to !== 0) size += 1 + varintLength(to);
