@@ -129,10 +129,13 @@ export async function measureReplicationFloorAt(ratePerSec: number, durationMs: 
       pair.close();
     }
   } finally {
-    const running = children.filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
-    const gone = running.map((c) => new Promise((r) => c.once("exit", r)));
-    for (const c of children) c.kill("SIGKILL");
-    await Promise.all(gone);
+    // The primary first (the last started): it would report its backups' deaths as a failure.
+    for (const c of [...children].reverse()) {
+      if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) continue;
+      const gone = new Promise((r) => c.once("exit", r));
+      c.kill("SIGKILL");
+      await gone;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
