@@ -213,11 +213,28 @@ function views(state: ChatState): unknown {
 
 
 /**
- * A state restored from a snapshot taken at `cut` holds the invariants, and replaying the rest
- * gives the outcomes, digest and views of replaying everything (`full`).
+ * Applies the first `cut` entries (cut = cutSeed mod the log's length + 1), captures a snapshot
+ * there and `freeze`s what must be read at once (the header), then keeps applying to a later
+ * point, as a node does while it streams the capture out.
  */
-function assertContinuesLike(restored: ChatState, full: ChatState, fullOutcomes: unknown[],
-  entries: readonly [Command, number][], cut: number): void {
+function snapshotWhileApplying<T>(entries: readonly [Command, number][], cutSeed: number, laterSeed: number,
+  freeze: (capture: ReturnType<typeof captureSnapshot>) => T) {
+  const cut = cutSeed % (entries.length + 1);
+  const live = createState();
+  replay(live, entries, 0, cut);
+  const capture = captureSnapshot(live);
+  const frozen = freeze(capture);
+  replay(live, entries, cut, cut + (laterSeed % (entries.length - cut + 1)));
+  return { cut, capture, frozen };
+}
+
+/**
+ * A state restored from a snapshot taken at `cut` holds the invariants, and replaying the rest
+ * gives the outcomes, digest and views of replaying everything.
+ */
+function assertContinuesLike(restored: ChatState, entries: readonly [Command, number][], cut: number): void {
+  const full = createState();
+  const fullOutcomes = replay(full, entries, 0, entries.length);
   checkInvariants(restored);
   const restOutcomes = replay(restored, entries, cut, entries.length);
   assert.deepEqual(restOutcomes, fullOutcomes.slice(cut));
@@ -243,21 +260,11 @@ describe("determinism", () => {
   it("snapshot at any point + replay of the rest equals replaying everything", () => {
     fc.assert(
       fc.property(log, fc.nat(), fc.nat(), (entries, cutSeed, laterSeed) => {
-        const cut = cutSeed % (entries.length + 1);
-        const full = createState();
-        const fullOutcomes = replay(full, entries, 0, entries.length);
-
-        const live = createState();
-        replay(live, entries, 0, cut);
-        const capture = captureSnapshot(live);
-        const header = JSON.stringify(capture.header);
-        // The node keeps applying while it streams the capture out.
-        const later = cut + (laterSeed % (entries.length - cut + 1));
-        replay(live, entries, cut, later);
+        const { cut, capture, frozen: header } =
+          snapshotWhileApplying(entries, cutSeed, laterSeed, (c) => JSON.stringify(c.header));
         const messages = JSON.parse(JSON.stringify(snapshotMessages(capture, 0, 1e9))) as Message[];
-
         const restored = restoreSnapshot(JSON.parse(header) as SnapshotHeader, messages);
-        assertContinuesLike(restored, full, fullOutcomes, entries, cut);
+        assertContinuesLike(restored, entries, cut);
       }),
       { numRuns: 150 }
     );
@@ -267,15 +274,9 @@ describe("determinism", () => {
     const rowsPerChunk = fc.integer({ min: 1, max: 4 });
     fc.assert(
       fc.property(log, fc.nat(), fc.nat(), rowsPerChunk, (entries, cutSeed, laterSeed, rows) => {
-        const cut = cutSeed % (entries.length + 1);
-        const full = createState();
-        const fullOutcomes = replay(full, entries, 0, entries.length);
-        const live = createState();
-        replay(live, entries, 0, cut);
-        const capture = captureSnapshot(live);
-        const header = JSON.stringify(chunkedHeader(capture));
-        // The node keeps applying while it streams the capture out, chunk by chunk.
-        replay(live, entries, cut, cut + (laterSeed % (entries.length - cut + 1)));
+        const { cut, capture, frozen: header } =
+          snapshotWhileApplying(entries, cutSeed, laterSeed, (c) => JSON.stringify(chunkedHeader(c)));
+        // Streamed out chunk by chunk while the state keeps applying.
         const lines = [...snapshotChunks(capture, rows)].map((c) => JSON.stringify(c));
         const restorer = new SnapshotRestorer(JSON.parse(header) as ChunkedSnapshotHeader);
         for (const line of lines) {
@@ -284,8 +285,7 @@ describe("determinism", () => {
           if (chunk.t !== "messages") restorer.add(chunk);
           else restorer.addUnparsed(chunk.from, chunk.n!, parse);
         }
-        const restored = restorer.finish();
-        assertContinuesLike(restored, full, fullOutcomes, entries, cut);
+        assertContinuesLike(restorer.finish(), entries, cut);
       }),
       { numRuns: 150 }
     );
