@@ -75,6 +75,21 @@ async function withSnapshot(dir: string, entries: StoredEntry[]): Promise<void> 
   await storage.close();
 }
 
+/**
+ * A data dir with a format-1 snapshot (the older node's: header and messages, no chunks) of 50
+ * commands; `installed`: logStart = index + 1, so an empty log chains from it.
+ */
+async function withFormat1Snapshot(dir: string, installed: boolean): Promise<{ state: ChatState; index: number }> {
+  const entries = entriesOf(commands(50));
+  const state = stateOf(entries);
+  const capture = captureSnapshot(state);
+  const store = await SnapshotStore.open(dir);
+  const last = entries.at(-1)!;
+  const header = { chat: capture.header, lastTs: last.ts };
+  await store.write({ index: last.index, epoch: 1, header, installed }, [[...capture.messages]]);
+  return { state, index: last.index };
+}
+
 /** A cluster of one (restores before it opens) and a replica (behind it) both reach `state`. */
 async function assertRestoresTo(dir: string, state: ChatState): Promise<void> {
   for (const applyLog of [true, false]) {
@@ -106,14 +121,7 @@ describe("NodeStorage snapshots", () => {
 
   it("reads a format-1 snapshot written by an older node", () =>
     withDir(async (dir) => {
-      const entries = entriesOf(commands(50));
-      const state = stateOf(entries);
-      const capture = captureSnapshot(state);
-      const store = await SnapshotStore.open(dir);
-      const last = entries.at(-1)!;
-      // Installed (logStart = index + 1), so an empty log chains from it.
-      await store.write({ index: last.index, epoch: 1, header: { chat: capture.header, lastTs: last.ts }, installed: true },
-        [[...capture.messages]]);
+      const { state } = await withFormat1Snapshot(dir, true);
       await assertRestoresTo(dir, state);
     }));
 
@@ -199,17 +207,11 @@ describe("NodeStorage snapshots", () => {
 
   it("a format-1 snapshot file of an older node installs too", () =>
     withDir(async (dir) => {
-      const entries = entriesOf(commands(50));
-      const state = stateOf(entries);
-      const capture = captureSnapshot(state);
       const primaryDir = path.join(dir, "primary");
-      const store = await SnapshotStore.open(primaryDir);
-      const last = entries.at(-1)!;
-      const header = { chat: capture.header, lastTs: last.ts };
-      await store.write({ index: last.index, epoch: 1, header }, [[...capture.messages]]);
+      const { state, index } = await withFormat1Snapshot(primaryDir, false);
       const primary = await open(primaryDir, false);
       const backup = await open(path.join(dir, "backup"), false);
-      await transfer(primary, backup, last.index, 1);
+      await transfer(primary, backup, index, 1);
       assert.equal(stateDigest(backup.state), stateDigest(state));
       await primary.close();
       await backup.close();
