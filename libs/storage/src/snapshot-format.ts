@@ -145,11 +145,6 @@ export interface StreamOptions {
    * RawRecord, unparsed and not held in memory. They are covered by the file's CRC.
    */
   readonly unparsedPrefix?: string;
-  /**
-   * Awaited whenever the records handed on since the last pause used up a slice (R9); by
-   * default one turn of the event loop.
-   */
-  readonly pause?: () => Promise<unknown>;
 }
 
 /** Bytes read at a time, into one reused buffer (no allocation per read). */
@@ -172,10 +167,9 @@ export async function streamSnapshotFile(file: string, onRecord?: (record: unkno
     : { prefix: Buffer.from(prefix, "latin1"), file: new KeptFile(file) });
   const buffer = Buffer.allocUnsafeSlow(readBytes);
   let sliceStart = performance.now();
-  const pause = options.pause ?? yieldToLoop;
   const yieldIfSliceUsed = async (): Promise<void> => {
     if (performance.now() - sliceStart < readSliceMs) return;
-    await pause();
+    await yieldToLoop();
     sliceStart = performance.now();
   };
   let handle: fs.promises.FileHandle | undefined;
