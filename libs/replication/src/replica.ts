@@ -20,6 +20,7 @@ import {
   UNCLEAN_RECOVERY_MS,
 } from "./limits.js";
 import { NEVER, type PeerState, Peers } from "./evidence.js";
+import { compactionDue } from "./compaction.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
 import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
 import {
@@ -118,6 +119,8 @@ export class Replica {
   private readonly exclusion: ExclusionMode;
   private readonly random: () => number;
   private readonly snapshotInterval: number;
+  /** Where in each snapshot interval this node compacts (compactionDue). */
+  private readonly compactPhase: number;
 
   private session: string;
   private epoch: number;
@@ -173,6 +176,8 @@ export class Replica {
     this.exclusion = config.exclusion;
     this.random = config.random;
     this.snapshotInterval = config.snapshotIntervalEntries ?? SNAPSHOT_INTERVAL_ENTRIES;
+    const rank = [...ids].sort((a, b) => a - b).indexOf(config.nodeId);
+    this.compactPhase = Math.floor((rank * this.snapshotInterval) / ids.length);
     this.storageId = durable.storageId;
     this.incarnation = this.randomId("i");
     this.session = this.randomId("s");
@@ -1395,7 +1400,9 @@ export class Replica {
     const entries = this.log.slice(this.appliedIndex + 1, to).filter((e) => e.kind === "cmd");
     this.out.push({ kind: "apply", entries, throughIndex: to });
     this.appliedIndex = to;
-    if (this.compactPending === null && to - this.log.snapshot().index >= this.snapshotInterval) {
+    const snapshotIndex = this.log.snapshot().index;
+    if (this.compactPending === null
+      && compactionDue(snapshotIndex, to, this.snapshotInterval, this.compactPhase)) {
       this.compactPending = to;
       const snapshot = this.snapshotMetaAt(to);
       this.out.push({ kind: "compact", throughIndex: to, snapshot });
