@@ -4,8 +4,8 @@
 // itself as paused and step down. The pieces concatenate to exactly JSON.stringify(value) for
 // plain data (objects, arrays, strings, numbers, booleans, null); the file format is unchanged.
 
-/** A piece ends after this many array elements or characters, whichever comes first. */
-const elementsPerPiece = 2_000;
+/** A piece ends after this many array elements (by default) or characters, whichever comes first. */
+const elementsPerPieceDefault = 2_000;
 const charsPerPiece = 1 << 20;
 
 function plainObject(value: unknown): value is Record<string, unknown> {
@@ -13,7 +13,7 @@ function plainObject(value: unknown): value is Record<string, unknown> {
     && typeof (value as { toJSON?: unknown }).toJSON !== "function";
 }
 
-export function* jsonPieces(value: unknown): Generator<string> {
+export function* jsonPieces(value: unknown, elementsPerPiece = elementsPerPieceDefault): Generator<string> {
   if (Array.isArray(value)) {
     // Elements are stringified one by one (an array of a few huge elements — a snapshot's
     // chunks — must not become one piece), and gathered into pieces of bounded size.
@@ -47,7 +47,7 @@ export function* jsonPieces(value: unknown): Generator<string> {
     if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
     yield `${first ? "" : ","}${JSON.stringify(key)}:`;
     first = false;
-    yield* jsonPieces(item);
+    yield* jsonPieces(item, elementsPerPiece);
   }
   yield "}";
 }

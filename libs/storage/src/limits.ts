@@ -26,6 +26,10 @@ export const brokenCopiesMax = 100;
 export const snapshotsKeptCount = 2;
 /** A snapshot is written in pieces of at most this many bytes, yielding between pieces. */
 export const snapshotWriteBytesMax = 1 * mebibyte;
+/** A snapshot write rests once it has run this long (pacer.ts)... */
+export const snapshotWriteSliceMs = 10;
+/** ...so that it takes at most this share of a core. */
+export const snapshotWriteDuty = 0.25;
 /** The longest line a snapshot reader accepts (a header or one record). */
 export const snapshotLineBytesMax = 256 * mebibyte;
 /**

@@ -11,11 +11,14 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Low } from "lowdb";
-import { requireCrc32, crc32 } from "./crc.js";
+import { requireCrc32 } from "./crc.js";
 import { DurableJsonFile, removeStaleTmp } from "./durable-file.js";
 import { fatal, StorageFaultedError } from "./errors.js";
 import { ensureDir, fileMode, fsyncDir, isErrno, nodeFileIo, writeAll, type FileIo } from "./io.js";
-import { snapshotsKeptCount, snapshotWriteBytesMax } from "./limits.js";
+import { snapshotsKeptCount, snapshotWriteBytesMax, snapshotWriteDuty, snapshotWriteSliceMs } from "./limits.js";
+import { Pacer } from "./pacer.js";
+import { BufferedOutput } from "./buffered-output.js";
+import { jsonPieces } from "./json-pieces.js";
 import {
   discardReceived,
   openSource,
@@ -36,6 +39,9 @@ import {
   type SnapshotHeader,
   type StreamOptions,
 } from "./snapshot-format.js";
+
+/** Rows of a snapshot record stringified as one piece: small strings, out of the large-object space. */
+const recordElementsPerPiece = 64;
 
 export interface Manifest {
   readonly current: string;
@@ -277,22 +283,15 @@ export class SnapshotStore {
     const file = path.join(this.dir, name);
     const tmp = `${file}.tmp`;
     const fh = await fs.open(tmp, "w", fileMode);
-    let crc = 0;
+    const out = new BufferedOutput(this.io, fh, snapshotWriteBytesMax);
     let count = 0;
-    let text = "";
-    const flush = async (): Promise<void> => {
-      const bytes = Buffer.from(text, "utf8");
-      text = "";
-      crc = crc32(bytes, crc);
-      await writeAll(this.io, fh, bytes);
-    };
+    const pacer = new Pacer(snapshotWriteSliceMs, snapshotWriteDuty);
     try {
       // R9: the header holds whole tables; yield about every 64 KiB of it.
       let sinceYield = 0;
       for (const piece of headerLinePieces(header)) {
-        text += piece;
+        await out.add(piece);
         sinceYield += piece.length;
-        if (text.length >= snapshotWriteBytesMax) await flush();
         if (sinceYield >= 64 * 1024) {
           sinceYield = 0;
           await yieldToLoop();
@@ -300,17 +299,17 @@ export class SnapshotStore {
       }
       for await (const chunk of chunks) {
         for (const record of chunk) {
-          const json = JSON.stringify(record) as string | undefined;
-          if (json === undefined) throw new Error(`snapshot record ${count} is not JSON`);
-          text += `${json}\n`;
+          if (record === undefined || typeof record === "function" || typeof record === "symbol") {
+            throw new Error(`snapshot record ${count} is not JSON`);
+          }
+          for (const piece of jsonPieces(record, recordElementsPerPiece)) await out.add(piece);
+          await out.add("\n");
           count++;
-          if (text.length >= snapshotWriteBytesMax) await flush();
         }
-        await yieldToLoop(); // R9: a big snapshot must not block the loop
+        await pacer.step(); // R9: a big snapshot must not block the loop, nor hog the machine
       }
-      await flush();
-      text = trailerLine(count, crc);
-      await writeAll(this.io, fh, Buffer.from(text, "utf8"));
+      await out.flush();
+      await writeAll(this.io, fh, Buffer.from(trailerLine(count, out.crc), "utf8"));
       await this.io.sync(fh);
       await fh.close();
       await fs.rename(tmp, file);
@@ -320,7 +319,7 @@ export class SnapshotStore {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       throw isIoError(error) ? fatal(`writing snapshot ${file}`, error) : error;
     }
-    return crc;
+    return out.crc;
   }
 
   /** Keeps the current snapshot and the newest other one (§8.5 step 6). */
