@@ -3,7 +3,7 @@
 // starts is killed (SIGCONT, then SIGKILL) by `shutdown()` and, as a last resort, on exit.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
@@ -54,6 +54,19 @@ const live = new Set<ProcCluster>();
 process.once("exit", () => {
   for (const c of live) c.killAllSync();
 });
+let exitOnSignals = false;
+/**
+ * A run stopped by a signal (Ctrl+C, `timeout`) still kills its nodes and removes its temp
+ * dir: the "exit" handler above runs only when the process exits, which a signal's default
+ * action skips. Installed with the first cluster, so importing this module changes nothing.
+ */
+function exitOnSignal(): void {
+  if (exitOnSignals) return;
+  exitOnSignals = true;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => process.exit(128 + osConstants.signals[signal]));
+  }
+}
 
 export interface StartOptions {
   size?: number;
@@ -98,6 +111,7 @@ export class ProcCluster {
     })), options.nodeArgs ?? [], secret);
     cluster.keep = options.root !== undefined;
     live.add(cluster);
+    exitOnSignal();
     for (const node of cluster.nodes) cluster.startNode(node.id);
     if (options.wait !== false) await cluster.waitForPrimary();
     return cluster;
