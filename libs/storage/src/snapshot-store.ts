@@ -115,8 +115,12 @@ export class SnapshotStore {
     }
   }
 
-  /** Writes a snapshot and makes it current (§8.5 steps 2–4, 6). Resolves once durable. */
-  async write(meta: SnapshotMeta, chunks: SnapshotChunks): Promise<Manifest> {
+  /**
+   * Writes a snapshot and makes it current (§8.5 steps 2–4, 6). Resolves once durable. `duty`:
+   * the share of a core the write may take (pacer.ts); 1 for a writer with nothing to share
+   * the machine with.
+   */
+  async write(meta: SnapshotMeta, chunks: SnapshotChunks, duty = snapshotWriteDuty): Promise<Manifest> {
     if (this.writing) throw new Error("a snapshot write is already in progress");
     if (!isPosition(meta.index) || !isPosition(meta.epoch)) {
       throw new Error(`snapshot position (${meta.index}, ${meta.epoch}) is not valid`);
@@ -127,7 +131,7 @@ export class SnapshotStore {
       const previous = await this.manifest();
       if (previous?.current === name) throw new Error(`${name} is already the current snapshot`);
       const logStart = meta.installed === true ? meta.index + 1 : null;
-      const crc = await this.writeFile(name, { ...meta, logStart }, chunks);
+      const crc = await this.writeFile(name, { ...meta, logStart }, chunks, duty);
       const { index, epoch } = meta;
       return await this.makeCurrent({ current: name, index, epoch, crc, logStart });
     } finally {
@@ -279,13 +283,14 @@ export class SnapshotStore {
     name: string,
     header: SnapshotMeta & { logStart: number | null },
     chunks: SnapshotChunks,
+    duty: number,
   ): Promise<number> {
     const file = path.join(this.dir, name);
     const tmp = `${file}.tmp`;
     const fh = await fs.open(tmp, "w", fileMode);
     const out = new BufferedOutput(this.io, fh, snapshotWriteBytesMax);
     let count = 0;
-    const pacer = new Pacer(snapshotWriteSliceMs, snapshotWriteDuty);
+    const pacer = new Pacer(snapshotWriteSliceMs, duty);
     try {
       // R9: the header holds whole tables; yield about every 64 KiB of it.
       let sinceYield = 0;

@@ -86,6 +86,8 @@ export class NodeStorage {
   recovered: Recovered | undefined;
   /** A cluster of one snapshots by itself; a replica snapshots when its core says so. */
   private selfSnapshots = true;
+  /** The share of a core a snapshot write may take; undefined: the storage default. */
+  private snapshotDuty: number | undefined;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
   private loaded = true;
@@ -114,11 +116,12 @@ export class NodeStorage {
   /**
    * `applyLog`: replay every durable entry into the state (a cluster of one, where durable
    * means committed). A replica restores only its snapshot; the replication core applies the
-   * rest once it knows what is committed.
+   * rest once it knows what is committed. `unpacedSnapshots`: snapshots are written at full
+   * speed (an offline seed has no clients to share the machine with).
    */
   static async open(
     dataDir: string,
-    options: { clusterId: string; nodeId: number; log: Logger; applyLog: boolean },
+    options: { clusterId: string; nodeId: number; log: Logger; applyLog: boolean; unpacedSnapshots?: boolean },
   ): Promise<NodeStorage> {
     const lock = await lockDataDir(dataDir);
     let meta: MetaStore | undefined;
@@ -160,6 +163,7 @@ export class NodeStorage {
         storage.faultedPrefix = { base, entries: opened.entries };
       }
       storage.selfSnapshots = options.applyLog;
+      storage.snapshotDuty = options.unpacedSnapshots === true ? 1 : undefined;
       // Started only now, so it does not slow the WAL scan above (it shares the thread).
       if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length,
@@ -250,7 +254,7 @@ export class NodeStorage {
     const count = capture.messages.length;
     const extra: SnapshotExtra = { chat: chunkedHeader(capture), lastTs: ts, replication };
     const started = Date.now();
-    const done = this.snapshots.write({ index, epoch, header: extra }, recordsOf(capture))
+    const done = this.snapshots.write({ index, epoch, header: extra }, recordsOf(capture), this.snapshotDuty)
       .then(async () => {
         // A storage-faulted log (S4) keeps its segments until the core's repair; the next
         // snapshot compacts it. The snapshot itself is durable either way.

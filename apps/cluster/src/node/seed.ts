@@ -39,7 +39,7 @@ const entriesPerBatch = storageLimits.batchEntriesMax;
 
 export async function seedDataDir(o: SeedOptions): Promise<SeedReport> {
   const storage = await NodeStorage.open(o.dataDir, {
-    clusterId: o.clusterId, nodeId: o.nodeId, log: quietLogger(), applyLog: true,
+    clusterId: o.clusterId, nodeId: o.nodeId, log: quietLogger(), applyLog: true, unpacedSnapshots: true,
   });
   try {
     return await seedOpened(storage, o);
