@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
@@ -13,18 +13,23 @@ const script = `
   setInterval(() => {}, 1000);
 `;
 
+/** A process that exists and is not a zombie (an orphan's zombie waits for init to reap it). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
   } catch {
     return false;
   }
 }
 
-test("a run stopped by SIGTERM kills its nodes and removes its temp dir", async () => {
+test("a run stopped by SIGTERM kills its nodes and removes its temp dir", async (t) => {
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script],
     { stdio: ["ignore", "pipe", "inherit"] });
+  let pids: number[] = [];
+  t.after(() => {
+    // Whatever failed above, nothing of this test keeps running.
+    for (const pid of [child.pid!, ...pids]) if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
   let out = "";
   child.stdout.setEncoding("utf8");
   const started = new Promise<{ root: string; pids: number[] }>((resolve, reject) => {
@@ -34,7 +39,8 @@ test("a run stopped by SIGTERM kills its nodes and removes its temp dir", async 
     });
     child.once("exit", () => reject(new Error(`exited before the cluster started: ${out}`)));
   });
-  const { root, pids } = await started;
+  const { root, pids: nodePids } = await started;
+  pids = nodePids;
   assert.ok(existsSync(root));
   assert.ok(pids.every(alive));
   child.kill("SIGTERM");

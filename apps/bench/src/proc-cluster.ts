@@ -288,7 +288,7 @@ export class ProcCluster {
       node.child.kill("SIGCONT");
       node.child.kill("SIGKILL");
     }
-    if (!this.keep) rmSync(this.root, { recursive: true, force: true });
+    if (!this.keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
   }
 
   async shutdown(): Promise<void> {
@@ -299,7 +299,7 @@ export class ProcCluster {
       await this.kill(node.id);
     }
     live.delete(this);
-    if (!this.keep) rmSync(this.root, { recursive: true, force: true });
+    if (!this.keep) rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { compactionDue } from "./compaction.js";
+import { compactionDue, compactionPhase } from "./compaction.js";
 
 /** The first applied index at which `compactionDue` holds, applying one entry at a time. */
 function firstDue(snapshotIndex: number, interval: number, phase: number): number {
@@ -14,7 +14,13 @@ function firstDue(snapshotIndex: number, interval: number, phase: number): numbe
 }
 
 const interval = 100_000;
-const phases = [0, 1, 2].map((k) => Math.floor((k * interval) / 3));
+const phases = [0, 1, 2].map((id) => compactionPhase([2, 0, 1], id, interval));
+
+test("a replica's phase comes from its rank among the member ids, whatever they are", () => {
+  assert.deepEqual(phases, [0, 33_333, 66_666]);
+  assert.deepEqual([9, 2, 5].map((id) => compactionPhase([5, 9, 2], id, 90)), [60, 0, 30]);
+  assert.equal(compactionPhase([7], 7, 10), 0);
+});
 
 test("three replicas compact a third of an interval apart, and stay apart", () => {
   // From a common start the third replica's point 66,666 is already half an interval in.

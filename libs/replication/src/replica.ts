@@ -20,7 +20,7 @@ import {
   UNCLEAN_RECOVERY_MS,
 } from "./limits.js";
 import { NEVER, type PeerState, Peers } from "./evidence.js";
-import { compactionDue } from "./compaction.js";
+import { compactionDue, compactionPhase } from "./compaction.js";
 import { bootstrapView, compareViewId, findMember, Log, sameStorage } from "./log.js";
 import { compareLogs, type LogInfo, planRecovery } from "./recovery.js";
 import {
@@ -176,8 +176,8 @@ export class Replica {
     this.exclusion = config.exclusion;
     this.random = config.random;
     this.snapshotInterval = config.snapshotIntervalEntries ?? SNAPSHOT_INTERVAL_ENTRIES;
-    const rank = [...ids].sort((a, b) => a - b).indexOf(config.nodeId);
-    this.compactPhase = Math.floor((rank * this.snapshotInterval) / ids.length);
+    assert(Number.isSafeInteger(this.snapshotInterval) && this.snapshotInterval >= 1, "snapshot interval ≥ 1");
+    this.compactPhase = compactionPhase(ids, config.nodeId, this.snapshotInterval);
     this.storageId = durable.storageId;
     this.incarnation = this.randomId("i");
     this.session = this.randomId("s");

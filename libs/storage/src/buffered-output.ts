@@ -17,14 +17,16 @@ export class BufferedOutput {
     this.buffer = Buffer.allocUnsafe(bytes);
   }
 
-  /** Appends `text` as UTF-8; writes the buffer out first when it might not fit. */
-  async add(text: string): Promise<void> {
+  /**
+   * Appends `text` as UTF-8. Returns a promise only when it writes out (the buffer might not
+   * hold the text), which the caller must await before the next `add`: most pieces are small,
+   * and an await for each cost more than the piece's JSON.
+   */
+  add(text: string): Promise<void> | undefined {
     // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    if (this.used + text.length * 3 > this.buffer.length) {
-      await this.flush();
-      if (text.length * 3 > this.buffer.length) return this.writeOut(Buffer.from(text, "utf8"));
-    }
+    if (this.used + text.length * 3 > this.buffer.length) return this.addAfterFlush(text);
     this.used += this.buffer.write(text, this.used, "utf8");
+    return undefined;
   }
 
   /** Writes out what the buffer holds. */
@@ -32,6 +34,12 @@ export class BufferedOutput {
     if (this.used === 0) return;
     await this.writeOut(this.buffer.subarray(0, this.used));
     this.used = 0;
+  }
+
+  private async addAfterFlush(text: string): Promise<void> {
+    await this.flush();
+    if (text.length * 3 > this.buffer.length) await this.writeOut(Buffer.from(text, "utf8"));
+    else this.used += this.buffer.write(text, this.used, "utf8");
   }
 
   private async writeOut(bytes: Buffer): Promise<void> {

@@ -19,3 +19,21 @@ test("an array of a few huge elements is cut between them, not stringified in on
   const largest = Math.max(...pieces.map((p) => p.length));
   assert.ok(largest < JSON.stringify(chunks).length / 2, `largest piece ${largest} chars`);
 });
+
+test("values that are not plain data come out as JSON.stringify writes them", () => {
+  const gone = { toJSON: () => undefined };
+  const value = {
+    boxed: [new String("x"), new Number(1), new Boolean(false)],
+    date: new Date(0),
+    gone,
+    fn: () => 1,
+    list: [gone, undefined, () => 1],
+    nested: { s: new String("y"), n: null },
+    bare: Object.assign(Object.create(null) as object, { k: 1 }),
+  };
+  for (const elementsPerPiece of [1, 2, 2_000]) {
+    assert.equal([...jsonPieces(value, elementsPerPiece)].join(""), JSON.stringify(value));
+  }
+  assert.throws(() => [...jsonPieces(gone)], /not JSON/);
+  assert.throws(() => [...jsonPieces(undefined)], /not JSON/);
+});

@@ -24,7 +24,7 @@ export const brokenCopiesMax = 100;
 
 /** Snapshots kept on disk: the current one and one to fall back to (§8.5 step 6). */
 export const snapshotsKeptCount = 2;
-/** A snapshot is written in pieces of at most this many bytes, yielding between pieces. */
+/** A snapshot is written through a buffer of this many bytes (a larger piece goes on its own). */
 export const snapshotWriteBytesMax = 1 * mebibyte;
 /** A snapshot write rests once it has run this long (pacer.ts)... */
 export const snapshotWriteSliceMs = 10;

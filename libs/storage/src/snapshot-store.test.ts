@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CommitLog } from "./commit-log.js";
+import { crc32 } from "./crc.js";
 import { StorageFaultedError } from "./errors.js";
 import { RawRecord } from "./snapshot-format.js";
 import { SnapshotStore } from "./snapshot-store.js";
@@ -39,6 +40,34 @@ describe("SnapshotStore", () => {
       const sync = await store.write({ index: 50, epoch: 3, header: null }, [records(0, 2), []]);
       assert.deepEqual((await store.loadLatest())?.records, records(0, 2));
       assert.equal(sync.index, 50);
+    }));
+
+  it("writes each record as exactly JSON.stringify(record) on its own line, under the trailer's CRC", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      // Rows past one piece (64), multi-byte and escaped text, a record past the 1 MiB buffer.
+      const rows = Array.from({ length: 2_000 }, (_, i) => [`m${i}`, "ünï 🚀 \u2028", i, "\"q\"\n"]);
+      const big = { t: "messages", from: 1, n: 1, rows: ["x".repeat(2 * 1024 * 1024)] };
+      const written = [{ t: "messages", from: 1, n: 2_000, rows }, big, [1, [2, { a: "é" }]], "s", 7];
+      const manifest = await store.write({ index: 9, epoch: 1, header: { h: "ä" } }, [written.slice(0, 2), written.slice(2)]);
+      const bytes = await fs.readFile(path.join(dir, "snap", manifest.current));
+      const lines = bytes.toString("utf8").split("\n");
+      assert.deepEqual(lines.slice(1, 1 + written.length), written.map((r) => JSON.stringify(r)));
+      const trailer = JSON.parse(lines[1 + written.length]!) as { count: number; crc: number };
+      assert.equal(trailer.count, written.length);
+      const body = bytes.subarray(0, bytes.length - Buffer.byteLength(`${lines[1 + written.length]!}\n`));
+      assert.equal(trailer.crc, crc32(body, 0));
+      assert.equal(manifest.crc, trailer.crc);
+    }));
+
+  it("refuses a record that is not JSON, leaving no temp file", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      for (const bad of [undefined, { toJSON: () => undefined }]) {
+        await assert.rejects(store.write({ index: 3, epoch: 1, header: null }, [[{ ok: 1 }, bad]]), /not JSON/);
+      }
+      assert.deepEqual((await fs.readdir(path.join(dir, "snap"))).filter((f) => f.endsWith(".tmp")), []);
+      assert.equal(await store.manifest(), undefined);
     }));
 
   it("yields to the event loop between chunks", () =>

@@ -87,6 +87,9 @@ export class SnapshotStore {
   private receiveSeq = 0;
   private readonly manifestDb: Low<Manifest | null>;
 
+  /** The pacing of the snapshot being written, if one is (`hurry`). */
+  private pacer: Pacer | undefined;
+
   private constructor(readonly dir: string, private readonly io: FileIo) {
     const adapter = new DurableJsonFile<Manifest | null>(path.join(dir, "MANIFEST.json"), io);
     this.manifestDb = new Low<Manifest | null>(adapter, null);
@@ -137,6 +140,11 @@ export class SnapshotStore {
     } finally {
       this.writing = false;
     }
+  }
+
+  /** The snapshot being written, if any, goes on at full speed (its writer is waited for). */
+  hurry(): void {
+    this.pacer?.unpace();
   }
 
   /**
@@ -287,15 +295,17 @@ export class SnapshotStore {
   ): Promise<number> {
     const file = path.join(this.dir, name);
     const tmp = `${file}.tmp`;
+    const pacer = new Pacer(snapshotWriteSliceMs, duty);
     const fh = await fs.open(tmp, "w", fileMode);
     const out = new BufferedOutput(this.io, fh, snapshotWriteBytesMax);
     let count = 0;
-    const pacer = new Pacer(snapshotWriteSliceMs, duty);
+    this.pacer = pacer;
     try {
       // R9: the header holds whole tables; yield about every 64 KiB of it.
       let sinceYield = 0;
       for (const piece of headerLinePieces(header)) {
-        await out.add(piece);
+        const flushing = out.add(piece);
+        if (flushing) await flushing;
         sinceYield += piece.length;
         if (sinceYield >= 64 * 1024) {
           sinceYield = 0;
@@ -307,8 +317,12 @@ export class SnapshotStore {
           if (record === undefined || typeof record === "function" || typeof record === "symbol") {
             throw new Error(`snapshot record ${count} is not JSON`);
           }
-          for (const piece of jsonPieces(record, recordElementsPerPiece)) await out.add(piece);
-          await out.add("\n");
+          for (const piece of jsonPieces(record, recordElementsPerPiece)) {
+            const flushing = out.add(piece);
+            if (flushing) await flushing;
+          }
+          const flushing = out.add("\n");
+          if (flushing) await flushing;
           count++;
         }
         await pacer.step(); // R9: a big snapshot must not block the loop, nor hog the machine
@@ -323,6 +337,8 @@ export class SnapshotStore {
       await fh.close().catch(() => undefined);
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       throw isIoError(error) ? fatal(`writing snapshot ${file}`, error) : error;
+    } finally {
+      this.pacer = undefined;
     }
     return out.crc;
   }

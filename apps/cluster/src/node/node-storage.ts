@@ -296,6 +296,7 @@ export class NodeStorage {
    */
   async install(received: ReceivedSnapshot, retainLog: boolean): Promise<void> {
     await this.stateReady; // else the background restore would replace the installed state
+    this.snapshots.hurry(); // a paced snapshot of our own would hold up the catch-up
     await this.snapshotting;
     const { index, epoch } = received;
     await this.snapshots.adopt(received);
@@ -316,6 +317,7 @@ export class NodeStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.snapshots.hurry();
     await this.snapshotting;
     await this.log.close();
     await this.meta.close();

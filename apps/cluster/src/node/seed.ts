@@ -75,7 +75,7 @@ async function seedOpened(storage: NodeStorage, o: SeedOptions): Promise<SeedRep
     for (const entry of batch) {
       const outcome = applyCommand(storage.state, entry.payload as SendCommand, { index: entry.index, ts: entry.ts });
       if (!outcome.ok) throw new Error(`seeded send ${entry.index} failed: ${outcome.error.message}`);
-      // The core compacts once applied entries pass the interval (replica.ts applyCommitted).
+      // Every interval, as a replica of rank 0 would (its own phase: libs/replication compaction.ts).
       if (entry.index - snapshotBase >= o.snapshotIntervalEntries) {
         const meta: SnapshotMeta = { index: entry.index, epoch, ts: entry.ts, view };
         if (!(await storage.snapshot(entry.index, epoch, entry.ts, meta))) throw new Error("snapshot failed");
