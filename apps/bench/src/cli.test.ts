@@ -35,7 +35,8 @@ test("--help prints the usage; bad flags are usage errors (exit 2)", async () =>
 
 test("a tiny bench run prints a JSON report with every section it ran", async () => {
   const floorDirsBefore = readdirSync(tmpdir()).filter((f) => f.startsWith("chat-bench-floor-")).length;
-  const run = await capture(["--duration-ms", "300", "--levels", "1,4", "--skip-failover", "--skip-restart", "--json"]);
+  const run = await capture(["--duration-ms", "300", "--levels", "1,4", "--skip-failover", "--skip-restart",
+    "--sustained-ms", "500", "--json"]);
   assert.equal(run.code, 0, run.err);
   const report = JSON.parse(run.out) as BenchReport;
   assert.deepEqual(report.levels.map((l) => `${l.inFlight} ${l.path}`), ["1 stream", "4 stream", "4 unary"]);
@@ -50,6 +51,10 @@ test("a tiny bench run prints a JSON report with every section it ran", async ()
     assert.ok(replication.cpu!.totalUs > 0);
   }
   assert.ok(report.halfLoad?.cpu === undefined || report.halfLoad.cpu.totalUs > 0);
+  const sustained = report.sustained;
+  assert.ok(sustained && sustained.acked > 0 && sustained.maxMs >= sustained.p99Ms, "the sustained open loop");
+  assert.ok(sustained.durationMs >= 500 && sustained.ratePerSec === report.halfLoad?.ratePerSec);
+  assert.deepEqual(sustained.snapshots, [], "a few hundred sends take no snapshot");
   assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith("chat-bench-floor-")).length, floorDirsBefore,
     "the floor's files are removed");
   const { stalls } = report.floors;

@@ -17,10 +17,12 @@ Usage:
   chat-bench [run] [--cluster host:port,...] [--duration-ms 5000] [--levels 1,16,64]
                    [--failover-trials 5] [--skip-failover] [--skip-restart]
                    [--restart-messages 1000000] [--restart-fill seed|sends] [--restart-fill-ms 120000]
-                   [--cpu-prof DIR] [--json]
+                   [--sustained-ms 30000] [--cpu-prof DIR] [--json]
       Floors of this machine (fsync, loopback gRPC echo), then acknowledged sends at each
-      in-flight level, failover gaps (kill -9 and SIGSTOP of the primary) and restart times
-      of a 3-node cluster it starts itself (--cluster: a running one; kills are skipped).
+      in-flight level, half of the top level's rate in an open loop (for --duration-ms, then
+      for --sustained-ms, long enough to cross snapshots; 0 skips it), failover gaps (kill -9
+      and SIGSTOP of the primary) and restart times of a 3-node cluster it starts itself
+      (--cluster: a running one; kills are skipped).
       Targets are printed beside the figures; a miss never fails the run.
       The restart phase builds its N-message state with --restart-fill seed (default: a real
       send, a clean stop, \`chat-cluster seed\` on each data dir, real nodes restarted from it)
@@ -54,7 +56,8 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 const runOptions = {
   "cluster": { type: "string" }, "duration-ms": { type: "string" }, "levels": { type: "string" },
   "failover-trials": { type: "string" }, "skip-failover": { type: "boolean" }, "skip-restart": { type: "boolean" },
-  "restart-messages": { type: "string" }, "restart-fill-ms": { type: "string" }, "restart-fill": { type: "string" }, "cpu-prof": { type: "string" },
+  "restart-messages": { type: "string" }, "restart-fill-ms": { type: "string" }, "restart-fill": { type: "string" },
+  "sustained-ms": { type: "string" }, "cpu-prof": { type: "string" },
   "json": { type: "boolean" }, "help": { type: "boolean", short: "h" },
 } as const;
 
@@ -109,6 +112,7 @@ async function bench(args: string[]): Promise<number> {
     restartMessages: integer(v["restart-messages"], "restart-messages", 1_000_000, 1, 10_000_000),
     restartFillMs: integer(v["restart-fill-ms"], "restart-fill-ms", 120_000, 100, 3_600_000),
     restartFill: fillMode(v["restart-fill"]),
+    sustainedMs: integer(v["sustained-ms"], "sustained-ms", 30_000, 0, 3_600_000),
     cpuProfDir: v["cpu-prof"] === undefined ? undefined : resolve(v["cpu-prof"]),
     log: (line) => console.error(`chat-bench: ${line}`),
   });

@@ -88,6 +88,7 @@ export interface LevelResult {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  maxMs: number;
 }
 
 let counter = 0;
@@ -97,6 +98,7 @@ function summarize(pair: Pair, inFlight: number, latencies: number[], failed: nu
     inFlight, path: pair.path, durationMs: elapsedMs, acked: latencies.length, failed,
     sendsPerSec: latencies.length / (elapsedMs / 1000),
     p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), p999Ms: quantile(latencies, 0.999),
+    maxMs: latencies.reduce((a, b) => Math.max(a, b), 0),
   };
 }
 

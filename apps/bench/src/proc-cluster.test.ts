@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { snapshotsInLog } from "./proc-cluster.js";
 
 const script = `
   const { ProcCluster } = await import(${JSON.stringify(fileURLToPath(new URL("./proc-cluster.ts", import.meta.url)))});
@@ -50,4 +51,20 @@ test("a run stopped by SIGTERM kills its nodes and removes its temp dir", async 
   // The nodes were SIGKILLed; give the OS a moment to reap them.
   for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(pids.filter(alive), [], "every node is killed");
+});
+
+test("the snapshots a node logged within a time window", () => {
+  const at = (iso: string): number => Date.parse(iso);
+  const log = [
+    '{"level":30,"time":"2026-12-05T03:23:31.174Z","node":2,"index":100017,"ms":887,"msg":"snapshot taken"}',
+    "[1234:0x1] 4711 ms: Mark-Compact 43.4 (45.8) -> 35.5 (44.7) MB",
+    '{"level":30,"time":"2026-12-05T03:23:40.000Z","node":2,"index":200017,"ms":912,"msg":"snapshot taken"}',
+    '{"level":30,"time":"2026-12-05T03:23:45.000Z","node":2,"msg":"role"}',
+    '{"level":30,"time":"2026-12-05T03:23:50.000Z","node":2,"index":300',
+  ].join("\n");
+  assert.deepEqual(snapshotsInLog(log, 2, at("2026-12-05T03:23:31Z"), at("2026-12-05T03:23:45Z")), [
+    { node: 2, index: 100017, ms: 887, at: at("2026-12-05T03:23:31.174Z") },
+    { node: 2, index: 200017, ms: 912, at: at("2026-12-05T03:23:40Z") },
+  ]);
+  assert.deepEqual(snapshotsInLog(log, 2, at("2026-12-05T03:23:32Z"), at("2026-12-05T03:23:39Z")), []);
 });

@@ -68,6 +68,30 @@ function exitOnSignal(): void {
   }
 }
 
+/** A snapshot a node logged: its index, how long its write took, and when it ended. */
+export interface SnapshotTaken {
+  node: number;
+  index: number;
+  ms: number;
+  at: number;
+}
+
+/** The "snapshot taken" records of a node's log (JSON lines) that end within [fromMs, toMs]. */
+export function snapshotsInLog(text: string, node: number, fromMs: number, toMs: number): SnapshotTaken[] {
+  const taken: SnapshotTaken[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.includes('"snapshot taken"')) continue;
+    try {
+      const entry = JSON.parse(line) as { time?: string; index?: number; ms?: number };
+      const at = Date.parse(entry.time ?? "");
+      if (at >= fromMs && at <= toMs) taken.push({ node, index: entry.index ?? 0, ms: entry.ms ?? 0, at });
+    } catch {
+      // not a log record (a line a crash cut short, a --trace-gc line)
+    }
+  }
+  return taken;
+}
+
 export interface StartOptions {
   size?: number;
   /** Keep the root (data, logs) after shutdown; default: a temp dir removed at the end. */
@@ -282,6 +306,18 @@ export class ProcCluster {
   }
 
   /** SIGCONT + SIGKILL every node synchronously (the exit hook); removes nothing. */
+  /** The snapshots the nodes logged as taken between two wall-clock times (Date.now()). */
+  snapshotsTaken(fromMs: number, toMs: number): SnapshotTaken[] {
+    const taken = this.nodes.flatMap((node) => {
+      try {
+        return snapshotsInLog(readFileSync(node.logFile, "utf8"), node.id, fromMs, toMs);
+      } catch {
+        return []; // no log yet
+      }
+    });
+    return taken.sort((a, b) => a.at - b.at);
+  }
+
   killAllSync(): void {
     for (const node of this.nodes) {
       if (!node.child || node.child.exitCode !== null || node.child.signalCode !== null) continue;

@@ -62,9 +62,21 @@ export function renderReport(r: BenchReport): string {
     rows.push([`open ${int(h.ratePerSec)}/s, ≤ ${h.inFlight}`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
       String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2), cpuText(h.cpu)]);
   }
+  const sustained = r.sustained;
+  if (sustained) {
+    rows.push([`open ${int(sustained.ratePerSec)}/s, ${(sustained.durationMs / 1000).toFixed(0)} s`, sustained.path,
+      int(sustained.sendsPerSec), ms(sustained.p50Ms), ms(sustained.p99Ms), ms(sustained.p999Ms), String(sustained.acked),
+      String(sustained.failed), (sustained.sendsPerSec / echo).toFixed(2), (sustained.sendsPerSec / fsync).toFixed(2),
+      cpuText(sustained.cpu)]);
+  }
   out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing; stream = the SDK's pipelined SendMessages, " +
     "unary = one SendMessage call each)");
   out.push(table(rows));
+  if (sustained) {
+    const taken = (sustained.snapshots ?? []).map((t) => `n${t.node} at ${int(t.index)} (${int(t.ms)} ms)`);
+    out.push(`the ${(sustained.durationMs / 1000).toFixed(0)} s open loop: longest wait ${ms(sustained.maxMs)}` +
+      (sustained.snapshots ? `; snapshots written meanwhile: ${taken.join(", ") || "none"}` : ""));
+  }
   if (r.failover) {
     const f = r.failover;
     out.push("");
