@@ -52,8 +52,10 @@ export {
   isChunkedHeader,
   snapshotChunks,
   SnapshotRestorer,
+  snapshotRowsPerChunk,
   type ChunkedSnapshotHeader,
   type SnapshotChunk,
+  type VerbatimChunk,
 } from "./snapshot-chunks.js";
 export {
   captureSnapshot,

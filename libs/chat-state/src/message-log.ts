@@ -27,6 +27,8 @@ interface Page {
   /** Parsed messages: always for appended pages, for unparsed ones only while cached. */
   messages: Message[] | undefined;
   readonly load: RowsLoader | undefined;
+  /** What the restore handed over with an unparsed page, to write it again as is (opaque). */
+  readonly source?: unknown;
 }
 
 interface PageView {
@@ -75,12 +77,22 @@ export class MessageLog implements Iterable<Message> {
     this.count += 1;
   }
 
-  /** Appends `count` messages from `from` as one unparsed page. */
-  pushUnparsed(from: number, count: number, load: RowsLoader): void {
+  /**
+   * Appends `count` messages from `from` as one unparsed page. `source`: what the page was
+   * read from (e.g. its snapshot record), handed back by `sourceOf`.
+   */
+  pushUnparsed(from: number, count: number, load: RowsLoader, source?: unknown): void {
     invariant(from === this.count + 1, `page from ${from} appended after ${this.count}`);
     invariant(Number.isSafeInteger(count) && count > 0, `page of ${count} messages`);
-    this.pages.push({ from, count, messages: undefined, load });
+    this.pages.push({ from, count, messages: undefined, load, ...(source === undefined ? {} : { source }) });
     this.count += count;
+  }
+
+  /** The source of the unparsed page holding exactly the messages [from, from + count), if any. */
+  sourceOf(from: number, count: number): unknown {
+    if (!Number.isSafeInteger(from) || from < 1 || from > this.count) return undefined;
+    const page = this.pageOf(from);
+    return page.from === from && page.count === count ? page.source : undefined;
   }
 
   [Symbol.iterator](): Iterator<Message> {

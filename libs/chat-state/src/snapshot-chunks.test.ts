@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { applyCommand } from "./apply.js";
 import { stateDigest } from "./digest.js";
 import type { ChatState } from "./state.js";
 import { conversationRows, restoreConversationRow, runsOf, runsPerRowMax } from "./conversation-rows.js";
@@ -48,7 +49,7 @@ function restoreUnparsed(header: ChunkedSnapshotHeader, chunks: unknown[]):
     restorer.addUnparsed(chunk.from, chunk.n!, () => {
       loads += 1;
       return (JSON.parse(text) as { rows: MessageRow[] }).rows;
-    });
+    }, `source of ${chunk.from}`);
   }
   return { state: restorer.finish(), loads: () => loads };
 }
@@ -81,6 +82,32 @@ describe("chunked snapshots (formats 2 and 3)", () => {
       world.must({ kind: "mark-read", ...mark });
     }
     assert.equal(stateDigest(restoredWorld.state), stateDigest(w.state));
+  });
+
+  it("with reuse, a chunk that is one restored page comes as its source, unparsed", () => {
+    const { w, alice } = busyWorld();
+    const chunks = [...snapshotChunks(captureSnapshot(w.state), 4)];
+    const { state, loads } = restoreUnparsed(...viaJson(chunkedHeader(captureSnapshot(w.state)), chunks));
+    const count = state.messages.length;
+    // One more message: it starts a page of its own after the restored ones (applied without
+    // World's invariant checks, which read every message).
+    const send = w.sendCmd(alice, "bob", "after the restore");
+    const sent = applyCommand(state, send, { index: w.index + 1, ts: w.ts + 1 });
+    assert.ok(sent.ok);
+    const messages = chunks.filter((c) => c.t === "messages");
+    const partialLast = messages.at(-1)!.n! < 4 ? 1 : 0;
+    let loadsBefore = loads();
+    const again = [...snapshotChunks(captureSnapshot(state), 4, true)];
+    assert.equal(loads() - loadsBefore, partialLast, "only a partial last page is parsed to write it again");
+    const expected = messages.map((c) => (c.n === 4 ? { t: "verbatim", source: `source of ${c.from}` } : c));
+    // A restored partial last page is followed by a new page: its chunk is written from rows.
+    const written = again.filter((c) => c.t === "messages" || c.t === "verbatim");
+    assert.deepEqual(written.slice(0, expected.length - 1), expected.slice(0, -1));
+    assert.equal(written.reduce((n, c) => n + (c.t === "messages" ? c.n! : 4), 0), count + 1);
+    // Without reuse every chunk is rows, as before, and every page is parsed for them.
+    loadsBefore = loads();
+    assert.ok([...snapshotChunks(captureSnapshot(state), 4)].every((c) => (c.t as string) !== "verbatim"));
+    assert.equal(loads() - loadsBefore, messages.length);
   });
 
   it("a conversation of more runs than a row holds spans rows, and restores equal", () => {

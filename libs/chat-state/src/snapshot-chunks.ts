@@ -135,17 +135,37 @@ function* conversationRuns(
   if (chunk.length > 0) yield chunk;
 }
 
-/** The capture's tables as chunks (format 3); messages are read lazily from the live log. */
+/**
+ * A messages chunk that is exactly one page restored unparsed: the source the restore handed
+ * over with it (the snapshot record it was read from), to be written again byte for byte
+ * instead of parsed and serialised anew. A node restored with a million messages otherwise
+ * parsed and rewrote all of them at every snapshot.
+ */
+export interface VerbatimChunk {
+  readonly t: "verbatim";
+  readonly source: unknown;
+}
+
+/**
+ * The capture's tables as chunks (format 3); messages are read lazily from the live log.
+ * With `reuse`, a messages chunk that is one page restored unparsed comes as a VerbatimChunk.
+ */
+export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk?: number): Generator<SnapshotChunk>;
+export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk: number, reuse: true):
+  Generator<SnapshotChunk | VerbatimChunk>;
 export function* snapshotChunks(
   capture: SnapshotCapture,
   rowsPerChunk: number = snapshotRowsPerChunk,
-): Generator<SnapshotChunk> {
+  reuse = false,
+): Generator<SnapshotChunk | VerbatimChunk> {
   invariant(Number.isSafeInteger(rowsPerChunk) && rowsPerChunk > 0, "rowsPerChunk must be positive");
   const h = capture.header;
   for (const rows of tableRuns(h.accounts, rowsPerChunk, (a) => a)) yield { t: "accounts", rows };
   for (let from = 1; from <= h.messageCount; from += rowsPerChunk) {
     const to = Math.min(h.messageCount + 1, from + rowsPerChunk);
-    yield { t: "messages", from, n: to - from, rows: [...capture.messages.rows(from, to)] };
+    const source = reuse ? capture.messages.sourceOf(from, to - from) : undefined;
+    if (source !== undefined) yield { t: "verbatim", source };
+    else yield { t: "messages", from, n: to - from, rows: [...capture.messages.rows(from, to)] };
   }
   for (const rows of conversationRuns(capture.conversations, rowsPerChunk)) {
     yield { t: "conversations", rows };
@@ -198,14 +218,15 @@ export class SnapshotRestorer {
    * A messages chunk of `count` rows from seq `from`, not parsed: `load` parses its rows when
    * they are read (format 3; a format 2 restore needs them now to rebuild the indexes).
    */
-  addUnparsed(from: number, count: number, load: RowsLoader): void {
+  /** `source`: the record the chunk was read from, which a later snapshot may write as is. */
+  addUnparsed(from: number, count: number, load: RowsLoader, source?: unknown): void {
     if (this.header.format === 2) {
       this.add({ t: "messages", from, rows: load() });
       return;
     }
     this.enter("messages", count);
     corrupt(from === this.state.messages.length + 1, `messages chunk from ${from}`);
-    this.state.messages.pushUnparsed(from, count, load);
+    this.state.messages.pushUnparsed(from, count, load, source);
   }
 
   finish(): ChatState {

@@ -29,6 +29,13 @@ export class BufferedOutput {
     return undefined;
   }
 
+  /** Appends bytes as they are; like `add`, a promise only when it writes out. */
+  addBytes(bytes: Buffer): Promise<void> | undefined {
+    if (this.used + bytes.length > this.buffer.length) return this.addBytesAfterFlush(bytes);
+    this.used += bytes.copy(this.buffer, this.used);
+    return undefined;
+  }
+
   /** Writes out what the buffer holds. */
   async flush(): Promise<void> {
     if (this.used === 0) return;
@@ -40,6 +47,12 @@ export class BufferedOutput {
     await this.flush();
     if (text.length * 3 > this.buffer.length) await this.writeOut(Buffer.from(text, "utf8"));
     else this.used += this.buffer.write(text, this.used, "utf8");
+  }
+
+  private async addBytesAfterFlush(bytes: Buffer): Promise<void> {
+    await this.flush();
+    if (bytes.length > this.buffer.length) await this.writeOut(bytes);
+    else this.used += bytes.copy(this.buffer, this.used);
   }
 
   private async writeOut(bytes: Buffer): Promise<void> {

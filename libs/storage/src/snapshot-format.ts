@@ -129,13 +129,18 @@ export class RawRecord {
     return this.start.slice(0, chars);
   }
 
-  /** Throws when the bytes read back differ from those streamed (damage since the restore). */
-  parse(): unknown {
+  /** Its JSON bytes read back; throws when they differ from those streamed (damage since). */
+  bytes(): Buffer {
     const bytes = this.file.read(this.position, this.length);
     if (crc32(bytes) !== this.crc) {
       throw new Error(`snapshot record at byte ${this.position} no longer matches its CRC (damaged on disk)`);
     }
-    return JSON.parse(bytes.toString("utf8")) as unknown;
+    return bytes;
+  }
+
+  /** Throws when the bytes read back differ from those streamed (damage since the restore). */
+  parse(): unknown {
+    return JSON.parse(this.bytes().toString("utf8")) as unknown;
   }
 }
 

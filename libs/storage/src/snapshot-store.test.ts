@@ -49,7 +49,8 @@ describe("SnapshotStore", () => {
       const rows = Array.from({ length: 2_000 }, (_, i) => [`m${i}`, "ünï 🚀 \u2028", i, "\"q\"\n"]);
       const big = { t: "messages", from: 1, n: 1, rows: ["x".repeat(2 * 1024 * 1024)] };
       const written = [{ t: "messages", from: 1, n: 2_000, rows }, big, [1, [2, { a: "é" }]], "s", 7];
-      const manifest = await store.write({ index: 9, epoch: 1, header: { h: "ä" } }, [written.slice(0, 2), written.slice(2)]);
+      const chunks = [written.slice(0, 2), written.slice(2)];
+      const manifest = await store.write({ index: 9, epoch: 1, header: { h: "ä" } }, chunks);
       const bytes = await fs.readFile(path.join(dir, "snap", manifest.current));
       const lines = bytes.toString("utf8").split("\n");
       assert.deepEqual(lines.slice(1, 1 + written.length), written.map((r) => JSON.stringify(r)));
@@ -171,6 +172,34 @@ describe("SnapshotStore", () => {
       assert.equal(raw[0]!.head(7), '{"id":1');
       const all = seen.map((r) => (r instanceof RawRecord ? r.parse() : r));
       assert.deepEqual(all, [...records(0, 20), ...big]);
+    }));
+
+  it("a record handed over unparsed is written to a later snapshot byte for byte, if intact", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      // Not what JSON.stringify writes (spaces), so a copy is told from a rewrite.
+      const first = await store.write({ index: 30, epoch: 2, header: {} }, [records(0, 3)]);
+      const file = path.join(dir, "snap", first.current);
+      const original = await fs.readFile(file, "utf8");
+      const spaced = original.replace('{"id":1,', '{"id":1 ,   ');
+      const lines = spaced.split("\n");
+      // Rewrite the file as a valid snapshot of those bytes: records' CRC in the trailer.
+      const body = `${lines.slice(0, 4).join("\n")}\n`;
+      const trailer = JSON.parse(lines[4]!) as { kind: string; count: number; crc: number };
+      const crc = crc32(Buffer.from(body, "utf8"), 0);
+      await fs.writeFile(file, `${body}${JSON.stringify({ ...trailer, crc })}\n`);
+      await fs.writeFile(path.join(dir, "snap", "MANIFEST.json"),
+        JSON.stringify({ ...first, crc }));
+      const seen: unknown[] = [];
+      const opened = (await store.openLatest())!;
+      await opened.load((r) => seen.push(r), { unparsedPrefix: '{"id":1' });
+      assert.ok(seen[1] instanceof RawRecord);
+      const second = await store.write({ index: 40, epoch: 2, header: {} }, [seen]);
+      const copied = (await fs.readFile(path.join(dir, "snap", second.current), "utf8")).split("\n");
+      assert.deepEqual(copied.slice(1, 4), lines.slice(1, 4), "the unparsed record kept its spaces");
+      // Damaged since it was read: the write refuses rather than copy bad bytes.
+      await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace('{"id":1 ,', '{"id":7 ,'));
+      await assert.rejects(store.write({ index: 50, epoch: 2, header: {} }, [seen]), /no longer matches its CRC/);
     }));
 
   it("a record handed over unparsed and damaged on disk afterwards refuses to parse", () =>

@@ -30,6 +30,7 @@ import {
 import {
   headerLinePieces,
   parseSnapshotName,
+  RawRecord,
   readSnapshotFile,
   readSnapshotHeader,
   snapshotName,
@@ -317,9 +318,15 @@ export class SnapshotStore {
           if (record === undefined || typeof record === "function" || typeof record === "symbol") {
             throw new Error(`snapshot record ${count} is not JSON`);
           }
-          for (const piece of jsonPieces(record, recordElementsPerPiece)) {
-            const flushing = out.add(piece);
+          if (record instanceof RawRecord) {
+            // A record of an earlier snapshot, unchanged: its bytes, checked against its CRC.
+            const flushing = out.addBytes(record.bytes());
             if (flushing) await flushing;
+          } else {
+            for (const piece of jsonPieces(record, recordElementsPerPiece)) {
+              const flushing = out.add(piece);
+              if (flushing) await flushing;
+            }
           }
           const flushing = out.add("\n");
           if (flushing) await flushing;

@@ -119,6 +119,34 @@ describe("NodeStorage snapshots", () => {
       await replica.close();
     }));
 
+  it("a snapshot of a restored state writes its unparsed message chunks as they were read", () =>
+    withDir(async (dir) => {
+      const entries = entriesOf(commands(4_500));
+      await withSnapshot(dir, entries);
+      const snapDir = path.join(dir, "snap");
+      const messageLines = async (): Promise<string[]> => {
+        const [file] = (await fs.readdir(snapDir)).filter((f) => !f.startsWith("MANIFEST")).sort().reverse();
+        const text = await fs.readFile(path.join(snapDir, file!), "utf8");
+        return text.split("\n").filter((line) => line.startsWith('{"t":"messages"'));
+      };
+      const before = await messageLines();
+      assert.equal(before.length, 3, "chunks of 2,000, 2,000 and 500 messages");
+      // A replica restores the chunks unparsed, applies more and snapshots again.
+      const storage = await open(dir, false);
+      await storage.stateReady;
+      const more = entriesOf(commands(4_600)).slice(entries.length);
+      await storage.append(more);
+      for (const e of more) storage.apply(e as never);
+      const last = more.at(-1)!;
+      assert.equal(await storage.snapshot(last.index, last.epoch, last.ts, { note: "again" }), true);
+      await storage.close();
+      const after = await messageLines();
+      assert.equal(after.length, 3);
+      assert.deepEqual(after.slice(0, 2), before.slice(0, 2), "the two full chunks, byte for byte");
+      assert.notEqual(after[2], before[2], "the last chunk grew: written anew");
+      await assertRestoresTo(dir, stateOf([...entries, ...more]));
+    }));
+
   it("reads a format-1 snapshot written by an older node", () =>
     withDir(async (dir) => {
       const { state } = await withFormat1Snapshot(dir, true);

@@ -15,6 +15,7 @@ import {
   restoreSnapshot,
   snapshotChunks,
   SnapshotRestorer,
+  snapshotRowsPerChunk,
   type ChatState,
   type ChunkedSnapshotHeader,
   type Command,
@@ -326,8 +327,11 @@ export class NodeStorage {
 }
 
 /** The snapshot records of a capture: one chunk each, so the writer yields between them. */
+/** The snapshot's records; a page restored unparsed goes as the record it was read from. */
 function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
-  for (const chunk of snapshotChunks(capture)) yield [chunk];
+  for (const chunk of snapshotChunks(capture, snapshotRowsPerChunk, true)) {
+    yield [chunk.t === "verbatim" ? chunk.source : chunk];
+  }
 }
 
 /**
@@ -351,7 +355,7 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
     const head = unparsedMessagesHead.exec(record.head(64));
     if (head === null) return restorer.add(record.parse());
     restorer.addUnparsed(Number(head[1]), Number(head[2]),
-      () => (record.parse() as { rows: MessageRow[] }).rows);
+      () => (record.parse() as { rows: MessageRow[] }).rows, record);
   }, { unparsedPrefix: '{"t":"messages",' });
   return restorer.finish();
 }
