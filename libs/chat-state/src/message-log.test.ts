@@ -68,6 +68,16 @@ describe("MessageLog", () => {
     assert.deepEqual([...range].map((m) => m.seq), [2, 3, 4]);
   });
 
+  it("gives an unparsed page's source back only for exactly its messages", () => {
+    const log = new MessageLog();
+    log.pushUnparsed(1, 2, () => [row(1), row(2)], "first");
+    log.pushUnparsed(3, 1, () => [row(3)]);
+    assert.equal(log.sourceOf(1, 2), "first");
+    for (const [from, count] of [[1, 1], [1, 3], [2, 1], [3, 1], [4, 1], [0, 2], [1.5, 2]] as const) {
+      assert.equal(log.sourceOf(from, count), undefined, `${from}+${count}`);
+    }
+  });
+
   it("refuses a page or message out of place", () => {
     const log = new MessageLog();
     assert.throws(() => log.push(messageOfRow(2, row(2))), /appended after 0/);

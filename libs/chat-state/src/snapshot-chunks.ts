@@ -139,7 +139,8 @@ function* conversationRuns(
  * A messages chunk that is exactly one page restored unparsed: the source the restore handed
  * over with it (the snapshot record it was read from), to be written again byte for byte
  * instead of parsed and serialised anew. A node restored with a million messages otherwise
- * parsed and rewrote all of them at every snapshot.
+ * parsed and rewrote all of them at every snapshot. The record's rows are not parsed, so their
+ * count is checked only when the page is read (its bytes are checked against their CRC).
  */
 export interface VerbatimChunk {
   readonly t: "verbatim";
@@ -217,8 +218,8 @@ export class SnapshotRestorer {
   /**
    * A messages chunk of `count` rows from seq `from`, not parsed: `load` parses its rows when
    * they are read (format 3; a format 2 restore needs them now to rebuild the indexes).
+   * `source`: the record the chunk was read from, which a later snapshot may write as is.
    */
-  /** `source`: the record the chunk was read from, which a later snapshot may write as is. */
   addUnparsed(from: number, count: number, load: RowsLoader, source?: unknown): void {
     if (this.header.format === 2) {
       this.add({ t: "messages", from, rows: load() });

@@ -142,6 +142,11 @@ export class RawRecord {
   parse(): unknown {
     return JSON.parse(this.bytes().toString("utf8")) as unknown;
   }
+
+  /** Never serialised as an object (its fields are a file handle and offsets): copied as bytes. */
+  toJSON(): never {
+    throw new Error("a snapshot record read unparsed is copied as its bytes, not serialised");
+  }
 }
 
 export interface StreamOptions {

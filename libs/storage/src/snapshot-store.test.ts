@@ -197,9 +197,23 @@ describe("SnapshotStore", () => {
       const second = await store.write({ index: 40, epoch: 2, header: {} }, [seen]);
       const copied = (await fs.readFile(path.join(dir, "snap", second.current), "utf8")).split("\n");
       assert.deepEqual(copied.slice(1, 4), lines.slice(1, 4), "the unparsed record kept its spaces");
+      assert.deepEqual((await store.loadLatest())?.records, records(0, 3), "and the copy loads, CRC and all");
       // Damaged since it was read: the write refuses rather than copy bad bytes.
       await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace('{"id":1 ,', '{"id":7 ,'));
       await assert.rejects(store.write({ index: 50, epoch: 2, header: {} }, [seen]), /no longer matches its CRC/);
+    }));
+
+  it("a record handed over unparsed and larger than the write buffer is copied whole", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const big = [{ id: 1, body: "é".repeat(700_000) }, { id: 2, body: "small" }];
+      await store.write({ index: 30, epoch: 2, header: {} }, [big]);
+      const seen: unknown[] = [];
+      await (await store.openLatest())!.load((r) => seen.push(r), { unparsedPrefix: '{"id":1' });
+      assert.ok(seen[0] instanceof RawRecord && !(seen[1] instanceof RawRecord));
+      await store.write({ index: 40, epoch: 2, header: {} }, [[seen[1], seen[0], seen[1]]]);
+      assert.deepEqual((await store.loadLatest())?.records, [big[1], big[0], big[1]]);
+      assert.throws(() => JSON.stringify(seen[0]), /copied as its bytes/);
     }));
 
   it("a record handed over unparsed and damaged on disk afterwards refuses to parse", () =>

@@ -326,11 +326,15 @@ export class NodeStorage {
   }
 }
 
-/** The snapshot records of a capture: one chunk each, so the writer yields between them. */
-/** The snapshot's records; a page restored unparsed goes as the record it was read from. */
+/**
+ * The snapshot records of a capture, one chunk each so the writer yields between them; a page
+ * restored unparsed goes as the RawRecord it was read from, which the writer copies as bytes.
+ */
 function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
   for (const chunk of snapshotChunks(capture, snapshotRowsPerChunk, true)) {
-    yield [chunk.t === "verbatim" ? chunk.source : chunk];
+    if (chunk.t !== "verbatim") yield [chunk];
+    else if (chunk.source instanceof RawRecord) yield [chunk.source];
+    else throw new Error("a restored page's source is not a snapshot record");
   }
 }
 
