@@ -1,7 +1,7 @@
 // Renders a BenchReport as the text table `chat-bench` prints (the JSON form is the report).
 import type { BenchReport } from "./bench.js";
 import type { CpuPerSend } from "./cpu.js";
-import { table } from "./stats.js";
+import { spread, table, type Spread } from "./stats.js";
 
 const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "-" : `${v.toFixed(2)} ms`);
 const int = (v: number): string => Math.round(v).toLocaleString("en-US");
@@ -24,6 +24,10 @@ function echoAtRow(f: NonNullable<BenchReport["floors"]["grpcEchoAtHalfLoad"]>):
 function replicationRow(f: NonNullable<BenchReport["floors"]["replicationAtHalfLoad"]>): string[] {
   return ["replication floor: bare grpc-js primary + 2 backups, fdatasync each, open loop at the half-load rate",
     `${int(f.reqPerSec)} req/s`, `p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}, p99.9 ${ms(f.p999Ms)}, CPU µs/send ${cpuText(f.cpu)}`];
+}
+
+function rejoinRow(r: Spread): string[] {
+  return ["killed node restarted → back in the view", ms(r.min), ms(r.median), ms(r.max), String(r.n)];
 }
 
 /** Older JSON reports have no stall floor. */
@@ -84,6 +88,7 @@ export function renderReport(r: BenchReport): string {
       ["failover at 16 in flight", "min", "median", "max", "trials"],
       ["kill -9 primary → next ack", ms(f.kill.min), ms(f.kill.median), ms(f.kill.max), String(f.kill.n)],
       ["SIGSTOP primary → next ack", ms(f.sigstopGapMs), "", "", "1"],
+      ...(f.rejoinMs && f.rejoinMs.length > 0 ? [rejoinRow(spread(f.rejoinMs))] : []),
     ]));
   }
   if (r.restart) {
