@@ -1402,11 +1402,29 @@ export class Replica {
     this.appliedIndex = to;
     const snapshotIndex = this.log.snapshot().index;
     if (this.compactPending === null
-      && compactionDue(snapshotIndex, to, this.snapshotInterval, this.compactPhase)) {
+      && compactionDue(snapshotIndex, to, this.snapshotInterval, this.compactPhase)
+      && !this.peerCatchingUpBelow(to)) {
       this.compactPending = to;
       const snapshot = this.snapshotMetaAt(to);
       this.out.push({ kind: "compact", throughIndex: to, snapshot });
     }
+  }
+
+  /**
+   * A primary holds its compaction back while a peer it heard from within T_exclude is
+   * catching up from its log and is behind `to`, but less than an interval: compacting would
+   * make that peer take the whole state as a snapshot (a transfer and a restore, which took a
+   * restarted node a minute under load) instead of the rest of the log. A peer further behind
+   * or silent does not hold it, so the log stays bounded (about two and a half intervals).
+   */
+  private peerCatchingUpBelow(to: number): boolean {
+    if (this.role !== "primary" || this.prim === null) return false;
+    for (const [id, pr] of this.prim.progress) {
+      if (!pr.matchKnown || pr.matchIndex >= to || to - pr.matchIndex > this.snapshotInterval) continue;
+      if (!this.peers.has(id) || this.nowMs - this.peers.get(id).contactMs > this.t.excludeMs) continue;
+      if (pr.matchIndex >= this.log.snapshot().index) return true;
+    }
+    return false;
   }
 
   private snapshotMetaAt(index: number): SnapshotMeta {
