@@ -305,7 +305,6 @@ export class ProcCluster {
     }).join("\n");
   }
 
-  /** SIGCONT + SIGKILL every node synchronously (the exit hook); removes nothing. */
   /** The snapshots the nodes logged as taken between two wall-clock times (Date.now()). */
   snapshotsTaken(fromMs: number, toMs: number): SnapshotTaken[] {
     const taken = this.nodes.flatMap((node) => {
@@ -318,6 +317,7 @@ export class ProcCluster {
     return taken.sort((a, b) => a.at - b.at);
   }
 
+  /** SIGCONT + SIGKILL every node synchronously (the exit hook); removes the root unless kept. */
   killAllSync(): void {
     for (const node of this.nodes) {
       if (!node.child || node.child.exitCode !== null || node.child.signalCode !== null) continue;
