@@ -1,6 +1,7 @@
 // Renders a BenchReport as the text table `chat-bench` prints (the JSON form is the report).
 import type { BenchReport } from "./bench.js";
 import type { CpuPerSend } from "./cpu.js";
+import type { LevelResult } from "./load.js";
 import { spread, table, type Spread } from "./stats.js";
 
 const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? "-" : `${v.toFixed(2)} ms`);
@@ -57,22 +58,13 @@ export function renderReport(r: BenchReport): string {
   const fsync = r.floors.fsync.fsyncsPerSecMax;
   const rows = [["in flight", "path", "sends/s", "p50", "p99", "p99.9", "acked", "failed", "÷ echo", "÷ fsync",
     "CPU µs/send"]];
-  for (const l of r.levels) {
-    rows.push([String(l.inFlight), l.path, int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms), ms(l.p999Ms), String(l.acked),
-      String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2), cpuText(l.cpu)]);
-  }
-  if (r.halfLoad) {
-    const h = r.halfLoad;
-    rows.push([`open ${int(h.ratePerSec)}/s, ≤ ${h.inFlight}`, h.path, int(h.sendsPerSec), ms(h.p50Ms), ms(h.p99Ms), ms(h.p999Ms),
-      String(h.acked), String(h.failed), (h.sendsPerSec / echo).toFixed(2), (h.sendsPerSec / fsync).toFixed(2), cpuText(h.cpu)]);
-  }
+  const row = (label: string, l: LevelResult): string[] => [label, l.path, int(l.sendsPerSec), ms(l.p50Ms), ms(l.p99Ms),
+    ms(l.p999Ms), String(l.acked), String(l.failed), (l.sendsPerSec / echo).toFixed(2), (l.sendsPerSec / fsync).toFixed(2),
+    cpuText(l.cpu)];
+  for (const l of r.levels) rows.push(row(String(l.inFlight), l));
+  if (r.halfLoad) rows.push(row(`open ${int(r.halfLoad.ratePerSec)}/s, ≤ ${r.halfLoad.inFlight}`, r.halfLoad));
   const sustained = r.sustained;
-  if (sustained) {
-    rows.push([`open ${int(sustained.ratePerSec)}/s, ${(sustained.durationMs / 1000).toFixed(0)} s`, sustained.path,
-      int(sustained.sendsPerSec), ms(sustained.p50Ms), ms(sustained.p99Ms), ms(sustained.p999Ms), String(sustained.acked),
-      String(sustained.failed), (sustained.sendsPerSec / echo).toFixed(2), (sustained.sendsPerSec / fsync).toFixed(2),
-      cpuText(sustained.cpu)]);
-  }
+  if (sustained) rows.push(row(`open ${int(sustained.ratePerSec)}/s, ${(sustained.durationMs / 1000).toFixed(0)} s`, sustained));
   out.push("acknowledged sends (100-byte texts, 3 replicas fsyncing; stream = the SDK's pipelined SendMessages, " +
     "unary = one SendMessage call each)");
   out.push(table(rows));
