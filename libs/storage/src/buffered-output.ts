@@ -29,6 +29,14 @@ export class BufferedOutput {
     return undefined;
   }
 
+  /** Appends each piece as UTF-8, awaiting only when one makes the buffer write out. */
+  async addPieces(pieces: Iterable<string>): Promise<void> {
+    for (const piece of pieces) {
+      const flushing = this.add(piece);
+      if (flushing) await flushing;
+    }
+  }
+
   /** Appends bytes as they are; like `add`, a promise only when it writes out. */
   addBytes(bytes: Buffer): Promise<void> | undefined {
     if (this.used + bytes.length > this.buffer.length) return this.addBytesAfterFlush(bytes);
