@@ -84,7 +84,7 @@ export class MessageLog implements Iterable<Message> {
   pushUnparsed(from: number, count: number, load: RowsLoader, source?: unknown): void {
     invariant(from === this.count + 1, `page from ${from} appended after ${this.count}`);
     invariant(Number.isSafeInteger(count) && count > 0, `page of ${count} messages`);
-    this.pages.push({ from, count, messages: undefined, load, ...(source === undefined ? {} : { source }) });
+    this.pages.push({ from, count, messages: undefined, load, source });
     this.count += count;
   }
 
