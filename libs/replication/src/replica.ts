@@ -1403,7 +1403,7 @@ export class Replica {
     const snapshotIndex = this.log.snapshot().index;
     if (this.compactPending === null
       && compactionDue(snapshotIndex, to, this.snapshotInterval, this.compactPhase)
-      && !this.peerCatchingUpBelow(to)) {
+      && !this.peerCatchingUpBelow(snapshotIndex, to)) {
       this.compactPending = to;
       const snapshot = this.snapshotMetaAt(to);
       this.out.push({ kind: "compact", throughIndex: to, snapshot });
@@ -1417,12 +1417,12 @@ export class Replica {
    * restarted node a minute under load) instead of the rest of the log. A peer further behind
    * or silent does not hold it, so the log stays bounded (about two and a half intervals).
    */
-  private peerCatchingUpBelow(to: number): boolean {
+  private peerCatchingUpBelow(snapshotIndex: number, to: number): boolean {
     if (this.role !== "primary" || this.prim === null) return false;
     for (const [id, pr] of this.prim.progress) {
       if (!pr.matchKnown || pr.matchIndex >= to || to - pr.matchIndex > this.snapshotInterval) continue;
       if (!this.peers.has(id) || this.nowMs - this.peers.get(id).contactMs > this.t.excludeMs) continue;
-      if (pr.matchIndex >= this.log.snapshot().index) return true;
+      if (pr.matchIndex >= snapshotIndex) return true;
     }
     return false;
   }
