@@ -98,7 +98,7 @@ function summarize(pair: Pair, inFlight: number, latencies: number[], failed: nu
     inFlight, path: pair.path, durationMs: elapsedMs, acked: latencies.length, failed,
     sendsPerSec: latencies.length / (elapsedMs / 1000),
     p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), p999Ms: quantile(latencies, 0.999),
-    maxMs: latencies.reduce((a, b) => Math.max(a, b), 0),
+    maxMs: quantile(latencies, 1),
   };
 }
 
