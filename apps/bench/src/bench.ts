@@ -80,9 +80,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const grpcEcho = await measureGrpcEcho(Math.min(5_000, Math.max(300, o.durationMs)));
   const stalls = await measureStalls(Math.min(5_000, Math.max(300, o.durationMs)));
   const own = o.cluster === undefined;
-  const cluster = own
-    ? await ProcCluster.start(o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {})
-    : undefined;
+  const startOptions = o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {};
+  const stopped = new Set<ProcCluster>();
+  const stop = async (c: ProcCluster): Promise<void> => {
+    if (stopped.has(c)) return;
+    stopped.add(c);
+    if (o.cpuProfDir) for (const id of c.ids) await c.terminate(id); // writes the profiles
+    await c.shutdown();
+  };
+  const cluster = own ? await ProcCluster.start(startOptions) : undefined;
   const addresses = o.cluster ?? cluster!.addresses;
   /** A load level, with the CPU every process spent per ack (own cluster only). */
   const measured = async <T extends LevelResult>(load: () => Promise<T>): Promise<T> => {
@@ -148,11 +154,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     if (!own) notes.push("--cluster: kill and restart measurements skipped (not our processes)");
     if (own && !o.skipFailover) failover = await measureFailover(cluster!, o);
     if (own && !o.skipRestart) {
-      // A restart that does not finish in its bound is a figure too: report it, keep the rest.
-      restart = await measureRestart(cluster!, o, notes).catch((err: unknown) => {
-        notes.push(`restart: not measured (${err instanceof Error ? err.message : String(err)})`);
-        return undefined;
-      });
+      // On a cluster of its own, so the node restarts with the N messages asked for, not N on
+      // top of what the load phases left (those added half a million in a full run).
+      await stop(cluster!);
+      const fresh = await ProcCluster.start(startOptions);
+      try {
+        // A restart that does not finish in its bound is a figure too: report it, keep the rest.
+        restart = await measureRestart(fresh, o, notes).catch((err: unknown) => {
+          notes.push(`restart: not measured (${err instanceof Error ? err.message : String(err)})`);
+          return undefined;
+        });
+      } finally {
+        await stop(fresh);
+      }
     }
     const report: BenchReport = {
       machine: {
@@ -169,10 +183,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     report.targets = targets(report);
     return report;
   } finally {
-    if (cluster) {
-      if (o.cpuProfDir) for (const id of cluster.ids) await cluster.terminate(id); // writes the profiles
-      await cluster.shutdown();
-    }
+    if (cluster) await stop(cluster);
   }
 }
 

@@ -24,6 +24,10 @@ export const snapshotPartBytes = 1024 * 1024;
 export const snapshotTransfersInMax = 4;
 /** Log entries kept behind a snapshot for catch-up by suffix. */
 export const logRetainEntries = 5_000;
+/** A replica restores its snapshot at start in slices of this long (node-storage.ts)... */
+export const restoreBehindSliceMs = 15;
+/** ...taking at most this share of a core until it becomes primary (then all it can). */
+export const restoreBehindDuty = 0.5;
 /** Pending proposals before new mutating calls answer RESOURCE_EXHAUSTED. */
 export const proposalsInFlightMax = 10_000;
 /** How long `up` waits for a primary. */

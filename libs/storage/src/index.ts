@@ -17,6 +17,7 @@ export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
 export { SnapshotStore } from "./snapshot-store.js";
 export { RawRecord } from "./snapshot-format.js";
+export { Pacer } from "./pacer.js";
 export type { StreamOptions } from "./snapshot-format.js";
 export type { LoadedSnapshot, Manifest, OpenedSnapshot, SnapshotChunks, SnapshotMeta } from "./snapshot-store.js";
 export type {

@@ -8,6 +8,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { crc32 } from "./crc.js";
 import { jsonPieces } from "./json-pieces.js";
 import { snapshotLineBytesMax } from "./limits.js";
+import type { Pacer } from "./pacer.js";
 
 export const snapshotFormatVersion = 1;
 
@@ -155,6 +156,11 @@ export interface StreamOptions {
    * RawRecord, unparsed and not held in memory. They are covered by the file's CRC.
    */
   readonly unparsedPrefix?: string;
+  /**
+   * Paces the reading (pacer.ts): between records it yields and rests, so the restore takes
+   * at most the pacer's share of a core. Without one it yields every `readSliceMs`.
+   */
+  readonly pacer?: Pick<Pacer, "step">;
 }
 
 /** Bytes read at a time, into one reused buffer (no allocation per read). */
@@ -179,7 +185,7 @@ export async function streamSnapshotFile(file: string, onRecord?: (record: unkno
   let sliceStart = performance.now();
   const yieldIfSliceUsed = async (): Promise<void> => {
     if (performance.now() - sliceStart < readSliceMs) return;
-    await yieldToLoop();
+    await (options.pacer ? options.pacer.step() : yieldToLoop());
     sliceStart = performance.now();
   };
   let handle: fs.promises.FileHandle | undefined;

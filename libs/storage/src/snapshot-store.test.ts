@@ -157,6 +157,20 @@ describe("SnapshotStore", () => {
       assert.deepEqual(events, records(0, 6).flatMap((r) => [`record ${r.id}`, `turn after ${r.id}`]));
     }));
 
+  it("load steps its pacer instead of only yielding once a slice is used", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      await store.write({ index: 30, epoch: 2, header: {} }, [records(0, 4)]);
+      const events: string[] = [];
+      const pacer = { step: async () => void events.push("pacer step") };
+      await (await store.openLatest())!.load((r) => {
+        events.push(`record ${(r as { id: number }).id}`);
+        const until = performance.now() + 20; // a slice used up by each record
+        while (performance.now() < until) { /* busy */ }
+      }, { pacer });
+      assert.deepEqual(events, records(0, 4).flatMap((r) => [`record ${r.id}`, "pacer step"]));
+    }));
+
   it("load hands records with the unparsed prefix over unparsed, read back when parsed", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);

@@ -27,6 +27,7 @@ import {
 import {
   CommitLog,
   MetaStore,
+  Pacer,
   RawRecord,
   SnapshotStore,
   lockDataDir,
@@ -38,7 +39,7 @@ import {
   type SnapshotReceiver,
   type SnapshotSource,
 } from "@chat-tui/storage";
-import { logRetainEntries, snapshotEveryEntries } from "../limits.js";
+import { logRetainEntries, restoreBehindDuty, restoreBehindSliceMs, snapshotEveryEntries } from "../limits.js";
 import { entryJson } from "./entry-json.js";
 import type { Logger } from "../logger.js";
 
@@ -92,6 +93,8 @@ export class NodeStorage {
   private snapshotting: Promise<void> | undefined;
   private closed = false;
   private loaded = true;
+  /** Paces the background restore until the node must serve (`hurryRestore`). */
+  private restorePacer: Pacer | undefined;
   /** S4: the intact prefix above the snapshot it was opened with, kept for the repair. */
   private faultedPrefix: { base: { index: number; epoch: number }; entries: StoredEntry[] } | undefined;
   /**
@@ -166,7 +169,7 @@ export class NodeStorage {
       storage.selfSnapshots = options.applyLog;
       storage.snapshotDuty = options.unpacedSnapshots === true ? 1 : undefined;
       // Started only now, so it does not slow the WAL scan above (it shares the thread).
-      if (snapshot && extra && !options.applyLog) storage.restoreBehind(() => restoreFrom(snapshot, extra.chat));
+      if (snapshot && extra && !options.applyLog) storage.restoreBehind(snapshot, extra.chat);
       options.log.info({ lastIndex, snapshotIndex: snapshot?.index ?? 0, replayed: opened.entries.length,
         stateLoaded: storage.loaded }, "storage recovered");
       return storage;
@@ -181,15 +184,30 @@ export class NodeStorage {
     return this.loaded;
   }
 
-  private restoreBehind(restore: () => Promise<ChatState>): void {
+  /**
+   * Restores the snapshot's state in the background, paced: after a cold start all three
+   * replicas restore at once on a machine that may have fewer cores, and only the one that
+   * becomes primary must finish soon (it calls `hurryRestore`); a backup needs its state
+   * only to apply, which waits for it meanwhile.
+   */
+  private restoreBehind(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): void {
     this.loaded = false;
     const started = performance.now();
-    this.stateReady = yieldToLoop().then(restore).then((state) => {
+    const pacer = new Pacer(restoreBehindSliceMs, restoreBehindDuty);
+    this.restorePacer = pacer;
+    this.stateReady = yieldToLoop().then(() => restoreFrom(snapshot, chat, pacer)).then((state) => {
       this.state = state;
       this.loaded = true;
       this.logger.info({ messages: state.messages.length, ms: Math.round(performance.now() - started) },
         "snapshot state restored");
+    }).finally(() => {
+      this.restorePacer = undefined;
     });
+  }
+
+  /** The background restore goes on unpaced (the node is to serve, or waits for it). */
+  hurryRestore(): void {
+    this.restorePacer?.unpace();
   }
 
   get epoch(): number {
@@ -296,6 +314,7 @@ export class NodeStorage {
    * file, streamed and yielding. Resolves once all of that is done.
    */
   async install(received: ReceivedSnapshot, retainLog: boolean): Promise<void> {
+    this.hurryRestore();
     await this.stateReady; // else the background restore would replace the installed state
     this.snapshots.hurry(); // a paced snapshot of our own would hold up the catch-up
     await this.snapshotting;
@@ -318,6 +337,7 @@ export class NodeStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.hurryRestore();
     this.snapshots.hurry();
     await this.snapshotting;
     await this.log.close();
@@ -342,7 +362,8 @@ function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<read
  * The chat state of an opened snapshot, streamed from disk (formats 2 and 3 chunk by chunk;
  * format 3 without parsing its messages).
  */
-async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): Promise<ChatState> {
+async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"], pacer?: Pacer):
+  Promise<ChatState> {
   if (!isChunkedHeader(chat)) {
     const messages: unknown[] = [];
     await snapshot.load((record) => messages.push(record));
@@ -350,7 +371,7 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
   }
   const restorer = new SnapshotRestorer(chat);
   if (chat.format === 2) {
-    await snapshot.load((record) => restorer.add(record));
+    await snapshot.load((record) => restorer.add(record), { pacer });
     return restorer.finish();
   }
   // Format 3: messages chunks stay their bytes, parsed when read (chat-state message-log.ts).
@@ -360,7 +381,7 @@ async function restoreFrom(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]
     if (head === null) return restorer.add(record.parse());
     restorer.addUnparsed(Number(head[1]), Number(head[2]),
       () => (record.parse() as { rows: MessageRow[] }).rows, record);
-  }, { unparsedPrefix: '{"t":"messages",' });
+  }, { unparsedPrefix: '{"t":"messages",', pacer });
   return restorer.finish();
 }
 

@@ -591,7 +591,10 @@ export class ReplicatedPipeline implements Pipeline {
     this.primaryId = primaryId;
     this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
     if (role !== "primary") this.setReady(false);
-    else if (was !== "primary") this.awaitBarrier();
+    else if (was !== "primary") {
+      this.storage.hurryRestore(); // a primary serves once its state is loaded
+      this.awaitBarrier();
+    }
     this.listeners.emit("clusterChanged");
   }
 
