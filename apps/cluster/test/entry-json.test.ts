@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Message } from "@chat-tui/replication";
 import { CommitLog } from "@chat-tui/storage";
 import fc from "fast-check";
-import { decodeMessage, encodeMessage, entryJson, forgetEntryJson } from "../src/node/entry-json.js";
+import { decodeMessage, encodeMessage, encodeMessageBytes, entryJson, forgetEntryJson } from "../src/node/entry-json.js";
 
 const header = { from: 1, storageId: "d1", incarnation: "i1", session: "s1", epoch: 2,
   viewId: { epoch: 2, index: 1 }, status: "primary" as const };
@@ -43,6 +43,26 @@ test("an applied entry's forgotten text is made again, the same as the text it c
     assert.equal(entryJson(received), sent);
     assert.equal(entryJson(entry), sent);
   }), { numRuns: 300 });
+});
+
+test("the same append to each backup is encoded once; any difference encodes anew", () => {
+  const entries = [{ index: 5, epoch: 2, ts: 7, kind: "barrier" }, { index: 6, epoch: 2, ts: 8, kind: "barrier" }];
+  const append = (over: object) => ({ ...header, kind: "append", prevIndex: 4, prevEpoch: 2, entries: entries.slice(),
+    commit: 3, round: 1, ...over }) as unknown as Message;
+  const first = encodeMessageBytes(append({}));
+  assert.equal(first.toString(), encodeMessage(append({})));
+  assert.equal(encodeMessageBytes(append({})), first, "a copy of the same batch: the same bytes");
+  const others = [
+    append({ commit: 4 }),
+    append({ entries: entries.slice(0, 1) }),
+    append({ entries: [entries[0], { ...entries[1] }] }), // equal fields, another entry object
+    { ...header, kind: "ping", nonce: "n", pauseEpoch: 0 } as unknown as Message,
+  ];
+  for (const msg of others) {
+    const bytes = encodeMessageBytes(msg);
+    assert.notEqual(bytes, first);
+    assert.equal(bytes.toString(), encodeMessage(msg));
+  }
 });
 
 test("messages without entries are plain JSON", () => {

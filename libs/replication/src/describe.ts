@@ -84,6 +84,8 @@ export function describeEvent(ev: Event): string {
       return `snapshot-ready ${ev.index}`;
     case "recover-unclean":
       return "recover-unclean";
+    case "state-loading":
+      return `state-loading ${ev.loading}`;
   }
 }
 

@@ -22,6 +22,8 @@ export interface Answer extends LogInfo {
   readonly atMs: number;
   /** Our own last index when we sent that probe: compares logs at (nearly) one instant. */
   readonly ownLastIndex: number;
+  /** The peer's state machine was loading (refinement 22). */
+  readonly loading: boolean;
 }
 
 export interface PeerState {
@@ -174,6 +176,7 @@ export class Peers {
     p.answer = {
       atMs: o.sentMs,
       ownLastIndex: o.ownLastIndex,
+      loading: msg.loading === true,
       nodeId: msg.from,
       storageId: msg.storageId,
       status: msg.status,

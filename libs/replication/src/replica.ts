@@ -160,8 +160,15 @@ export class Replica {
   private waitReason = "starting";
   /** Until then, R18 plans go without unanswering V* members (the operator's override). */
   private uncleanUntilMs = NEVER;
+  /** The host's state machine is loading (`state-loading`): stand for election last. */
+  private stateLoading = false;
   /** S4: how far the damaged log on disk reaches, until the write that drops it is durable. */
   private damagedReach: LogReach | null = null;
+  /** S4: the damaged part is still on disk (the first log write drops it: the repair). Once
+   * it is gone, `damagedReach` stays until the durable log covers it (refinement 23). */
+  private faultOnDisk = false;
+  /** The hard state holds `damagedReach` (refinement 23). */
+  private reachPersisted = false;
   /** S4: the token of the write that drops the damaged part (truncation or snapshot install). */
   private repairToken: number | null = null;
 
@@ -204,6 +211,13 @@ export class Replica {
           this.log.lastIndex() + 1
         ),
       };
+      this.faultOnDisk = true;
+    }
+    // Refinement 23: a repair from an earlier run whose reach the log does not cover yet.
+    const kept = durable.damagedReach;
+    if (kept !== undefined && (this.damagedReach === null || compareLogs(kept, this.damagedReach) >= 0)) {
+      this.damagedReach = kept;
+      this.reachPersisted = true;
     }
   }
 
@@ -241,7 +255,7 @@ export class Replica {
       pauseEpoch: this.pauseEpoch,
       waitReason: this.waitReason,
       firstIndex: this.log.firstIndex(),
-      storageFaulted: this.damagedReach !== null,
+      storageFaulted: this.faultOnDisk,
     };
   }
   entryAt(i: number): LogEntry | undefined {
@@ -304,6 +318,9 @@ export class Replica {
       case "recover-unclean":
         this.uncleanUntilMs = this.nowMs + UNCLEAN_RECOVERY_MS;
         break;
+      case "state-loading":
+        this.stateLoading = ev.loading;
+        break;
       default:
         assertNever(ev);
     }
@@ -322,8 +339,7 @@ export class Replica {
     this.lastEntryLocalMs = this.nowMs;
     // R16/R20: a storage-faulted node starts recovering like any restart, and stays so until a
     // committed view lists its new session (it repairs by following a primary, S4).
-    const faulted = this.damagedReach !== null;
-    this.setRole("recovering", faulted ? "start, storage-faulted (S4)" : "start");
+    this.setRole("recovering", this.faultOnDisk ? "start, storage-faulted (S4)" : "start");
     // R7: a restarted node announces that it no longer acts in its durable epoch.
     for (const id of this.peerIds)
       this.send(id, { kind: "stepped-down", steppedEpoch: this.epoch });
@@ -489,9 +505,10 @@ export class Replica {
     if (done.lastIndexAfter !== null) this.durableLastIndex = done.lastIndexAfter;
     if (this.repairToken !== null && token >= this.repairToken) {
       // S4: the damaged part is gone from disk; the log now holds only what it reports.
-      this.damagedReach = null;
+      this.faultOnDisk = false;
       this.repairToken = null;
     }
+    this.forgetCoveredReach();
     while (this.afterPersist.length > 0 && this.afterPersist[0]!.token <= token) {
       this.afterPersist.shift()!.build();
     }
@@ -640,6 +657,7 @@ export class Replica {
       vote: { epoch: this.epoch, votedFor: this.votedFor },
       primaryId: this.primaryId,
       ...(this.damagedReach !== null ? { damagedReach: this.damagedReach } : {}),
+      ...(this.stateLoading ? { loading: true as const } : {}),
     });
   }
 
@@ -806,14 +824,15 @@ export class Replica {
     const s = msg.snapshot;
     if (s.index > this.commitIndex && s.index > this.log.snapshot().index) {
       // S4: an install on a faulted log restarts it (the host resets a faulted log anyway).
-      const retainLog = this.damagedReach === null && this.log.term(s.index) === s.epoch;
+      if (this.faultOnDisk) this.keepReachDurably();
+      const retainLog = !this.faultOnDisk && this.log.term(s.index) === s.epoch;
       this.log.resetTo(s, retainLog);
       this.commitIndex = s.index;
       this.appliedIndex = s.index;
       this.compactPending = null;
       const token = this.issueToken(this.log.lastIndex());
       this.out.push({ kind: "install-snapshot", snapshot: s, data: msg.data, retainLog, token });
-      if (this.damagedReach !== null) this.repairToken ??= token;
+      if (this.faultOnDisk) this.repairToken ??= token;
     }
     this.commitIndex = Math.max(this.commitIndex, Math.min(msg.commit, s.index));
     const matchIndex = s.index;
@@ -1222,7 +1241,9 @@ export class Replica {
    */
   private staggerMs(): number {
     const jitter = Math.floor(this.random() * this.t.staggerMsMin);
-    return this.electionRank() * this.t.staggerMsMax + jitter;
+    // Refinement 22: still loading its state, it goes after every other member.
+    const behind = this.stateLoading ? this.log.latestView().members.length - 1 : 0;
+    return (this.electionRank() + behind) * this.t.staggerMsMax + jitter;
   }
 
   /**
@@ -1232,7 +1253,8 @@ export class Replica {
    * when we sent that probe, so both are read at nearly one instant) is longer than ours by
    * more than `RANK_LOG_SLACK` entries (or ends in a newer epoch), or is no shorter by more
    * than that and has a lower node id. Backups under load differ by a few entries, so a small
-   * difference is a tie broken by node id: both sides then agree on the order.
+   * difference is a tie broken by whether the state machine is loading (refinement 22: its
+   * pong says so), then by node id: both sides then agree on the order.
    */
   private electionRank(): number {
     let rank = 0;
@@ -1250,6 +1272,8 @@ export class Replica {
       if (a !== null && a.lastEpoch !== myLastEpoch) ahead = a.lastEpoch > myLastEpoch;
       else if (a !== null && Math.abs(a.lastIndex - a.ownLastIndex) > RANK_LOG_SLACK)
         ahead = a.lastIndex > a.ownLastIndex;
+      // Refinement 22: between logs that tie, one that can serve at once goes first.
+      else if (a !== null && a.loading !== this.stateLoading) ahead = this.stateLoading;
       if (ahead) rank++;
     }
     return rank;
@@ -1446,11 +1470,38 @@ export class Replica {
     this.send(id, { kind: "ping", nonce, pauseEpoch: this.pauseEpoch });
   }
 
+  /**
+   * Refinement 23: the repair drops what the damaged part held, views included, and the
+   * primary that the node follows may fail before the node has its log again; a node that
+   * then forgot its reach would plan R18 from a view older than ones it was in (and might
+   * recover alone). So the reach goes to the hard state before the repair write, and stays
+   * until the durable log covers it (`forgetCoveredReach`), across restarts.
+   */
+  private keepReachDurably(): void {
+    if (this.reachPersisted) return;
+    this.reachPersisted = true;
+    this.persist({ kind: "persist-hard-state", epoch: this.epoch, votedFor: this.votedFor,
+      damagedReach: this.damagedReach }, null);
+  }
+
+  /** Refinement 23: once the durable log reaches past the damaged reach, the node is like
+   * any other whose log lags: R18 needs nothing more from it. */
+  private forgetCoveredReach(): void {
+    if (this.damagedReach === null || this.faultOnDisk) return;
+    const durable = { lastEpoch: this.log.term(this.durableLastIndex) ?? 0, lastIndex: this.durableLastIndex };
+    if (compareLogs(durable, this.damagedReach) < 0) return;
+    this.damagedReach = null;
+    this.reachPersisted = false;
+    this.persist({ kind: "persist-hard-state", epoch: this.epoch, votedFor: this.votedFor, damagedReach: null },
+      null);
+  }
+
   private persist(a: PersistBody, lastIndexAfter: number | null): void {
-    if (this.damagedReach !== null && this.repairToken === null && a.kind !== "persist-hard-state") {
+    if (this.faultOnDisk && this.repairToken === null && a.kind !== "persist-hard-state") {
       // S4: the first log write of a faulted node drops the damaged part first (R20 repair).
       // The node writes its log only while following a primary, whose log holds every
       // committed entry (R18 waited for this node's reach), so nothing acked is lost.
+      this.keepReachDurably();
       const afterIndex = a.kind === "persist-truncate" ? a.afterIndex : a.entries[0]!.index - 1;
       if (a.kind === "persist-entries") {
         this.repairToken = this.issueToken(afterIndex);
@@ -1535,7 +1586,7 @@ export class Replica {
     assert(this.epoch <= this.maxEpochSeen, "epoch ≤ max seen");
     // S4/inv. 19: a storage-faulted node behaves as recovering (R20) until its repair is durable.
     assert(
-      this.damagedReach === null || this.role === "recovering" || this.role === "joining",
+      !this.faultOnDisk || this.role === "recovering" || this.role === "joining",
       "a storage-faulted node is recovering or joining"
     );
     switch (this.role) {

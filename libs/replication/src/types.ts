@@ -127,6 +127,8 @@ export type Body =
       /** S4: set while the sender's log is storage-faulted. `lastIndex` above is then its
        * intact prefix; this is how far the damaged log reaches (its epoch an upper bound). */
       readonly damagedReach?: LogReach;
+      /** Refinement 22: set while the sender's state machine loads (it stands for election last). */
+      readonly loading?: true;
     }
   | { readonly kind: "stepped-down"; readonly steppedEpoch: number }
   /** R11: the primary of `epoch` asks a fail-slow member of view `viewId` to leave. */
@@ -188,6 +190,10 @@ export type Event =
       readonly livenessClosed?: boolean;
     }
   | { readonly kind: "snapshot-ready"; readonly nowMs: number; readonly index: number }
+  /** The host's state machine is loading (a snapshot restored at start or installed), or is
+   * done: while it loads, a backup stands for election after every other member (NOTES.md
+   * refinement 22), since as primary it could serve only once loaded. Liveness only. */
+  | { readonly kind: "state-loading"; readonly nowMs: number; readonly loading: boolean }
   /** R24: a linearizable read; answered `read-ok {index}` once safe (serve state ≥ index). */
   | { readonly kind: "read"; readonly nowMs: number; readonly requestId: string }
   /** R18's operator override (`chat-cluster recover --unclean`): for a while, a recovery plan
@@ -216,6 +222,8 @@ export type Action =
       readonly kind: "persist-hard-state";
       readonly epoch: number;
       readonly votedFor: NodeId | null;
+      /** S4 (refinement 23): when present, the damaged reach to keep (null: none). */
+      readonly damagedReach?: LogReach | null;
       readonly token: number;
     }
   | {
@@ -254,6 +262,9 @@ export interface Durable {
   /** S4: the storage found damage before its last intact batch marker; `entries` is the
    * intact prefix (they end right before `firstDamagedIndex`). */
   readonly storageFault?: StorageFault;
+  /** S4 (refinement 23): the reach of a damaged log that was repaired (its damage is gone
+   * from disk) before the log covered it again, as persisted with the hard state. */
+  readonly damagedReach?: LogReach;
 }
 
 /** S4 as the storage reports it (libs/storage `Corruption`). */

@@ -51,6 +51,22 @@ describe("MetaStore", () => {
       await again.close();
     }));
 
+  it("keeps a damaged reach across restarts until it is cleared (S4, refinement 23)", () =>
+    withTempDir(async (dir) => {
+      const meta = await MetaStore.open(dir, init);
+      await meta.update({ epoch: 4, damagedReach: { lastEpoch: 3, lastIndex: 90 } });
+      await meta.update({ commitHint: 80 }); // other updates keep it
+      await meta.close();
+      const again = await MetaStore.open(dir, init);
+      assert.deepEqual(again.data.damagedReach, { lastEpoch: 3, lastIndex: 90 });
+      await again.update({ epoch: 4, damagedReach: null });
+      await again.close();
+      const cleared = await MetaStore.open(dir, init);
+      assert.ok(cleared.data.damagedReach == null);
+      assert.equal(cleared.data.commitHint, 80);
+      await cleared.close();
+    }));
+
   it("refuses a data dir of another node or cluster", () =>
     withTempDir(async (dir) => {
       await (await MetaStore.open(dir, init)).close();

@@ -24,6 +24,17 @@ export interface NodeMeta {
   readonly votedFor: Readonly<Record<string, number>>;
   /** The last known commit index; only a hint (R0, R2). */
   readonly commitHint: number;
+  /**
+   * S4: how far a damaged log reached, kept after its repair until the log covers it again
+   * (libs/replication NOTES.md refinement 23); absent or null when there is none.
+   */
+  readonly damagedReach?: LogReachRecord | null;
+}
+
+/** A log position, epoch first (the replication core's `LogReach`). */
+export interface LogReachRecord {
+  readonly lastEpoch: number;
+  readonly lastIndex: number;
 }
 
 export interface MetaInit {
@@ -32,11 +43,11 @@ export interface MetaInit {
 }
 
 /** `votedFor` entries are merged in: a vote, once cast in an epoch, cannot change. */
-export type MetaPatch = Partial<Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">>;
+export type MetaPatch = Partial<Pick<NodeMeta, "epoch" | "votedFor" | "commitHint" | "damagedReach">>;
 
 /** `hardState`: set once `hardstate` exists; from then on meta.json's votes are stale. */
 type MutableMeta = { -readonly [K in keyof NodeMeta]: NodeMeta[K] } & { hardState?: true };
-type HardState = Pick<NodeMeta, "epoch" | "votedFor" | "commitHint">;
+type HardState = Pick<NodeMeta, "epoch" | "votedFor" | "commitHint" | "damagedReach">;
 
 export class MetaStore {
   private constructor(
@@ -103,9 +114,10 @@ export class MetaStore {
     }
     if (patch.epoch !== undefined) data.epoch = patch.epoch;
     if (patch.commitHint !== undefined) data.commitHint = patch.commitHint;
+    if (patch.damagedReach !== undefined) data.damagedReach = patch.damagedReach;
     data.votedFor = newestVotes(votes);
-    const { epoch, votedFor, commitHint } = data;
-    return this.hard.write({ epoch, votedFor, commitHint });
+    const { epoch, votedFor, commitHint, damagedReach } = data;
+    return this.hard.write({ epoch, votedFor, commitHint, ...(damagedReach ? { damagedReach } : {}) });
   }
 
   /** Waits for pending updates and closes the hard-state file. */
@@ -125,9 +137,12 @@ function newestVotes(votes: Record<string, number>): Record<string, number> {
 }
 
 function checkHardState(state: HardState, file: string): void {
+  const reach = state.damagedReach;
   const ok = Number.isSafeInteger(state.epoch) && state.epoch >= 0
     && Number.isSafeInteger(state.commitHint)
-    && typeof state.votedFor === "object" && state.votedFor !== null;
+    && typeof state.votedFor === "object" && state.votedFor !== null
+    && (reach === undefined || reach === null
+      || (Number.isSafeInteger(reach.lastEpoch) && Number.isSafeInteger(reach.lastIndex)));
   if (!ok) throw new Error(`${file}: not a hard state`);
 }
 

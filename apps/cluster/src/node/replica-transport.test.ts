@@ -90,7 +90,7 @@ async function until(what: () => boolean, timeoutMs = 30_000): Promise<void> {
 test("a 100 MiB snapshot streams in 1 MiB parts, byte-identical, messages flow too", async (t) => {
   const { sender, messages, inbound } = await pair(t);
   const { chunks, digest } = file(100, mebibyte, (i) => {
-    if (i === 50) sender.send(1, "{\"mid\":true}", "data");
+    if (i === 50) sender.send(1, Buffer.from("{\"mid\":true}"), "data");
   });
   assert.equal(await sender.sendSnapshot(1, Buffer.from("{\"begin\":1}"), chunks), true);
   await until(() => inbound[0]?.ended === true);

@@ -222,8 +222,9 @@ export class ReplicaTransport {
     await bind(this.server, `${host}:${replicaPort}`, this.credentials.replicaServer);
   }
 
-  send(to: number, json: string, channel: Channel): void {
-    this.links.get(`${to}/${channel}`)?.send(Buffer.from(json));
+  /** `payload` (a message's bytes) is only read, so one buffer may go to several peers. */
+  send(to: number, payload: Buffer, channel: Channel): void {
+    this.links.get(`${to}/${channel}`)?.send(payload);
   }
 
   /** A snapshot file to `to` on the data channel, as the stream drains (Link.sendSnapshot). */

@@ -27,7 +27,7 @@ import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
-import { decodeMessage, encodeMessage, forgetEntryJson } from "./entry-json.js";
+import { decodeMessage, encodeMessageBytes, forgetEntryJson } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { LivenessLink } from "./liveness-probe.js";
 import {
@@ -106,6 +106,8 @@ export class ReplicatedPipeline implements Pipeline {
   private stateJobsScheduled = false;
   /** Snapshot installs issued and not finished: the chat state is about to be replaced. */
   private installsPending = 0;
+  /** What the core was last told (`reportLoading`). */
+  private loadingReported = false;
   private readonly catchUp: SnapshotCatchUp;
 
   constructor(
@@ -139,10 +141,15 @@ export class ReplicatedPipeline implements Pipeline {
       // S4: the core answers R18 with the intact prefix plus the fault and its reach, and its
       // first log write is the repair (a truncation to the prefix, NodeStorage.truncateAfter).
       ...(recovered.fault ? { storageFault: recovered.fault } : {}),
+      // Refinement 23: a repaired log whose damaged reach it does not cover yet.
+      ...(meta.damagedReach ? { damagedReach: meta.damagedReach } : {}),
     });
     this.coreEpoch = epoch;
     this.appliedIndex = recovered.snapshotIndex;
-    storage.stateReady.then(() => this.runStateJobs(), (err: unknown) => this.storageFailed(err));
+    storage.stateReady.then(() => {
+      this.reportLoading();
+      this.runStateJobs();
+    }, (err: unknown) => this.storageFailed(err));
     this.clock = new LogClock(storage.lastTs);
     for (const node of config.nodes) {
       if (node.id === self.id) continue;
@@ -176,6 +183,7 @@ export class ReplicatedPipeline implements Pipeline {
   async start(): Promise<void> {
     await this.transport.start();
     this.step({ kind: "tick", nowMs: monotonicMs() });
+    this.reportLoading();
     // The guard's resolution (R8). The tick runs after I/O already queued (setImmediate), so
     // a socket callback that arrived during a pause is seen before the timer decides (R7).
     const tick = setInterval(() => setImmediate(() => this.step({ kind: "tick", nowMs: monotonicMs() })), 10);
@@ -377,6 +385,7 @@ export class ReplicatedPipeline implements Pipeline {
         const patch = {
           epoch: action.epoch,
           ...(action.votedFor !== null ? { votedFor: { [String(action.epoch)]: action.votedFor } } : {}),
+          ...(action.damagedReach !== undefined ? { damagedReach: action.damagedReach } : {}),
         };
         this.serialOp(() => this.updateMeta(patch), action.token);
         return;
@@ -387,9 +396,11 @@ export class ReplicatedPipeline implements Pipeline {
         // Entries after the snapshot may commit and apply before the install is done: they
         // wait for the restored state (withState), or the restore would overwrite them.
         this.installsPending++;
+        queueMicrotask(() => this.reportLoading()); // not from inside this step
         this.serialOp(async () => {
           await this.storage.install(received, retainLog);
           this.installsPending--;
+          this.reportLoading();
           this.appliedIndex = snapshot.index;
           this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
           this.log.info({ index: snapshot.index, epoch: snapshot.epoch, bytes: received.bytes },
@@ -399,7 +410,7 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       }
       case "send":
-        this.transport.send(action.to, encodeMessage(action.msg), channelOf(action.msg));
+        this.transport.send(action.to, encodeMessageBytes(action.msg), channelOf(action.msg));
         return;
       case "send-snapshot":
         void this.catchUp.send(action.to, action.msg);
@@ -459,6 +470,18 @@ export class ReplicatedPipeline implements Pipeline {
 
   private stateSettled(): boolean {
     return this.storage.stateLoaded && this.installsPending === 0;
+  }
+
+  /**
+   * Tells the core when the chat state starts or stops loading (a restore at start, an
+   * install): while it loads, this node stands for election after the others (NOTES.md
+   * refinement 22), since as primary it would serve only once loaded.
+   */
+  private reportLoading(): void {
+    const loading = !this.stateSettled();
+    if (loading === this.loadingReported || this.closed) return;
+    this.loadingReported = loading;
+    this.step({ kind: "state-loading", nowMs: monotonicMs(), loading });
   }
 
   /**

@@ -163,6 +163,9 @@ export function runSeed(opts: RunOptions): RunResult {
   const damage = root.fork("damage");
   const damageP = damage.pick([0, 0, 0.2, 0.5]);
   const workload = root.fork("workload");
+  // A restarted host loads its state machine for a while (refinement 22); its own stream too.
+  const loading = root.fork("loading");
+  const loadingMsMax = loading.pick([0, 0, 300, 1500]);
   const world = new World({
     seed,
     nodeCount: 3,
@@ -195,6 +198,7 @@ export function runSeed(opts: RunOptions): RunResult {
       if (world.nodes[id]!.holdsExempt) damaged++;
     }
     world.start(id);
+    if (loadingMsMax > 0) world.loadState(id, loading.int(0, loadingMsMax));
   };
   const result = (violation: string | null, stalledByS4 = false): RunResult => ({
     seed,

@@ -10,6 +10,7 @@
 //   crash <n> [machine]            SIGKILL (page cache survives) or power loss (unsynced lost)
 //   refuse-connect <n>             alias of crash: the liveness listener is gone (R7, A8)
 //   restart <n>                    start a new incarnation (recovering)
+//   load-state <n> <d>ms           n's host loads its state machine for d (refinement 22)
 //   wipe <n>                       disk loss: down, then a fresh disk with a new storageId
 //   corrupt <n> <i>                S4: damage record i on down node n's disk (before its last
 //                                  intact batch marker); it restarts storage-faulted
@@ -149,6 +150,9 @@ export class ScenarioRunner {
         return;
       case "restart":
         this.w().start(n(0));
+        return;
+      case "load-state":
+        this.w().loadState(n(0), durationMs(rest[1]!));
         return;
       case "pause": {
         const w = this.w();

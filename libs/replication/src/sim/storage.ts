@@ -5,7 +5,7 @@
 // Corruption before the last intact marker (S4) marks records from one index on as damaged:
 // the node loads only the intact prefix, and the bytes stay until its repair write drops them.
 
-import type { LogEntry, NodeId, SnapshotMeta } from "../types.js";
+import type { LogEntry, LogReach, NodeId, SnapshotMeta } from "../types.js";
 import type { ToySnapshot } from "./state-machine.js";
 
 export interface DiskImage {
@@ -17,17 +17,20 @@ export interface DiskImage {
   /** S4: entries from this index on are damaged (null: none). Every batch in the image ends in
    * an intact marker, so any damage here lies before the last intact marker. */
   damagedFrom: number | null;
+  /** Refinement 23: the damaged reach kept in the hard state after the repair (null: none). */
+  damagedReach: LogReach | null;
 }
 
 export type DiskOp =
   | { kind: "entries"; entries: readonly LogEntry[]; commitHint: number; token: number }
   | { kind: "truncate"; afterIndex: number; token: number }
-  | { kind: "hard"; epoch: number; votedFor: NodeId | null; token: number }
+  | { kind: "hard"; epoch: number; votedFor: NodeId | null; damagedReach?: LogReach | null; token: number }
   | { kind: "install"; meta: SnapshotMeta; data: ToySnapshot; retain: boolean; token: number }
   | { kind: "save-snapshot"; meta: SnapshotMeta; data: ToySnapshot; token: null };
 
 export function emptyImage(): DiskImage {
-  return { epoch: 0, votedFor: null, snapshot: null, entries: [], commitHint: 0, damagedFrom: null };
+  return { epoch: 0, votedFor: null, snapshot: null, entries: [], commitHint: 0, damagedFrom: null,
+    damagedReach: null };
 }
 
 export function cloneImage(d: DiskImage): DiskImage {
@@ -71,6 +74,7 @@ export function applyOp(d: DiskImage, op: DiskOp): void {
     case "hard":
       d.epoch = op.epoch;
       d.votedFor = op.votedFor;
+      if (op.damagedReach !== undefined) d.damagedReach = op.damagedReach;
       return;
     case "install":
     case "save-snapshot": {

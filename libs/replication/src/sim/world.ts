@@ -190,6 +190,7 @@ export class World {
         commitHint: d.commitHint,
         ...(snapshot !== undefined ? { snapshot } : {}),
         ...(d.damagedFrom !== null ? { storageFault: storageFaultOf(d.entries, d.damagedFrom) } : {}),
+        ...(d.damagedReach !== null ? { damagedReach: d.damagedReach } : {}),
       }
     );
     this.note(`n${id} start`);
@@ -330,6 +331,15 @@ export class World {
   /** Minimum index each read must reflect, fixed when the client first invoked it. */
   readonly readFloors = new Map<string, number>();
 
+  /** The host loads its state machine for `ms` (refinement 22): `state-loading` now, done after. */
+  loadState(id: NodeId, ms: number): void {
+    const n = this.nodes[id]!;
+    const gen = n.gen;
+    this.deliver(n, gen, () => ({ kind: "state-loading", nowMs: this.nowMs, loading: true }));
+    this.schedule(this.nowMs + ms, () =>
+      this.deliver(n, gen, () => ({ kind: "state-loading", nowMs: this.nowMs, loading: false })));
+  }
+
   /** R18's operator override, delivered now (the sim never does this on its own: it may lose acks). */
   recoverUnclean(id: NodeId): boolean {
     const n = this.nodes[id]!;
@@ -410,7 +420,8 @@ export class World {
         this.write(n, { kind: "truncate", afterIndex: a.afterIndex, token: a.token });
         return;
       case "persist-hard-state":
-        this.write(n, { kind: "hard", epoch: a.epoch, votedFor: a.votedFor, token: a.token });
+        this.write(n, { kind: "hard", epoch: a.epoch, votedFor: a.votedFor,
+          ...(a.damagedReach !== undefined ? { damagedReach: a.damagedReach } : {}), token: a.token });
         return;
       case "install-snapshot": {
         const data = a.data as ToySnapshot;
