@@ -26,7 +26,7 @@ export const snapshotTransfersInMax = 4;
 export const logRetainEntries = 5_000;
 /** A replica restores its snapshot at start in slices of this long (node-storage.ts)... */
 export const restoreBehindSliceMs = 15;
-/** ...taking at most this share of a core until it becomes primary (then all it can). */
+/** ...taking at most this share of a core until the host hurries it (replicated.ts). */
 export const restoreBehindDuty = 0.5;
 /** Pending proposals before new mutating calls answer RESOURCE_EXHAUSTED. */
 export const proposalsInFlightMax = 10_000;

@@ -240,6 +240,9 @@ export class Replica {
     firstIndex: number;
     /** S4: the damaged part of the log is still on disk (until the repair write is durable). */
     storageFaulted: boolean;
+    /** Whether the primary we follow said, in its latest pong, that its state machine loads
+     *  (refinement 22); undefined before any pong from it. */
+    primaryLoading: boolean | undefined;
   } {
     return {
       role: this.role,
@@ -256,6 +259,8 @@ export class Replica {
       waitReason: this.waitReason,
       firstIndex: this.log.firstIndex(),
       storageFaulted: this.faultOnDisk,
+      primaryLoading: this.primaryId === null || this.primaryId === this.nodeId ? undefined
+        : this.peer(this.primaryId).answer?.loading,
     };
   }
   entryAt(i: number): LogEntry | undefined {

@@ -185,10 +185,8 @@ export class NodeStorage {
   }
 
   /**
-   * Restores the snapshot's state in the background, paced: after a cold start all three
-   * replicas restore at once on a machine that may have fewer cores, and only the one that
-   * becomes primary must finish soon (it calls `hurryRestore`); a backup needs its state
-   * only to apply, which waits for it meanwhile.
+   * Restores the snapshot's state in the background, paced until `hurryRestore` (the host
+   * decides, replicated.ts `hurryRestoreIfCurrent`); applies wait for the state meanwhile.
    */
   private restoreBehind(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): void {
     this.loaded = false;

@@ -186,7 +186,10 @@ export class ReplicatedPipeline implements Pipeline {
     this.reportLoading();
     // The guard's resolution (R8). The tick runs after I/O already queued (setImmediate), so
     // a socket callback that arrived during a pause is seen before the timer decides (R7).
-    const tick = setInterval(() => setImmediate(() => this.step({ kind: "tick", nowMs: monotonicMs() })), 10);
+    const tick = setInterval(() => setImmediate(() => {
+      this.step({ kind: "tick", nowMs: monotonicMs() });
+      this.hurryRestoreIfCurrent();
+    }), 10);
     const hint = setInterval(() => this.writeCommitHint(), commitHintEveryMs);
     this.timers.push(tick, hint);
   }
@@ -473,6 +476,21 @@ export class ReplicatedPipeline implements Pipeline {
   }
 
   /**
+   * The background restore (node-storage.ts) is paced only while the primary this node
+   * follows still loads its own: after a cold start all three restore at once on a machine
+   * that may have fewer cores, and the primary must finish first. A primary, or a node that
+   * follows a primary that has its state (a restart into a serving cluster), restores at
+   * full speed: it may be elected next, and a loading node serves late.
+   */
+  private hurryRestoreIfCurrent(): void {
+    if (this.storage.stateLoaded || this.closed) return;
+    const following = this.role === "backup" || this.role === "joining";
+    if (this.role === "primary" || (following && this.core.status().primaryLoading === false)) {
+      this.storage.hurryRestore();
+    }
+  }
+
+  /**
    * Tells the core when the chat state starts or stops loading (a restore at start, an
    * install): while it loads, this node stands for election after the others (NOTES.md
    * refinement 22), since as primary it would serve only once loaded.
@@ -613,11 +631,9 @@ export class ReplicatedPipeline implements Pipeline {
     this.coreEpoch = epoch;
     this.primaryId = primaryId;
     this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
+    this.hurryRestoreIfCurrent();
     if (role !== "primary") this.setReady(false);
-    else if (was !== "primary") {
-      this.storage.hurryRestore(); // a primary serves once its state is loaded
-      this.awaitBarrier();
-    }
+    else if (was !== "primary") this.awaitBarrier();
     this.listeners.emit("clusterChanged");
   }
 
