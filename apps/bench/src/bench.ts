@@ -157,16 +157,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       // On a cluster of its own, so the node restarts with the N messages asked for, not N on
       // top of what the load phases left (those added half a million in a full run).
       await stop(cluster!);
-      const fresh = await ProcCluster.start(startOptions);
-      try {
-        // A restart that does not finish in its bound is a figure too: report it, keep the rest.
-        restart = await measureRestart(fresh, o, notes).catch((err: unknown) => {
-          notes.push(`restart: not measured (${err instanceof Error ? err.message : String(err)})`);
-          return undefined;
-        });
-      } finally {
-        await stop(fresh);
-      }
+      // A restart that does not finish in its bound is a figure too: report it, keep the rest.
+      restart = await measureRestartOnFreshCluster(startOptions, o, notes, stop).catch((err: unknown) => {
+        notes.push(`restart: not measured (${err instanceof Error ? err.message : String(err)})`);
+        return undefined;
+      });
     }
     const report: BenchReport = {
       machine: {
@@ -242,6 +237,20 @@ function gapText(ack: number | undefined, t0: number): string {
  * them (bounded by time) or seeds them: a few real sends, a clean stop, `chat-cluster seed` on
  * every data dir (the node's own storage code writes the WAL and snapshots), a restart.
  */
+async function measureRestartOnFreshCluster(
+  startOptions: Parameters<typeof ProcCluster.start>[0],
+  o: BenchOptions,
+  notes: string[],
+  stop: (c: ProcCluster) => Promise<void>,
+): Promise<RestartResult> {
+  const fresh = await ProcCluster.start(startOptions);
+  try {
+    return await measureRestart(fresh, o, notes);
+  } finally {
+    await stop(fresh);
+  }
+}
+
 async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
   const fillStart = performance.now();
   const sent = o.restartFill === "seed" ? await seedFill(c, o, notes) : await sendFill(c, o, notes);

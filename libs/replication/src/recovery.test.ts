@@ -73,7 +73,7 @@ test("R18 override (unclean): never waits for V* members, leaves out exactly tho
       const plan = planRecovery(self, answers, { unclean: true });
       if (plan.kind === "wait") {
         // Only a current node makes it wait, or N* held only by a faulted log (never stands).
-        const why = /is (primary|backup|candidate)$|only a storage-faulted log holds N\*/;
+        const why = /is (primary|backup|candidate)$|only a log with a damaged reach holds N\*/;
         assert.match(plan.why, why);
         return;
       }

@@ -13,8 +13,9 @@ export interface LogInfo {
   readonly lastEpoch: number;
   readonly latestView: View;
   readonly vote: VoteRecord;
-  /** S4: the responder's log is storage-faulted; `lastIndex`/`lastEpoch` are its intact prefix
-   * and this is how far its damaged log reaches (epoch an upper bound). */
+  /** S4: how far the responder's damaged log reached (epoch an upper bound): while the damage
+   * is on disk `lastIndex`/`lastEpoch` are its intact prefix; after the repair the reach stays
+   * until the log covers it again (NOTES.md refinement 23). */
   readonly damagedReach?: LogReach;
 }
 
@@ -92,7 +93,7 @@ export function planRecovery(
   const holders = all
     .filter((a) => compareLogs(a, nStar) === 0 && a.damagedReach === undefined)
     .map((a) => a.nodeId);
-  if (holders.length === 0) return { kind: "wait", why: "only a storage-faulted log holds N*" };
+  if (holders.length === 0) return { kind: "wait", why: "only a log with a damaged reach holds N*" };
   holders.sort((x, y) => x - y);
   // Prefer a member of V*. If none holds N* (a machine crash cost V*'s proposer its unsynced
   // tail while a removed node kept it), the N* holder stands and its barrier lists V* ∪ {itself}
@@ -116,7 +117,7 @@ function waitForDamagedReach(all: readonly LogInfo[], nStar: LogInfo): RecoveryP
     return {
       kind: "wait",
       why:
-        `n${a.nodeId} is storage-faulted and may hold records past N* ` +
+        `n${a.nodeId}'s damaged log may hold records past N* ` +
         `(reach ${reach.lastIndex}/e${reach.lastEpoch} > ${nStar.lastIndex}/e${nStar.lastEpoch})`,
     };
   }

@@ -213,7 +213,7 @@ test("S4/R18: a faulted prefix is eligible; R18 waits while a faulted reach is p
   const wait = planRecovery(info(1, 1, 3, v01), [faulted(2, 5)]);
   assert.deepEqual(wait, {
     kind: "wait",
-    why: "n0 is storage-faulted and may hold records past N* (reach 5/e1 > 3/e1)",
+    why: "n0's damaged log may hold records past N* (reach 5/e1 > 3/e1)",
   });
   // A reach newer only by epoch (an upper bound when the last record is unreadable) waits too.
   const byEpoch = planRecovery(info(1, 1, 3, v01), [
@@ -271,16 +271,43 @@ test("S4: a faulted node answers with its prefix and reach, repairs by truncatin
     round: 1,
   };
   const out = r.step({ kind: "message", nowMs: 2, msg: append });
-  const writes = out.filter((a) => a.kind === "persist-truncate" || a.kind === "persist-entries");
-  assert.deepEqual(
-    writes.map((a) => a.kind === "persist-truncate" ? `truncate>${a.afterIndex}` : a.kind),
-    ["truncate>2", "persist-entries"]
-  );
+  // Refinement 23: the reach reaches the hard state before the write that drops the damage.
+  const writes = out.filter((a) => a.kind.startsWith("persist-"));
+  const described = (a: Action): string =>
+    a.kind === "persist-truncate" ? `truncate>${a.afterIndex}`
+    : a.kind !== "persist-hard-state" ? a.kind
+    : a.damagedReach === undefined ? `hard e${a.epoch}` : `hard reach=${JSON.stringify(a.damagedReach)}`;
+  assert.deepEqual(writes.map(described),
+    ["hard e2", 'hard reach={"lastEpoch":1,"lastIndex":5}', "truncate>2", "persist-entries"]);
   assert.equal(r.status().storageFaulted, true, "faulted until the repair is durable");
   const tokens = out.flatMap((a) => ("token" in a ? [a.token] : []));
-  for (const [k, token] of tokens.entries()) r.step({ kind: "persisted", nowMs: 3 + k, token });
+  const after: Action[] = [];
+  for (const [k, token] of tokens.entries()) after.push(...r.step({ kind: "persisted", nowMs: 3 + k, token }));
   assert.equal(r.status().storageFaulted, false);
   assert.equal(r.status().role, "joining");
+  // The repaired log (3/e2) is past the reach (5/e1), epoch first: the reach is cleared,
+  // durably, and pongs no longer carry it.
+  assert.deepEqual(after.filter((a) => a.kind === "persist-hard-state").map(described), ["hard reach=null"]);
+  const later = sends(r.step({ kind: "message", nowMs: 9, msg: { ...ping, nonce: "p2" } }));
+  const pong2 = later.find((x) => x.kind === "pong");
+  assert.ok(pong2 && pong2.kind === "pong" && pong2.damagedReach === undefined);
+});
+
+test("S4 (refinement 23): a reach kept in the hard state holds until the log passes it", () => {
+  const e = (index: number): LogEntry => ({ index, epoch: 1, ts: 0, kind: "cmd", requestId: `r${index}` });
+  const reach = { lastEpoch: 1, lastIndex: 5 };
+  const r = replica(2, { epoch: 1, entries: [barrier1, e(2)], commitHint: 2, damagedReach: reach });
+  const start = r.step({ kind: "tick", nowMs: 0 });
+  assert.ok(!start.some((a) => a.kind === "persist-hard-state"), "not covered: kept");
+  assert.equal(r.status().storageFaulted, false, "nothing damaged on disk");
+  const ping = { ...header(0, 1), kind: "ping" as const, nonce: "p1", pauseEpoch: 0 };
+  const pong = sends(r.step({ kind: "message", nowMs: 1, msg: ping })).find((x) => x.kind === "pong");
+  assert.deepEqual(pong?.kind === "pong" && pong.damagedReach, reach);
+  // A restart whose log already covers the kept reach (its clear was not durable) clears it.
+  const covered = replica(2, { epoch: 1, entries: [barrier1, e(2), e(3), e(4), e(5)], commitHint: 2,
+    damagedReach: reach });
+  const cleared = covered.step({ kind: "tick", nowMs: 0 }).filter((a) => a.kind === "persist-hard-state");
+  assert.deepEqual(cleared.map((a) => a.kind === "persist-hard-state" && a.damagedReach), [null]);
 });
 
 test("CE10: a probe reply to a probe sent before a self-pause is not fresh", () => {

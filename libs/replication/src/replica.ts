@@ -162,7 +162,7 @@ export class Replica {
   private uncleanUntilMs = NEVER;
   /** The host's state machine is loading (`state-loading`): stand for election last. */
   private stateLoading = false;
-  /** S4: how far the damaged log on disk reaches, until the write that drops it is durable. */
+  /** S4: how far the damaged log reached; kept past the repair until the log covers it. */
   private damagedReach: LogReach | null = null;
   /** S4: the damaged part is still on disk (the first log write drops it: the repair). Once
    * it is gone, `damagedReach` stays until the durable log covers it (refinement 23). */
@@ -339,6 +339,9 @@ export class Replica {
 
   private start(): void {
     this.started = true;
+    // Refinement 23: a kept reach that the log already covers (a crash before its clear was
+    // durable) is cleared now; else R18 would wait on it with nothing left to write.
+    this.forgetCoveredReach();
     this.lastObsMs = this.nowMs;
     this.pauseChangedAtMs = this.nowMs;
     this.lastEntryLocalMs = this.nowMs;

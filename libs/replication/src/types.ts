@@ -124,8 +124,9 @@ export type Body =
       readonly latestView: View;
       readonly vote: VoteRecord;
       readonly primaryId: NodeId | null;
-      /** S4: set while the sender's log is storage-faulted. `lastIndex` above is then its
-       * intact prefix; this is how far the damaged log reaches (its epoch an upper bound). */
+      /** S4: how far the sender's damaged log reached (its epoch an upper bound): set while the
+       * damage is on disk (`lastIndex` above is then its intact prefix) and after the repair
+       * until the log covers it again (refinement 23). */
       readonly damagedReach?: LogReach;
       /** Refinement 22: set while the sender's state machine loads (it stands for election last). */
       readonly loading?: true;

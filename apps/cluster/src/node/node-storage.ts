@@ -93,7 +93,7 @@ export class NodeStorage {
   private snapshotting: Promise<void> | undefined;
   private closed = false;
   private loaded = true;
-  /** Paces the background restore until the node must serve (`hurryRestore`). */
+  /** Paces the background restore until the host hurries it (`hurryRestore`). */
   private restorePacer: Pacer | undefined;
   /** S4: the intact prefix above the snapshot it was opened with, kept for the repair. */
   private faultedPrefix: { base: { index: number; epoch: number }; entries: StoredEntry[] } | undefined;

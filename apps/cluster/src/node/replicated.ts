@@ -403,11 +403,11 @@ export class ReplicatedPipeline implements Pipeline {
         this.serialOp(async () => {
           await this.storage.install(received, retainLog);
           this.installsPending--;
-          this.reportLoading();
           this.appliedIndex = snapshot.index;
           this.clock.rebase(Math.max(this.clock.now(), snapshot.ts));
           this.log.info({ index: snapshot.index, epoch: snapshot.epoch, bytes: received.bytes },
             "snapshot installed from the primary");
+          this.reportLoading();
           this.runStateJobs();
         }, action.token);
         return;
@@ -476,11 +476,11 @@ export class ReplicatedPipeline implements Pipeline {
   }
 
   /**
-   * The background restore (node-storage.ts) is paced only while the primary this node
-   * follows still loads its own: after a cold start all three restore at once on a machine
-   * that may have fewer cores, and the primary must finish first. A primary, or a node that
-   * follows a primary that has its state (a restart into a serving cluster), restores at
-   * full speed: it may be elected next, and a loading node serves late.
+   * The background restore (node-storage.ts) goes at full speed once this node is primary,
+   * or follows a primary whose pongs say it has its state (a restart into a serving cluster):
+   * it may be elected next, and a loading node serves late. Until then — recovering, a
+   * candidate, or following a primary that still loads its own, as after a cold start where
+   * all three restore at once and the primary must finish first — it stays paced.
    */
   private hurryRestoreIfCurrent(): void {
     if (this.storage.stateLoaded || this.closed) return;

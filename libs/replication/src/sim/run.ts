@@ -330,7 +330,7 @@ function converged(world: World): boolean {
 function stalledByDamage(world: World): boolean {
   const st = world.nodes.map((n) => n.replica?.status());
   if (st.some((s) => s === undefined || s.role === "primary")) return false;
-  return st.some((s) => s!.role === "recovering" && s!.waitReason.includes("storage-faulted"));
+  return st.some((s) => s!.role === "recovering" && s!.waitReason.includes("damaged"));
 }
 
 /** §5.1 #1, #2 at the end: every acked command is applied, once, on every replica. */
