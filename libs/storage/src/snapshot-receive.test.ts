@@ -130,6 +130,7 @@ describe("SnapshotStore.receive / adopt", () => {
       assert.equal((await snapFiles(local)).length, 1);
       await SnapshotStore.open(local);
       assert.deepEqual(await snapFiles(local), []);
+      await receiver.abort(); // the dead process's handle, closed here rather than by the GC
     }));
 });
 
