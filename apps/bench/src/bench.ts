@@ -232,11 +232,7 @@ function gapText(ack: number | undefined, t0: number): string {
   return ack === undefined ? "none within 15 s" : `${(ack - t0).toFixed(1)} ms`;
 }
 
-/**
- * Fills the log to N messages, then restarts one node and the whole cluster. The fill sends
- * them (bounded by time) or seeds them: a few real sends, a clean stop, `chat-cluster seed` on
- * every data dir (the node's own storage code writes the WAL and snapshots), a restart.
- */
+/** `measureRestart` on a cluster started for it, stopped after it. */
 async function measureRestartOnFreshCluster(
   startOptions: Parameters<typeof ProcCluster.start>[0],
   o: BenchOptions,
@@ -251,6 +247,11 @@ async function measureRestartOnFreshCluster(
   }
 }
 
+/**
+ * Fills the log to N messages, then restarts one node and the whole cluster. The fill sends
+ * them (bounded by time) or seeds them: a few real sends, a clean stop, `chat-cluster seed` on
+ * every data dir (the node's own storage code writes the WAL and snapshots), a restart.
+ */
 async function measureRestart(c: ProcCluster, o: BenchOptions, notes: string[]): Promise<RestartResult> {
   const fillStart = performance.now();
   const sent = o.restartFill === "seed" ? await seedFill(c, o, notes) : await sendFill(c, o, notes);

@@ -186,7 +186,7 @@ export class NodeStorage {
 
   /**
    * Restores the snapshot's state in the background, paced until `hurryRestore` (the host
-   * decides, replicated.ts `hurryRestoreIfCurrent`); applies wait for the state meanwhile.
+   * decides, replicated.ts `maybeHurryRestore`); applies wait for the state meanwhile.
    */
   private restoreBehind(snapshot: OpenedSnapshot, chat: SnapshotExtra["chat"]): void {
     this.loaded = false;

@@ -188,7 +188,7 @@ export class ReplicatedPipeline implements Pipeline {
     // a socket callback that arrived during a pause is seen before the timer decides (R7).
     const tick = setInterval(() => setImmediate(() => {
       this.step({ kind: "tick", nowMs: monotonicMs() });
-      this.hurryRestoreIfCurrent();
+      this.maybeHurryRestore();
     }), 10);
     const hint = setInterval(() => this.writeCommitHint(), commitHintEveryMs);
     this.timers.push(tick, hint);
@@ -482,7 +482,7 @@ export class ReplicatedPipeline implements Pipeline {
    * candidate, or following a primary that still loads its own, as after a cold start where
    * all three restore at once and the primary must finish first — it stays paced.
    */
-  private hurryRestoreIfCurrent(): void {
+  private maybeHurryRestore(): void {
     if (this.storage.stateLoaded || this.closed) return;
     const following = this.role === "backup" || this.role === "joining";
     if (this.role === "primary" || (following && this.core.status().primaryLoading === false)) {
@@ -631,7 +631,7 @@ export class ReplicatedPipeline implements Pipeline {
     this.coreEpoch = epoch;
     this.primaryId = primaryId;
     this.log.info({ from: was, to: role, primaryId, reason, view: describe(view) }, "role");
-    this.hurryRestoreIfCurrent();
+    this.maybeHurryRestore();
     if (role !== "primary") this.setReady(false);
     else if (was !== "primary") this.awaitBarrier();
     this.listeners.emit("clusterChanged");
