@@ -24,9 +24,7 @@ export class BufferedOutput {
    */
   add(text: string): Promise<void> | undefined {
     // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    if (this.used + text.length * 3 > this.buffer.length) return this.addAfterFlush(text);
-    this.used += this.buffer.write(text, this.used, "utf8");
-    return undefined;
+    return this.append(text, text.length * 3);
   }
 
   /** Appends each piece as UTF-8, awaiting only when one makes the buffer write out. */
@@ -39,9 +37,7 @@ export class BufferedOutput {
 
   /** Appends bytes as they are; like `add`, a promise only when it writes out. */
   addBytes(bytes: Buffer): Promise<void> | undefined {
-    if (this.used + bytes.length > this.buffer.length) return this.addBytesAfterFlush(bytes);
-    this.used += bytes.copy(this.buffer, this.used);
-    return undefined;
+    return this.append(bytes, bytes.length);
   }
 
   /** Writes out what the buffer holds. */
@@ -51,16 +47,22 @@ export class BufferedOutput {
     this.used = 0;
   }
 
-  private async addAfterFlush(text: string): Promise<void> {
-    await this.flush();
-    if (text.length * 3 > this.buffer.length) await this.writeOut(Buffer.from(text, "utf8"));
-    else this.used += this.buffer.write(text, this.used, "utf8");
+  /** `piece` takes at most `bytesMax` bytes: copied in, after a flush if it might not fit. */
+  private append(piece: string | Buffer, bytesMax: number): Promise<void> | undefined {
+    if (this.used + bytesMax > this.buffer.length) return this.appendAfterFlush(piece, bytesMax);
+    this.copyIn(piece);
+    return undefined;
   }
 
-  private async addBytesAfterFlush(bytes: Buffer): Promise<void> {
+  private async appendAfterFlush(piece: string | Buffer, bytesMax: number): Promise<void> {
     await this.flush();
-    if (bytes.length > this.buffer.length) await this.writeOut(bytes);
-    else this.used += bytes.copy(this.buffer, this.used);
+    if (bytesMax <= this.buffer.length) this.copyIn(piece);
+    else await this.writeOut(typeof piece === "string" ? Buffer.from(piece, "utf8") : piece);
+  }
+
+  private copyIn(piece: string | Buffer): void {
+    this.used += typeof piece === "string" ? this.buffer.write(piece, this.used, "utf8")
+      : piece.copy(this.buffer, this.used);
   }
 
   private async writeOut(bytes: Buffer): Promise<void> {
