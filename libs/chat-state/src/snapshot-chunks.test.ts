@@ -10,6 +10,7 @@ import {
   chunkedHeader,
   restoreChunked,
   snapshotChunks,
+  snapshotChunksReusingPages,
   SnapshotRestorer,
   type ChunkedSnapshotHeader,
   type SnapshotChunk,
@@ -97,7 +98,7 @@ describe("chunked snapshots (formats 2 and 3)", () => {
     const messages = chunks.filter((c) => c.t === "messages");
     const partialLast = messages.at(-1)!.n! < 4 ? 1 : 0;
     let loadsBefore = loads();
-    const again = [...snapshotChunks(captureSnapshot(state), 4, true)];
+    const again = [...snapshotChunksReusingPages(captureSnapshot(state), 4)];
     assert.equal(loads() - loadsBefore, partialLast, "only a partial last page is parsed to write it again");
     const expected = messages.map((c) => (c.n === 4 ? { t: "verbatim", source: `source of ${c.from}` } : c));
     // A restored partial last page is followed by a new page: its chunk is written from rows.

@@ -147,17 +147,25 @@ export interface VerbatimChunk {
   readonly source: unknown;
 }
 
+/** The capture's tables as chunks (format 3); messages are read lazily from the live log. */
+export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk = snapshotRowsPerChunk):
+  Generator<SnapshotChunk> {
+  return chunksOf(capture, rowsPerChunk, false) as Generator<SnapshotChunk>;
+}
+
 /**
- * The capture's tables as chunks (format 3); messages are read lazily from the live log.
- * With `reuse`, a messages chunk that is one page restored unparsed comes as a VerbatimChunk.
+ * `snapshotChunks`, except that a messages chunk that is exactly one page restored unparsed
+ * comes as a VerbatimChunk (what a node writes: those pages go as the bytes they were read as).
  */
-export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk?: number): Generator<SnapshotChunk>;
-export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk: number, reuse: true):
-  Generator<SnapshotChunk | VerbatimChunk>;
-export function* snapshotChunks(
+export function snapshotChunksReusingPages(capture: SnapshotCapture, rowsPerChunk = snapshotRowsPerChunk):
+  Generator<SnapshotChunk | VerbatimChunk> {
+  return chunksOf(capture, rowsPerChunk, true);
+}
+
+function* chunksOf(
   capture: SnapshotCapture,
-  rowsPerChunk: number = snapshotRowsPerChunk,
-  reuse = false,
+  rowsPerChunk: number,
+  reuse: boolean,
 ): Generator<SnapshotChunk | VerbatimChunk> {
   invariant(Number.isSafeInteger(rowsPerChunk) && rowsPerChunk > 0, "rowsPerChunk must be positive");
   const h = capture.header;

@@ -13,9 +13,8 @@ import {
   createState,
   isChunkedHeader,
   restoreSnapshot,
-  snapshotChunks,
+  snapshotChunksReusingPages,
   SnapshotRestorer,
-  snapshotRowsPerChunk,
   type ChatState,
   type ChunkedSnapshotHeader,
   type Command,
@@ -349,7 +348,7 @@ export class NodeStorage {
  * restored unparsed goes as the RawRecord it was read from, which the writer copies as bytes.
  */
 function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
-  for (const chunk of snapshotChunks(capture, snapshotRowsPerChunk, true)) {
+  for (const chunk of snapshotChunksReusingPages(capture)) {
     if (chunk.t !== "verbatim") yield [chunk];
     else if (chunk.source instanceof RawRecord) yield [chunk.source];
     else throw new Error("a restored page's source is not a snapshot record");
