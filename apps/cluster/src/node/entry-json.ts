@@ -45,33 +45,24 @@ function hasPositionFirst(entry: object): boolean {
   return keys[0] === "index" && keys[1] === "epoch";
 }
 
-/** A replica message as text on the wire; an append carries its entries' cached texts. */
-export function encodeMessage(msg: CoreMessage): string {
-  if (msg.kind !== "append" || msg.entries.length === 0) return JSON.stringify(msg);
-  return appendText(JSON.stringify({ ...msg, entries: [] }), msg.entries);
-}
-
-function appendText(header: string, entries: readonly Positioned[]): string {
-  let text = header;
-  for (const entry of entries) text += `\n${entryJson(entry)}`;
-  return text;
-}
-
-/** The last append encoded by `encodeMessageBytes`: its header, entries and bytes. */
+/** The last append encoded: its header, entries and bytes (`encodeMessage`). */
 let lastAppend: { header: string; entries: readonly Positioned[]; bytes: Buffer } | undefined;
 
 /**
- * `encodeMessage` as bytes. A primary sends each batch to every backup in the same message
- * (nothing in it names the receiver), so an append equal to the last one encoded (the same
- * header and the same entry objects, which the log never changes) gets the same bytes back
- * instead of being built and encoded once more per backup.
+ * A replica message as bytes on the wire; an append carries its entries' cached texts. A
+ * primary sends each batch to every backup in the same message (nothing in it names the
+ * receiver), so an append equal to the last one encoded (the same header and the same entry
+ * objects, which the log never changes) gets the same bytes back instead of being built and
+ * encoded once more per backup.
  */
-export function encodeMessageBytes(msg: CoreMessage): Buffer {
+export function encodeMessage(msg: CoreMessage): Buffer {
   if (msg.kind !== "append" || msg.entries.length === 0) return Buffer.from(JSON.stringify(msg));
   const header = JSON.stringify({ ...msg, entries: [] });
   const last = lastAppend;
   if (last !== undefined && last.header === header && sameEntries(last.entries, msg.entries)) return last.bytes;
-  const bytes = Buffer.from(appendText(header, msg.entries));
+  let text = header;
+  for (const entry of msg.entries) text += `\n${entryJson(entry)}`;
+  const bytes = Buffer.from(text);
   lastAppend = { header, entries: msg.entries, bytes };
   return bytes;
 }

@@ -27,7 +27,7 @@ import type { NodeCredentials } from "./tls.js";
 import type { ClusterConfig, NodeAddress } from "../config.js";
 import type { Logger } from "../logger.js";
 import { NotServingError } from "./errors.js";
-import { decodeMessage, encodeMessageBytes, forgetEntryJson } from "./entry-json.js";
+import { decodeMessage, encodeMessage, forgetEntryJson } from "./entry-json.js";
 import { LogClock, monotonicMs } from "./log-clock.js";
 import { LivenessLink } from "./liveness-probe.js";
 import {
@@ -413,7 +413,7 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       }
       case "send":
-        this.transport.send(action.to, encodeMessageBytes(action.msg), channelOf(action.msg));
+        this.transport.send(action.to, encodeMessage(action.msg), channelOf(action.msg));
         return;
       case "send-snapshot":
         void this.catchUp.send(action.to, action.msg);

@@ -9,7 +9,7 @@ import type { Message as CoreMessage, NodeId, SnapshotMeta } from "@chat-tui/rep
 import type { ReceivedSnapshot, SnapshotReceiver } from "@chat-tui/storage";
 import type { Logger } from "../logger.js";
 import { snapshotTransfersInMax } from "../limits.js";
-import { decodeMessage, encodeMessageBytes } from "./entry-json.js";
+import { decodeMessage, encodeMessage } from "./entry-json.js";
 import type { NodeStorage, SnapshotExtra } from "./node-storage.js";
 import type { SnapshotInbox, SnapshotSink } from "./snapshot-transfer.js";
 
@@ -56,7 +56,7 @@ export class SnapshotCatchUp {
     const { log } = this.host;
     const started = performance.now();
     try {
-      const begin = encodeMessageBytes(withoutData(msg));
+      const begin = encodeMessage(withoutData(msg));
       const sent = await this.host.sendFile(to, begin, source.chunks(this.host.partBytes));
       const ms = Math.round(performance.now() - started);
       const fields = { to, index, bytes: source.bytes, ms };
