@@ -46,6 +46,9 @@ export function timingIsSafe(t: Timing): boolean {
 export const SLOW_MEMBER_MS = 2000;
 /** Entries per append message (R1: stay far below grpc-js's 4 MB receive limit). */
 export const ENTRIES_PER_APPEND_MAX = 256;
+/** Entries sent to a peer past its last ack before it acks more (a catching-up peer's window;
+ *  far above what a caught-up backup has in flight at full load). */
+export const ENTRIES_IN_FLIGHT_MAX = 16 * ENTRIES_PER_APPEND_MAX;
 /** Proposals in one `propose-batch`: one batch fits one append message to a caught-up peer. */
 export const PROPOSALS_PER_BATCH_MAX = ENTRIES_PER_APPEND_MAX;
 /** Entries a voter ships to a fast-path candidate in one vote reply (R15, CE22). */

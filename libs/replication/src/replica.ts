@@ -5,6 +5,7 @@
 
 import {
   CATCHUP_LAG_MAX,
+  ENTRIES_IN_FLIGHT_MAX,
   ENTRIES_PER_APPEND_MAX,
   ENTRIES_PER_SHIP_MAX,
   MEMBERS_MAX,
@@ -86,6 +87,9 @@ interface Progress {
   ackedRound: number;
   /** The incarnation whose successful acks set matchIndex (S4: a repaired restart holds less). */
   incarnation: string;
+  /** When this peer last answered an append successfully (a heartbeat resends only after a
+   *  silence: while acks flow, what is in flight arrives). */
+  ackedAtMs: number;
 }
 
 interface PrimaryState {
@@ -885,17 +889,27 @@ export class Replica {
         leaveAskedMs: NEVER,
         ackedRound: 0,
         incarnation: "",
+        ackedAtMs: NEVER,
       };
       prim.progress.set(id, pr);
     }
     return pr;
   }
 
-  /** Send the next batch; on a heartbeat, resend everything unacknowledged. */
+  /**
+   * Send the next batch, at most `ENTRIES_IN_FLIGHT_MAX` past what the peer acknowledged (the
+   * next goes when an ack comes back). A heartbeat always sends (it carries the round, R24);
+   * it resends everything unacknowledged only when the peer has not acked for a heartbeat
+   * interval: messages to a peer travel on one ordered stream, so while acks flow, what is in
+   * flight arrives, and resending it would make a catching-up peer receive (and decode) the
+   * same entries many times over while the tail runs away from it.
+   */
   private sendAppend(to: NodeId, heartbeat: boolean): void {
     const pr = this.progressOf(to, null);
-    if (heartbeat && pr.matchKnown) pr.nextIndex = pr.matchIndex + 1;
-    if (!heartbeat && pr.nextIndex > this.log.lastIndex()) return;
+    if (heartbeat && pr.matchKnown && this.nowMs - pr.ackedAtMs >= this.t.heartbeatMs) pr.nextIndex = pr.matchIndex + 1;
+    // The last index the window lets us send (unbounded until the peer's position is known).
+    const windowEnd = pr.matchKnown ? pr.matchIndex + ENTRIES_IN_FLIGHT_MAX : Infinity;
+    if (!heartbeat && (pr.nextIndex > this.log.lastIndex() || pr.nextIndex > windowEnd)) return;
     if (pr.nextIndex <= this.log.snapshot().index) {
       if (this.nowMs - pr.snapshotSentMs < SNAPSHOT_RESEND_MS) return;
       pr.snapshotSentMs = this.nowMs;
@@ -906,7 +920,7 @@ export class Replica {
       return;
     }
     const prevIndex = pr.nextIndex - 1;
-    const entries = this.log.slice(pr.nextIndex, pr.nextIndex + ENTRIES_PER_APPEND_MAX - 1);
+    const entries = this.log.slice(pr.nextIndex, Math.min(pr.nextIndex + ENTRIES_PER_APPEND_MAX - 1, windowEnd));
     this.send(to, {
       kind: "append",
       prevIndex,
@@ -926,8 +940,11 @@ export class Replica {
       pr.ackedRound = Math.max(pr.ackedRound, msg.round);
       pr.matchKnown = true;
       pr.incarnation = msg.incarnation;
+      pr.ackedAtMs = this.nowMs;
       pr.nextIndex = Math.max(pr.nextIndex, pr.matchIndex + 1);
       this.maybeCommit();
+      // Ack-clocked catch-up: a lagging peer gets its next batch as soon as it takes one.
+      if (this.role === "primary") this.sendAppend(msg.from, false);
     } else if (msg.hintIndex > pr.matchIndex) {
       pr.nextIndex = Math.min(msg.hintIndex, this.log.lastIndex() + 1);
       this.sendAppend(msg.from, false);
