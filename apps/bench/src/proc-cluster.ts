@@ -35,6 +35,8 @@ export interface NodeSelf {
   lastIndex: number;
   inView: boolean;
   primaryId: number;
+  /** Restoring or catching up its chat state. */
+  loading: boolean;
 }
 
 /** Ports the OS says are free now (bound to port 0 on 127.0.0.1, read, released). */
@@ -293,6 +295,17 @@ export class ProcCluster {
     }
   }
 
+  /** Until every node answers that its chat state is loaded (restored and caught up). */
+  async waitLoaded(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const selves = await Promise.all(this.ids.map((id) => this.self(id)));
+      if (selves.every((s) => s && !s.loading)) return;
+      if (Date.now() > deadline) throw new Error(`still loading after ${timeoutMs} ms: ${JSON.stringify(selves)}`);
+      await sleep(pollMs * 2);
+    }
+  }
+
   logs(lines = 15): string {
     return this.nodes.map((n) => {
       let text = "(no log)";
@@ -361,7 +374,7 @@ export function selfOf(s: ClusterStatus): NodeSelf | undefined {
   const me = s.nodes.find((n) => n.id === s.reporterId);
   if (!me) return undefined;
   return { id: me.id, role: me.role, epoch: Number(me.epoch), commitIndex: Number(me.commitIndex),
-    lastIndex: Number(me.lastIndex), inView: me.inView, primaryId: s.primaryId };
+    lastIndex: Number(me.lastIndex), inView: me.inView, primaryId: s.primaryId, loading: me.loading };
 }
 
 function statusOf(client: InstanceType<typeof ClusterClient>, deadlineMs: number): Promise<ClusterStatus> {

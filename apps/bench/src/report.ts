@@ -27,8 +27,8 @@ function replicationRow(f: NonNullable<BenchReport["floors"]["replicationAtHalfL
     `${int(f.reqPerSec)} req/s`, `p50 ${ms(f.p50Ms)}, p99 ${ms(f.p99Ms)}, p99.9 ${ms(f.p999Ms)}, CPU µs/send ${cpuText(f.cpu)}`];
 }
 
-function rejoinRow(r: Spread): string[] {
-  return ["killed node restarted → back in the view", ms(r.min), ms(r.median), ms(r.max), String(r.n)];
+function spreadRow(name: string, r: Spread): string[] {
+  return [name, ms(r.min), ms(r.median), ms(r.max), String(r.n)];
 }
 
 /** Older JSON reports have no stall floor. */
@@ -78,9 +78,10 @@ export function renderReport(r: BenchReport): string {
     out.push("");
     out.push(table([
       ["failover at 16 in flight", "min", "median", "max", "trials"],
-      ["kill -9 primary → next ack", ms(f.kill.min), ms(f.kill.median), ms(f.kill.max), String(f.kill.n)],
+      spreadRow("kill -9 primary → next ack", f.kill),
       ["SIGSTOP primary → next ack", ms(f.sigstopGapMs), "", "", "1"],
-      ...(f.rejoinMs && f.rejoinMs.length > 0 ? [rejoinRow(spread(f.rejoinMs))] : []),
+      ...(f.rejoinMs && f.rejoinMs.length > 0 ? [spreadRow("killed node restarted → back in the view", spread(f.rejoinMs))] : []),
+      ...(f.loadedMs && f.loadedMs.length > 0 ? [spreadRow("killed node restarted → its state loaded", spread(f.loadedMs))] : []),
     ]));
   }
   if (r.restart) {

@@ -28,7 +28,8 @@ test("the exported types keep their shapes", () => {
   const user: UserEntry = { username: "a", online: true };
   const role: NodeRole = "recovering";
   const node: NodeState = {
-    id: 0, address: "h:1", role, epoch: 0, commitIndex: 0, lastIndex: 0, inView: true, reachable: true,
+    id: 0, address: "h:1", role, epoch: 0, commitIndex: 0, lastIndex: 0, inView: true, loading: false,
+    reachable: true,
   };
   const connections: ConnectionState[] = [
     { kind: "connecting" }, { kind: "connected", nodeId: 0, address: "h:1" },

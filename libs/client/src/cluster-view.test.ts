@@ -9,7 +9,7 @@ function report(epoch: number, primaryId: number | undefined, down: number[] = [
   return {
     epoch, primaryId, reporterId: 0,
     nodes: seeds.map((address, id) => ({
-      id, address, epoch, commitIndex: 0, lastIndex: 0, inView: !down.includes(id),
+      id, address, epoch, commitIndex: 0, lastIndex: 0, inView: !down.includes(id), loading: false,
       role: down.includes(id) ? "down" : id === primaryId ? "primary" : "backup",
     })),
   };

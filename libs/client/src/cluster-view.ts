@@ -15,6 +15,8 @@ export interface NodeState {
   commitIndex: number;
   lastIndex: number;
   inView: boolean;
+  /** Restoring or catching up its chat state (it would serve late as primary). */
+  loading: boolean;
   reachable: boolean;
 }
 
@@ -41,6 +43,7 @@ interface NodeRecord {
   commitIndex: number;
   lastIndex: number;
   inView: boolean;
+  loading: boolean;
   reachable: boolean;
   /** The node failed a call or probe and has not answered since. */
   failed: boolean;
@@ -114,20 +117,24 @@ export class ClusterView {
       listed.add(n.address);
       Object.assign(record, {
         id: n.id, role: n.role, epoch: n.epoch, commitIndex: n.commitIndex,
-        lastIndex: n.lastIndex, inView: n.inView,
+        lastIndex: n.lastIndex, inView: n.inView, loading: n.loading,
       });
     }
     for (const record of this.nodes.values()) {
       if (listed.has(record.address)) continue;
-      Object.assign(record, { id: unknownId, role: "unknown", inView: false });
+      Object.assign(record, { id: unknownId, role: "unknown", inView: false, loading: false });
     }
-    const named = report.nodes.find((n) => n.id === report.primaryId)?.address;
+    // A primary the report itself lists as down is gone (the reporter saw it die), as is ours
+    // when the report lists it down: rebind, whatever the epoch.
+    const primaryNode = report.nodes.find((n) => n.id === report.primaryId);
+    const named = primaryNode?.role === "down" ? undefined : primaryNode?.address;
+    const oursDown = report.nodes.some((n) => n.address === this.primaryAddress && n.role === "down");
     if (named !== undefined) {
       if (newer) this.nodes.get(named)!.failed = false;
       this.setPrimary(named);
       if (!this.nodes.get(named)!.failed) this.becomeConnected(named);
       else this.becomeRebinding();
-    } else if (newer) {
+    } else if (newer || oursDown) {
       this.primaryAddress = undefined;
       this.becomeRebinding();
     }
@@ -203,7 +210,7 @@ export class ClusterView {
     if (this.nodes.size >= nodesMax) return undefined;
     const record: NodeRecord = {
       id, address, role: "unknown", epoch: 0, commitIndex: 0, lastIndex: 0, inView: false,
-      reachable: false, failed: false,
+      loading: false, reachable: false, failed: false,
     };
     this.nodes.set(address, record);
     return record;

@@ -45,7 +45,7 @@ export interface StatusReport {
   primaryId: number | undefined;
   reporterId: number;
   nodes: { id: number; address: string; role: NodeRole; epoch: number; commitIndex: number;
-    lastIndex: number; inView: boolean }[];
+    lastIndex: number; inView: boolean; loading: boolean }[];
 }
 
 export const metadataKeys = {
@@ -120,6 +120,7 @@ export function toStatusReport(s: ClusterStatus): StatusReport {
       commitIndex: toSafeNumber(n.commitIndex, "commit index"),
       lastIndex: toSafeNumber(n.lastIndex, "last index"),
       inView: n.inView,
+      loading: n.loading,
     })),
   };
 }

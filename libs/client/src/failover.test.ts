@@ -83,24 +83,44 @@ test("an attempt on a silent primary is dropped as soon as the watch names a new
 test("the cluster watch moves to another node when its node stops, and shows the change", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
-  const watchesBefore = (cluster.calls[1]!.watchCluster ?? 0) + (cluster.calls[2]!.watchCluster ?? 0);
+  await delay(100); // the watch leaves the primary it started on, for backup 1
+  const watchesBefore = cluster.calls[2]!.watchCluster ?? 0;
+  cluster.stopNode(1);
+  await waitFor(() => client.cluster().nodes[1]!.role === "down", 2_000, "node 1 shown down");
+  assert.ok((cluster.calls[2]!.watchCluster ?? 0) > watchesBefore, "a new WatchCluster stream on backup 2");
   cluster.stopNode(0);
   cluster.setPrimary(2);
   await waitFor(() => client.cluster().primaryId === 2, 3_000, "primary 2 seen without any call");
-  const watchesAfter = (cluster.calls[1]!.watchCluster ?? 0) + (cluster.calls[2]!.watchCluster ?? 0);
-  assert.ok(watchesAfter > watchesBefore, "a new WatchCluster stream on a live node");
   assert.deepEqual(client.cluster().connection,
     { kind: "connected", nodeId: 2, address: cluster.addresses[2] });
+  // The others are down: the watch stays on the primary rather than leave for a dead node.
+  const watches = cluster.calls[2]!.watchCluster ?? 0;
+  await delay(300);
+  assert.equal(cluster.calls[2]!.watchCluster ?? 0, watches, "one stream, kept");
+  assert.equal(client.cluster().primaryId, 2);
+});
+
+test("the watch is on a backup: a silent primary's successor is seen at once, without any call", async (t) => {
+  const { cluster, client } = await setup(t);
+  await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
+  await delay(100); // the watch leaves the primary it started on
+  cluster.setSilent(0, true);
+  const started = Date.now();
+  cluster.setPrimary(1);
+  await waitFor(() => client.cluster().primaryId === 1, 500, "primary 1 seen");
+  assert.ok(Date.now() - started < 300, "not after a probe of the silent node timed out");
+  cluster.setSilent(0, false);
 });
 
 test("a silent watched node is noticed by the probe and the watch moves on", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
-  cluster.setSilent(0, true);
-  cluster.setPrimary(1);
-  await waitFor(() => client.cluster().primaryId === 1, 3_500, "primary 1 seen without any call");
-  assert.equal(client.cluster().nodes[0]!.reachable, false);
-  cluster.setSilent(0, false);
+  await delay(100);
+  cluster.setSilent(1, true); // the backup watched first
+  cluster.setPrimary(2);
+  await waitFor(() => client.cluster().primaryId === 2, 3_500, "primary 2 seen without any call");
+  assert.equal(client.cluster().nodes[1]!.reachable, false);
+  cluster.setSilent(1, false);
 });
 
 test("many sends from several clients through two failovers: each committed exactly once", async (t) => {

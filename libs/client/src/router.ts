@@ -32,6 +32,8 @@ export interface Target {
 interface WatchOutcome {
   /** The stream ended with OK (the server closed it); else the watch moves to the next node. */
   ok: boolean;
+  /** The watched node became the primary: watch another (`nextWatchAddress`), at once. */
+  moved: boolean;
   received: boolean;
   /** The node did not answer (refused, dropped, silent): evidence for `offline`. */
   unreachable: boolean;
@@ -178,7 +180,7 @@ export class Router {
     let unreachableInRow = 0;
     while (!this.signal.aborted) {
       const addresses = this.view.addresses();
-      const address = addresses[this.watchIndex % addresses.length]!;
+      const address = this.nextWatchAddress(addresses);
       const startedAt = Date.now();
       const outcome = await this.watchOnce(address);
       if (this.signal.aborted) return;
@@ -189,7 +191,7 @@ export class Router {
       // A watch that worked for a while broke (its node died?): watch the next node at once,
       // since the news of a failover comes through it. Anything else backs off.
       const healthyBreak = !outcome.ok && outcome.received && Date.now() - startedAt >= watchHealthyMs;
-      const waitMs = healthyBreak ? 0 : backoffMs(rounds);
+      const waitMs = healthyBreak || outcome.moved ? 0 : backoffMs(rounds);
       if (outcome.unreachable) this.maybeProbeTls(address);
       if (unreachableInRow >= addresses.length) {
         this.view.noteOffline(waitMs, this.transportProblem() ?? outcome.reason);
@@ -198,7 +200,34 @@ export class Router {
     }
   }
 
-  /** One WatchCluster stream on `address`, until it ends, fails or its node stops answering. */
+  /**
+   * The node to watch: the next in turn that is not the primary, when another is known. The
+   * news of a failover comes from the survivors, and a SIGSTOPped primary's stream only goes
+   * silent: a watch on it would hear of the new primary only once a probe timed out (up to
+   * `watchProbeIntervalMs` + an attempt later), which the failover gap would include.
+   */
+  private nextWatchAddress(addresses: readonly string[]): string {
+    const i = this.watchOffset(addresses);
+    this.watchIndex += i;
+    return addresses[this.watchIndex % addresses.length]!;
+  }
+
+  /** How far past `watchIndex` the node to watch is: the next that is neither the primary nor
+   *  reported down, else the primary (all others down), else the next in turn. */
+  private watchOffset(addresses: readonly string[]): number {
+    const primary = this.view.primary();
+    const down = new Set(this.view.state().nodes.filter((n) => n.role === "down").map((n) => n.address));
+    let primaryAt: number | undefined;
+    for (let i = 0; i < addresses.length; i++) {
+      const address = addresses[(this.watchIndex + i) % addresses.length]!;
+      if (address === primary) primaryAt = i;
+      else if (!down.has(address)) return i;
+    }
+    return primaryAt !== undefined && !down.has(primary!) ? primaryAt : 0;
+  }
+
+  /** One WatchCluster stream on `address`, until it ends, fails, its node stops answering or
+   *  becomes the primary. */
   private watchOnce(address: string): Promise<WatchOutcome> {
     return new Promise((resolve) => {
       const stream = this.pool.get(address).cluster.watchCluster(create(WatchClusterRequestSchema));
@@ -210,6 +239,7 @@ export class Router {
       };
       let probing = false;
       let unreachable = false;
+      let moved = false;
       let reason = "stream ended";
       const probe = setInterval(() => {
         if (probing) return;
@@ -234,6 +264,13 @@ export class Router {
         } catch (err) {
           reason = describeError(err);
           cancel();
+          return;
+        }
+        const addresses = this.view.addresses();
+        if (this.view.primary() === address && addresses[(this.watchIndex + this.watchOffset(addresses)) % addresses.length] !== address) {
+          moved = true;
+          reason = `${address} became the primary`;
+          cancel();
         }
       });
       stream.on("error", (err: grpc.ServiceError) => {
@@ -246,7 +283,7 @@ export class Router {
       stream.on("status", (status: grpc.StatusObject) => {
         clearInterval(probe);
         this.signal.removeEventListener("abort", onAbort);
-        resolve({ ok: status.code === grpc.status.OK, received, unreachable, reason });
+        resolve({ ok: status.code === grpc.status.OK && !moved, moved, received, unreachable, reason });
       });
     });
   }

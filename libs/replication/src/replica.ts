@@ -244,9 +244,6 @@ export class Replica {
     firstIndex: number;
     /** S4: the damaged part of the log is still on disk (until the repair write is durable). */
     storageFaulted: boolean;
-    /** Whether the primary we follow said, in its latest pong, that its state machine loads
-     *  (refinement 22); undefined before any pong from it. */
-    primaryLoading: boolean | undefined;
   } {
     return {
       role: this.role,
@@ -263,10 +260,15 @@ export class Replica {
       waitReason: this.waitReason,
       firstIndex: this.log.firstIndex(),
       storageFaulted: this.faultOnDisk,
-      primaryLoading: this.primaryId === null || this.primaryId === this.nodeId ? undefined
-        : this.peer(this.primaryId).answer?.loading,
     };
   }
+  /** Whether this node follows a primary whose latest pong says it has its state (refinement
+   *  22): the host then loads its own at full speed, since it may be elected next. */
+  followsLoadedPrimary(): boolean {
+    if ((this.role !== "backup" && this.role !== "joining") || this.primaryId === null) return false;
+    return this.primaryId !== this.nodeId && this.peer(this.primaryId).answer?.loading === false;
+  }
+
   entryAt(i: number): LogEntry | undefined {
     return this.log.entry(i);
   }

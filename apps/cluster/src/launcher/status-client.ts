@@ -62,6 +62,7 @@ export async function surveyCluster(addresses: string[], credentials = plain): P
       address,
       id: s.reporterId,
       role: self?.role ?? "unknown",
+      loading: self?.loading ?? false,
       epoch: Number(self?.epoch ?? s.epoch),
       commitIndex: Number(self?.commitIndex ?? 0n),
       lastIndex: Number(self?.lastIndex ?? 0n),
@@ -80,12 +81,14 @@ export interface SurveyRow {
   lastIndex?: number;
   inView?: boolean;
   primaryId?: number;
+  /** Restoring or catching up its state: it would serve late if elected. */
+  loading?: boolean;
 }
 
 export function renderTable(rows: SurveyRow[], pids?: Map<string, number | undefined>): string {
   const header = ["node", "address", "role", "epoch", "commit", "last", "in view", ...(pids ? ["pid"] : [])];
   const body = rows.map((r) => [
-    r.id === undefined ? "?" : String(r.id), r.address, r.role,
+    r.id === undefined ? "?" : String(r.id), r.address, r.role + (r.loading ? " (loading)" : ""),
     r.epoch === undefined ? "-" : String(r.epoch),
     r.commitIndex === undefined ? "-" : String(r.commitIndex),
     r.lastIndex === undefined ? "-" : String(r.lastIndex),

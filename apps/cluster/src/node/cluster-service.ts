@@ -24,6 +24,7 @@ export function toClusterStatus(view: ClusterView): ClusterStatus {
       commitIndex: BigInt(n.commitIndex),
       lastIndex: BigInt(n.lastIndex),
       inView: n.inView,
+      loading: n.loading,
     })),
   });
 }

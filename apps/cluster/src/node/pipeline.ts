@@ -15,6 +15,8 @@ export interface NodeView {
   commitIndex: number;
   lastIndex: number;
   inView: boolean;
+  /** Restoring, installing or catching up its state (refinement 22). */
+  loading: boolean;
 }
 
 export interface ClusterView {

@@ -52,6 +52,12 @@ const commitHintEveryMs = 1_000;
 const stateSliceMs = 20;
 /** Entries one step of an apply job applies (a few ms of work). */
 const applySliceEntriesMax = 1_000;
+/**
+ * Committed entries not yet applied past which the node counts as loading its state
+ * (refinement 22): after a restore it applies everything since its snapshot (100,000+
+ * entries, seconds of work), and a node busy with that is slow to vote and to serve.
+ */
+const applyBacklogLoading = 10_000;
 
 /** Work that needs the chat state; it returns true while it has more to do. */
 type StateJob = () => boolean | void;
@@ -70,6 +76,8 @@ interface PeerInfo {
   epoch: number;
   lastIndex: number;
   heardAtMs: number;
+  /** Its latest pong said its state is loading. */
+  loading: boolean;
 }
 
 export class ReplicatedPipeline implements Pipeline {
@@ -108,6 +116,9 @@ export class ReplicatedPipeline implements Pipeline {
   private installsPending = 0;
   /** What the core was last told (`reportLoading`). */
   private loadingReported = false;
+  private loadingCheckQueued = false;
+  /** The highest index the core asked to apply. */
+  private applyTarget = 0;
   private readonly catchUp: SnapshotCatchUp;
 
   constructor(
@@ -153,7 +164,7 @@ export class ReplicatedPipeline implements Pipeline {
     this.clock = new LogClock(storage.lastTs);
     for (const node of config.nodes) {
       if (node.id === self.id) continue;
-      this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0 });
+      this.peers.set(node.id, { role: "unknown", epoch: 0, lastIndex: 0, heardAtMs: 0, loading: false });
       // A kept liveness connection closed: probe at once, even right after an accepted connect
       // (unless it closed young — a full listener — where the core's usual rate limit holds).
       this.liveness.set(node.id, new LivenessLink(node.host, node.livenessPort,
@@ -188,7 +199,7 @@ export class ReplicatedPipeline implements Pipeline {
     // a socket callback that arrived during a pause is seen before the timer decides (R7).
     const tick = setInterval(() => setImmediate(() => {
       this.step({ kind: "tick", nowMs: monotonicMs() });
-      this.maybeHurryRestore();
+      if (this.loadingReported) this.maybeHurryRestore(); // who is next in line changes
     }), 10);
     const hint = setInterval(() => this.writeCommitHint(), commitHintEveryMs);
     this.timers.push(tick, hint);
@@ -264,6 +275,7 @@ export class ReplicatedPipeline implements Pipeline {
         return {
           id: node.id, address: node.address, role: this.closed ? "down" : status.role, epoch: status.epoch,
           commitIndex: status.commitIndex, lastIndex: status.lastIndex, inView: members.has(node.id),
+          loading: this.loadingReported,
         };
       }
       const peer = this.peers.get(node.id)!;
@@ -272,7 +284,7 @@ export class ReplicatedPipeline implements Pipeline {
       return {
         id: node.id, address: node.address, role, epoch: peer.epoch,
         commitIndex: Math.min(peer.lastIndex, status.commitIndex), lastIndex: peer.lastIndex,
-        inView: members.has(node.id),
+        inView: members.has(node.id), loading: fresh && peer.loading,
       };
     });
     const primaryId = this.closed ? undefined : this.believedPrimary(status.primaryId, status.role);
@@ -429,6 +441,8 @@ export class ReplicatedPipeline implements Pipeline {
         return;
       case "apply": {
         const entries = action.entries as unknown as StoredEntry[];
+        this.applyTarget = Math.max(this.applyTarget, action.throughIndex);
+        this.checkLoading();
         let from = 0;
         this.withState(() => {
           from = this.applyEntries(entries, from, action.throughIndex);
@@ -477,29 +491,49 @@ export class ReplicatedPipeline implements Pipeline {
 
   /**
    * The background restore (node-storage.ts) goes at full speed once this node is primary,
-   * or follows a primary whose pongs say it has its state (a restart into a serving cluster):
-   * it may be elected next, and a loading node serves late. Until then — recovering, a
-   * candidate, or following a primary that still loads its own, as after a cold start where
-   * all three restore at once and the primary must finish first — it stays paced.
+   * stands for election, or follows a primary whose pongs say it has its state (a restart
+   * into a serving cluster): it may be elected next, and a loading node serves late. Until then
+   * (recovering, or following a primary that still loads its own, as after a cold start where
+   * all three restore at once and the primary must finish first) it stays paced. Pacing every
+   * backup was measured too (session 8): it leaves nodes loading longer, so more failovers
+   * land while both backups load, and kill -9 gaps were 3–4 times longer in those trials.
    */
   private maybeHurryRestore(): void {
-    if (this.storage.stateLoaded || this.closed) return;
-    const following = this.role === "backup" || this.role === "joining";
-    if (this.role === "primary" || (following && this.core.status().primaryLoading === false)) {
-      this.storage.hurryRestore();
-    }
+    if (!this.storage.stateLoaded && !this.closed && this.urgent()) this.storage.hurryRestore();
+  }
+
+  /** Its state must be ready as soon as it can be. */
+  private urgent(): boolean {
+    return this.role === "primary" || this.role === "candidate" || this.core.followsLoadedPrimary();
   }
 
   /**
    * Tells the core when the chat state starts or stops loading (a restore at start, an
-   * install): while it loads, this node stands for election after the others (NOTES.md
-   * refinement 22), since as primary it would serve only once loaded.
+   * install, then the backlog of committed entries after the snapshot): while it loads, this
+   * node stands for election after the others (NOTES.md refinement 22), since as primary it
+   * would serve only once loaded, and is slow to vote meanwhile.
    */
   private reportLoading(): void {
-    const loading = !this.stateSettled();
+    const loading = this.loading();
     if (loading === this.loadingReported || this.closed) return;
     this.loadingReported = loading;
     this.step({ kind: "state-loading", nowMs: monotonicMs(), loading });
+    this.listeners.emit("clusterChanged");
+  }
+
+  /** Restoring or installing its state, or applying a backlog of committed entries. */
+  private loading(): boolean {
+    return !this.stateSettled() || this.applyTarget - this.appliedIndex > applyBacklogLoading;
+  }
+
+  /** `reportLoading` after the current step (it steps the core itself), if anything changed. */
+  private checkLoading(): void {
+    if (this.loadingCheckQueued || this.loading() === this.loadingReported) return;
+    this.loadingCheckQueued = true;
+    queueMicrotask(() => {
+      this.loadingCheckQueued = false;
+      this.reportLoading();
+    });
   }
 
   /**
@@ -514,6 +548,7 @@ export class ReplicatedPipeline implements Pipeline {
     // Bounded by the jobs queued; a job with more to do makes progress every turn.
     while (this.awaitingState.length > 0 && this.stateSettled() && !this.closed) {
       if (performance.now() - sliceStart >= stateSliceMs) {
+        this.checkLoading();
         if (!this.stateJobsScheduled) {
           this.stateJobsScheduled = true;
           setImmediate(() => {
@@ -525,6 +560,7 @@ export class ReplicatedPipeline implements Pipeline {
       }
       if (this.awaitingState[0]!() !== true) this.awaitingState.shift();
     }
+    this.checkLoading();
   }
 
   /** Log writes run in order, after any hard-state write issued before them. */
@@ -687,14 +723,18 @@ export class ReplicatedPipeline implements Pipeline {
     this.peersLostLogged.delete(from);
     // A peer's new role (e.g. the winner's first append says "primary") changes whom this node
     // names as primary (believedPrimary): watching clients hear it now, not at the next commit.
-    const roleChanged = peer.role !== msg.status;
+    let changed = peer.role !== msg.status;
     peer.role = msg.status;
     peer.epoch = msg.epoch;
     peer.heardAtMs = monotonicMs();
-    if (msg.kind === "pong") peer.lastIndex = msg.lastIndex;
+    if (msg.kind === "pong") {
+      peer.lastIndex = msg.lastIndex;
+      changed ||= peer.loading !== (msg.loading === true);
+      peer.loading = msg.loading === true;
+    }
     if (msg.kind === "append-reply" && msg.success) peer.lastIndex = Math.max(peer.lastIndex, msg.matchIndex);
     this.step({ kind: "message", nowMs: monotonicMs(), msg });
-    if (roleChanged) this.listeners.emit("clusterChanged");
+    if (changed) this.listeners.emit("clusterChanged");
   }
 
   /**

@@ -71,7 +71,7 @@ export class SingleNodePipeline implements Pipeline {
       reporterId: this.self.id,
       nodes: [{
         id: this.self.id, address: this.self.address, role, epoch: this.epoch(),
-        commitIndex: this.applied, lastIndex: this.lastIndex, inView: true,
+        commitIndex: this.applied, lastIndex: this.lastIndex, inView: true, loading: false,
       }],
     };
   }

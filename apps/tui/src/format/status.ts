@@ -34,7 +34,8 @@ export const nodeUp = (n: NodeState): boolean => n.role !== "down" && (n.reachab
 function nodeText(n: NodeState, short: boolean): string {
   if (!nodeUp(n)) return short ? `${n.id}:DOWN` : `n${n.id} DOWN`;
   const role = short ? (n.role[0] ?? "?").toUpperCase() : n.role;
-  return short ? `${n.id}:${role}` : `n${n.id} ${role}`;
+  // Restoring or catching up its state: it would serve late if elected.
+  return short ? `${n.id}:${role}` : `n${n.id} ${role}${n.loading ? " (loading)" : ""}`;
 }
 
 /**

@@ -50,6 +50,7 @@ export function healthyCluster(primaryId = 1, epoch = 1): ClusterState {
     commitIndex: 0,
     lastIndex: 0,
     inView: true,
+    loading: false,
     reachable: true,
   }));
   return {

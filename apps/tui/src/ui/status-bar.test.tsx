@@ -47,3 +47,14 @@ test("status bar in each connection state, at 80 and 120 columns and narrow", ()
     assert.ok(all.includes(text), text);
   }
 });
+
+test("a node still loading its state says so where there is room", () => {
+  const c = healthyCluster();
+  const cluster: ClusterState = { ...c, nodes: c.nodes.map((n) => (n.id === 2 ? { ...n, loading: true } : n)) };
+  const wide = renderTui(<StatusBar me="alice" cluster={cluster} width={120} />);
+  assert.match(wide.frame(), /n2 backup \(loading\)/);
+  wide.unmount();
+  const narrow = renderTui(<StatusBar me="alice" cluster={cluster} width={60} />);
+  assert.ok(narrow.frame().length <= 60 && !narrow.frame().includes("loading"), "dropped when narrow");
+  narrow.unmount();
+});
