@@ -210,12 +210,13 @@ async function measureFailover(c: ProcCluster, o: BenchOptions): Promise<NonNull
       const restarted = performance.now();
       await c.waitConverged(rejoinBoundMs);
       rejoinMs.push(performance.now() - restarted);
-      o.log(`failover ${trial + 1}/${o.failoverTrials}: node ${primary} back in the view after ${Math.round(rejoinMs.at(-1)!)} ms`);
+      const trialName = `failover ${trial + 1}/${o.failoverTrials}: node ${primary}`;
+      o.log(`${trialName} back in the view after ${Math.round(rejoinMs.at(-1)!)} ms`);
       // The next trial starts from a recovered cluster: a node still restoring its state (it
       // rejoins first, then restores) takes a core of two, and failovers beside it are slower.
       await c.waitLoaded(rejoinBoundMs);
       loadedMs.push(performance.now() - restarted);
-      o.log(`failover ${trial + 1}/${o.failoverTrials}: node ${primary} has its state after ${Math.round(loadedMs.at(-1)!)} ms`);
+      o.log(`${trialName} has its state after ${Math.round(loadedMs.at(-1)!)} ms`);
     }
     const primary = await c.waitForPrimary();
     await sleep(300);

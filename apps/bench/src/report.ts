@@ -31,6 +31,11 @@ function spreadRow(name: string, r: Spread): string[] {
   return [name, ms(r.min), ms(r.median), ms(r.max), String(r.n)];
 }
 
+/** Older JSON reports lack some of these. */
+function optionalSpreadRow(name: string, values: number[] | undefined): string[][] {
+  return values && values.length > 0 ? [spreadRow(name, spread(values))] : [];
+}
+
 /** Older JSON reports have no stall floor. */
 function stallRow(f: BenchReport["floors"]["stalls"] | undefined): string[][] {
   if (!f) return [];
@@ -80,8 +85,8 @@ export function renderReport(r: BenchReport): string {
       ["failover at 16 in flight", "min", "median", "max", "trials"],
       spreadRow("kill -9 primary → next ack", f.kill),
       ["SIGSTOP primary → next ack", ms(f.sigstopGapMs), "", "", "1"],
-      ...(f.rejoinMs && f.rejoinMs.length > 0 ? [spreadRow("killed node restarted → back in the view", spread(f.rejoinMs))] : []),
-      ...(f.loadedMs && f.loadedMs.length > 0 ? [spreadRow("killed node restarted → its state loaded", spread(f.loadedMs))] : []),
+      ...optionalSpreadRow("killed node restarted → back in the view", f.rejoinMs),
+      ...optionalSpreadRow("killed node restarted → its state loaded", f.loadedMs),
     ]));
   }
   if (r.restart) {

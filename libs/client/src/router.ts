@@ -267,7 +267,8 @@ export class Router {
           return;
         }
         const addresses = this.view.addresses();
-        if (this.view.primary() === address && addresses[(this.watchIndex + this.watchOffset(addresses)) % addresses.length] !== address) {
+        const next = addresses[(this.watchIndex + this.watchOffset(addresses)) % addresses.length];
+        if (this.view.primary() === address && next !== address) {
           moved = true;
           reason = `${address} became the primary`;
           cancel();

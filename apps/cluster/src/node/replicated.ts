@@ -199,7 +199,7 @@ export class ReplicatedPipeline implements Pipeline {
     // a socket callback that arrived during a pause is seen before the timer decides (R7).
     const tick = setInterval(() => setImmediate(() => {
       this.step({ kind: "tick", nowMs: monotonicMs() });
-      if (this.loadingReported) this.maybeHurryRestore(); // who is next in line changes
+      if (this.loadingReported) this.maybeHurryRestore(); // its primary's pongs say when it has its state
     }), 10);
     const hint = setInterval(() => this.writeCommitHint(), commitHintEveryMs);
     this.timers.push(tick, hint);
