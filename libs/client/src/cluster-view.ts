@@ -125,10 +125,13 @@ export class ClusterView {
       Object.assign(record, { id: unknownId, role: "unknown", inView: false, loading: false });
     }
     // A primary the report itself lists as down is gone (the reporter saw it die), as is ours
-    // when the report lists it down: rebind, whatever the epoch.
+    // when a member of the view lists it down: rebind, whatever the epoch. (A node that has
+    // just restarted, not yet in the view, calls every peer down until it hears from them.)
     const primaryNode = report.nodes.find((n) => n.id === report.primaryId);
     const named = primaryNode?.role === "down" ? undefined : primaryNode?.address;
-    const oursDown = report.nodes.some((n) => n.address === this.primaryAddress && n.role === "down");
+    const reporter = report.nodes.find((n) => n.id === report.reporterId);
+    const member = reporter?.inView === true && (reporter.role === "backup" || reporter.role === "primary");
+    const oursDown = member && report.nodes.some((n) => n.address === this.primaryAddress && n.role === "down");
     if (named !== undefined) {
       if (newer) this.nodes.get(named)!.failed = false;
       this.setPrimary(named);

@@ -83,7 +83,7 @@ test("an attempt on a silent primary is dropped as soon as the watch names a new
 test("the cluster watch moves to another node when its node stops, and shows the change", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
-  await delay(100); // the watch leaves the primary it started on, for backup 1
+  await waitFor(() => (cluster.calls[1]!.watchCluster ?? 0) > 0, 2_000, "the watch leaves the primary");
   const watchesBefore = cluster.calls[2]!.watchCluster ?? 0;
   cluster.stopNode(1);
   await waitFor(() => client.cluster().nodes[1]!.role === "down", 2_000, "node 1 shown down");
@@ -103,7 +103,7 @@ test("the cluster watch moves to another node when its node stops, and shows the
 test("the watch is on a backup: a silent primary's successor is seen at once, without any call", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
-  await delay(100); // the watch leaves the primary it started on
+  await waitFor(() => (cluster.calls[1]!.watchCluster ?? 0) > 0, 2_000, "the watch leaves the primary");
   cluster.setSilent(0, true);
   const started = Date.now();
   cluster.setPrimary(1);
@@ -112,10 +112,23 @@ test("the watch is on a backup: a silent primary's successor is seen at once, wi
   cluster.setSilent(0, false);
 });
 
+test("a backup reported up that does not answer: the watch settles on the primary, for good", async (t) => {
+  const { cluster, client } = await setup(t);
+  await waitFor(() => (cluster.calls[1]!.watchCluster ?? 0) > 0, 2_000, "the watch leaves the primary");
+  cluster.stopNode(2);
+  cluster.setSilent(1, true); // the primary's reports still call it a backup
+  await waitFor(() => (cluster.calls[0]!.watchCluster ?? 0) > 1, 8_000, "back on the primary");
+  const watches = cluster.calls[0]!.watchCluster ?? 0;
+  await delay(1_500);
+  assert.equal(cluster.calls[0]!.watchCluster ?? 0, watches, "kept, not left for the silent node again");
+  assert.equal(client.cluster().connection.kind, "connected");
+  cluster.setSilent(1, false);
+});
+
 test("a silent watched node is noticed by the probe and the watch moves on", async (t) => {
   const { cluster, client } = await setup(t);
   await waitFor(() => client.cluster().connection.kind === "connected", 2_000, "connected");
-  await delay(100);
+  await waitFor(() => (cluster.calls[1]!.watchCluster ?? 0) > 0, 2_000, "the watch leaves the primary");
   cluster.setSilent(1, true); // the backup watched first
   cluster.setPrimary(2);
   await waitFor(() => client.cluster().primaryId === 2, 3_500, "primary 2 seen without any call");

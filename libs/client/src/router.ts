@@ -32,7 +32,7 @@ export interface Target {
 interface WatchOutcome {
   /** The stream ended with OK (the server closed it); else the watch moves to the next node. */
   ok: boolean;
-  /** The watched node became the primary: watch another (`nextWatchAddress`), at once. */
+  /** The watched node became the primary: watch another (`watchTarget`), at once. */
   moved: boolean;
   received: boolean;
   /** The node did not answer (refused, dropped, silent): evidence for `offline`. */
@@ -180,9 +180,13 @@ export class Router {
     let unreachableInRow = 0;
     while (!this.signal.aborted) {
       const addresses = this.view.addresses();
-      const address = this.nextWatchAddress(addresses);
+      // Off the primary only while watching works: after a failed watch, the next node in turn,
+      // the primary included (a node the reports call up may still not answer this client).
+      const avoidPrimary = failuresInRow === 0;
+      if (avoidPrimary) this.watchIndex = this.watchTarget(addresses);
+      const address = addresses[this.watchIndex % addresses.length]!;
       const startedAt = Date.now();
-      const outcome = await this.watchOnce(address);
+      const outcome = await this.watchOnce(address, avoidPrimary);
       if (this.signal.aborted) return;
       if (!outcome.ok) this.watchIndex += 1;
       failuresInRow = outcome.received ? 0 : failuresInRow + 1;
@@ -201,19 +205,16 @@ export class Router {
   }
 
   /**
-   * The node to watch: the next in turn that is not the primary, when another is known. The
-   * news of a failover comes from the survivors, and a SIGSTOPped primary's stream only goes
-   * silent: a watch on it would hear of the new primary only once a probe timed out (up to
-   * `watchProbeIntervalMs` + an attempt later), which the failover gap would include.
+   * Where to watch (an index into `addresses`, from `watchIndex` on): the next node in turn
+   * that is neither the primary nor reported down, else the primary (all others down), else
+   * the next in turn. The news of a failover comes from the survivors, and a SIGSTOPped
+   * primary's stream only goes silent: a watch on it would hear of the new primary only once a
+   * probe timed out (up to `watchProbeIntervalMs` + an attempt later).
    */
-  private nextWatchAddress(addresses: readonly string[]): string {
-    const i = this.watchOffset(addresses);
-    this.watchIndex += i;
-    return addresses[this.watchIndex % addresses.length]!;
+  private watchTarget(addresses: readonly string[]): number {
+    return this.watchIndex + this.watchOffset(addresses);
   }
 
-  /** How far past `watchIndex` the node to watch is: the next that is neither the primary nor
-   *  reported down, else the primary (all others down), else the next in turn. */
   private watchOffset(addresses: readonly string[]): number {
     const primary = this.view.primary();
     const down = new Set(this.view.state().nodes.filter((n) => n.role === "down").map((n) => n.address));
@@ -227,8 +228,8 @@ export class Router {
   }
 
   /** One WatchCluster stream on `address`, until it ends, fails, its node stops answering or
-   *  becomes the primary. */
-  private watchOnce(address: string): Promise<WatchOutcome> {
+   *  (with `leavePrimary`) becomes the primary while another node is up. */
+  private watchOnce(address: string, leavePrimary: boolean): Promise<WatchOutcome> {
     return new Promise((resolve) => {
       const stream = this.pool.get(address).cluster.watchCluster(create(WatchClusterRequestSchema));
       let received = false;
@@ -267,8 +268,8 @@ export class Router {
           return;
         }
         const addresses = this.view.addresses();
-        const next = addresses[(this.watchIndex + this.watchOffset(addresses)) % addresses.length];
-        if (this.view.primary() === address && next !== address) {
+        const target = addresses[this.watchTarget(addresses) % addresses.length];
+        if (leavePrimary && this.view.primary() === address && target !== address) {
           moved = true;
           reason = `${address} became the primary`;
           cancel();

@@ -9,6 +9,7 @@ import type { LogInfo } from "./recovery.js";
 import {
   assert,
   type ExclusionMode,
+  type Member,
   type Message,
   type NodeId,
   type ProbeOutcome,
@@ -45,6 +46,10 @@ export interface PeerState {
   /** Send time of the latest probe whose connect was refused. */
   refusedSentMs: number;
   answer: Answer | null;
+  /** Sessions heard from this peer's newest incarnation. */
+  sessionsSeen: string[];
+  /** Sessions heard from incarnations since replaced, with when the replacement was seen. */
+  replacedSessions: { readonly session: string; readonly atMs: number }[];
 }
 
 interface Outstanding {
@@ -57,6 +62,8 @@ interface Outstanding {
 }
 
 const INCARNATIONS_MAX = 8;
+/** Sessions remembered per peer: a session changes only at a start, a pause or a leave. */
+const SESSIONS_MAX = 16;
 
 export class Peers {
   private readonly table = new Map<NodeId, PeerState>();
@@ -94,9 +101,18 @@ export class Peers {
     p.status = msg.status;
     p.statusEpoch = msg.epoch;
     if (!p.incarnations.includes(msg.incarnation)) {
-      if (p.incarnations.length > 0) p.deadMs = Math.max(p.deadMs, nowMs);
+      if (p.incarnations.length > 0) {
+        p.deadMs = Math.max(p.deadMs, nowMs);
+        for (const session of p.sessionsSeen) p.replacedSessions.push({ session, atMs: nowMs });
+        p.replacedSessions.splice(0, Math.max(0, p.replacedSessions.length - SESSIONS_MAX));
+      }
+      p.sessionsSeen = [];
       p.incarnations.push(msg.incarnation);
       if (p.incarnations.length > INCARNATIONS_MAX) p.incarnations.shift();
+    }
+    if (msg.incarnation === p.incarnations.at(-1) && !p.sessionsSeen.includes(msg.session)) {
+      p.sessionsSeen.push(msg.session);
+      if (p.sessionsSeen.length > SESSIONS_MAX) p.sessionsSeen.shift();
     }
     if (msg.status === "recovering" || msg.status === "joining") {
       p.steppedDownEpoch = Math.max(p.steppedDownEpoch, msg.epoch);
@@ -108,6 +124,19 @@ export class Peers {
       p.contactMs = nowMs;
       if (reportsPrimary) p.primaryContactMs = nowMs;
     }
+  }
+
+  /**
+   * DEAD evidence against `member` as a view lists it (R7, refinement 24), gathered since
+   * `sinceMs`: a refused fresh connect, or a newer incarnation than one we heard speak with
+   * the listed session. A new incarnation proves only that the sessions of the ones before it
+   * ended: it may have started the listed session itself, listed (learned from the log) before
+   * its first message reached us.
+   */
+  deadAsListed(member: Member, sinceMs: number): boolean {
+    const p = this.get(member.nodeId);
+    if (p.refusedSentMs >= sinceMs) return true;
+    return p.replacedSessions.some((r) => r.session === member.session && r.atMs >= sinceMs);
   }
 
   /** Record a probe (TCP connect + ping) to `id`; returns its nonce. */
@@ -230,5 +259,7 @@ function newPeerState(): PeerState {
     probeSentMs: [],
     refusedSentMs: NEVER,
     answer: null,
+    sessionsSeen: [],
+    replacedSessions: [],
   };
 }

@@ -934,6 +934,15 @@ export class Replica {
     pr.nextIndex += entries.length;
   }
 
+  /** Sends a lagging peer batches until its window is full or it has everything. */
+  private fillWindow(to: NodeId, pr: Progress): void {
+    for (let i = 0; i < ENTRIES_IN_FLIGHT_MAX / ENTRIES_PER_APPEND_MAX; i++) {
+      const before = pr.nextIndex;
+      this.sendAppend(to, false);
+      if (pr.nextIndex === before) return;
+    }
+  }
+
   private onAppendReply(msg: Message & { kind: "append-reply" }): void {
     if (this.role !== "primary" || msg.epoch !== this.epoch) return;
     const pr = this.progressOf(msg.from, msg.storageId);
@@ -945,8 +954,8 @@ export class Replica {
       pr.ackedAtMs = this.nowMs;
       pr.nextIndex = Math.max(pr.nextIndex, pr.matchIndex + 1);
       this.maybeCommit();
-      // Ack-clocked catch-up: a lagging peer gets its next batch as soon as it takes one.
-      if (this.role === "primary") this.sendAppend(msg.from, false);
+      // Ack-clocked catch-up (maybeCommit may have ended this primary's term).
+      if (this.role === "primary") this.fillWindow(msg.from, pr);
     } else if (msg.hintIndex > pr.matchIndex) {
       pr.nextIndex = Math.min(msg.hintIndex, this.log.lastIndex() + 1);
       this.sendAppend(msg.from, false);
@@ -996,7 +1005,7 @@ export class Replica {
     for (const m of view.members) {
       if (m.nodeId === this.nodeId) continue;
       const since = prim.listedAtMs.get(m.nodeId) ?? NEVER;
-      if (this.peer(m.nodeId).deadMs >= since || this.silent(m.nodeId, since, false)) {
+      if (this.peers.deadAsListed(m, since) || this.silent(m.nodeId, since, false)) {
         // R12: one removal per entry; removals pipeline; the proposer stays.
         const members = view.members.filter((x) => x.nodeId !== m.nodeId);
         this.appendLocal([{ kind: "view", members }]);
@@ -1338,7 +1347,7 @@ export class Replica {
         return null;
       }
       const p = this.peer(m.nodeId);
-      if (p.deadMs >= cand.startMs) continue;
+      if (this.peers.deadAsListed(m, cand.startMs)) continue;
       const isOld = m.nodeId === cand.oldPrimary;
       if (isOld && p.steppedDownEpoch >= cand.oldPrimaryEpoch) continue;
       const since = isOld ? cand.followSinceMs : NEVER;

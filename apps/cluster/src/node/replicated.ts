@@ -55,9 +55,11 @@ const applySliceEntriesMax = 1_000;
 /**
  * Committed entries not yet applied past which the node counts as loading its state
  * (refinement 22): after a restore it applies everything since its snapshot (100,000+
- * entries, seconds of work), and a node busy with that is slow to vote and to serve.
+ * entries, seconds of work), and a node busy with that is slow to vote and to serve. It
+ * counts as loaded again below `applyBacklogLoaded` (no flapping at the edge under load).
  */
 const applyBacklogLoading = 10_000;
+const applyBacklogLoaded = 1_000;
 
 /** Work that needs the chat state; it returns true while it has more to do. */
 type StateJob = () => boolean | void;
@@ -523,7 +525,8 @@ export class ReplicatedPipeline implements Pipeline {
 
   /** Restoring or installing its state, or applying a backlog of committed entries. */
   private loading(): boolean {
-    return !this.stateSettled() || this.applyTarget - this.appliedIndex > applyBacklogLoading;
+    const backlogMax = this.loadingReported ? applyBacklogLoaded : applyBacklogLoading;
+    return !this.stateSettled() || this.applyTarget - this.appliedIndex > backlogMax;
   }
 
   /** `reportLoading` after the current step (it steps the core itself), if anything changed. */
