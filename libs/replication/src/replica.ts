@@ -55,6 +55,9 @@ export interface ReplicaConfig {
   /** Seeded PRNG in [0, 1): sessions, incarnation, stagger and election jitter. */
   readonly random: () => number;
   readonly snapshotIntervalEntries?: number;
+  /** Entries sent to a peer past its last ack (default `ENTRIES_IN_FLIGHT_MAX`; the simulator
+   *  also runs small windows, so that their edges meet loss and reordering). */
+  readonly entriesInFlightMax?: number;
 }
 
 interface Candidacy {
@@ -123,6 +126,7 @@ export class Replica {
   private readonly exclusion: ExclusionMode;
   private readonly random: () => number;
   private readonly snapshotInterval: number;
+  private readonly inFlightMax: number;
   /** Where in each snapshot interval this node compacts (compactionDue). */
   private readonly compactPhase: number;
 
@@ -188,6 +192,8 @@ export class Replica {
     this.random = config.random;
     this.snapshotInterval = config.snapshotIntervalEntries ?? SNAPSHOT_INTERVAL_ENTRIES;
     assert(Number.isSafeInteger(this.snapshotInterval) && this.snapshotInterval >= 1, "snapshot interval ≥ 1");
+    this.inFlightMax = config.entriesInFlightMax ?? ENTRIES_IN_FLIGHT_MAX;
+    assert(Number.isSafeInteger(this.inFlightMax) && this.inFlightMax >= 1, "in-flight window ≥ 1");
     this.compactPhase = compactionPhase(ids, config.nodeId, this.snapshotInterval);
     this.storageId = durable.storageId;
     this.incarnation = this.randomId("i");
@@ -899,7 +905,7 @@ export class Replica {
   }
 
   /**
-   * Send the next batch, at most `ENTRIES_IN_FLIGHT_MAX` past what the peer acknowledged (the
+   * Send the next batch, at most `inFlightMax` past what the peer acknowledged (the
    * next goes when an ack comes back). A heartbeat always sends (it carries the round, R24);
    * it resends everything unacknowledged only when the peer has not acked for a heartbeat
    * interval: messages to a peer travel on one ordered stream, so while acks flow, what is in
@@ -910,7 +916,7 @@ export class Replica {
     const pr = this.progressOf(to, null);
     if (heartbeat && pr.matchKnown && this.nowMs - pr.ackedAtMs >= this.t.heartbeatMs) pr.nextIndex = pr.matchIndex + 1;
     // The last index the window lets us send (unbounded until the peer's position is known).
-    const windowEnd = pr.matchKnown ? pr.matchIndex + ENTRIES_IN_FLIGHT_MAX : Infinity;
+    const windowEnd = pr.matchKnown ? pr.matchIndex + this.inFlightMax : Infinity;
     if (!heartbeat && (pr.nextIndex > this.log.lastIndex() || pr.nextIndex > windowEnd)) return;
     if (pr.nextIndex <= this.log.snapshot().index) {
       if (this.nowMs - pr.snapshotSentMs < SNAPSHOT_RESEND_MS) return;
@@ -936,7 +942,7 @@ export class Replica {
 
   /** Sends a lagging peer batches until its window is full or it has everything. */
   private fillWindow(to: NodeId, pr: Progress): void {
-    for (let i = 0; i < ENTRIES_IN_FLIGHT_MAX / ENTRIES_PER_APPEND_MAX; i++) {
+    for (let i = 0; i < Math.ceil(this.inFlightMax / ENTRIES_PER_APPEND_MAX); i++) {
       const before = pr.nextIndex;
       this.sendAppend(to, false);
       if (pr.nextIndex === before) return;

@@ -166,6 +166,8 @@ export function runSeed(opts: RunOptions): RunResult {
   // A restarted host loads its state machine for a while (refinement 22); its own stream too.
   const loading = root.fork("loading");
   const loadingMsMax = loading.pick([0, 0, 300, 1500]);
+  // Small catch-up windows (ack-clocked appends) in half the seeds; its own stream too.
+  const inFlight = root.fork("window").pick([0, 0, 4, 32]);
   const world = new World({
     seed,
     nodeCount: 3,
@@ -174,12 +176,13 @@ export function runSeed(opts: RunOptions): RunResult {
     fsyncMsMin: 0,
     fsyncMsMax: 4,
     snapshotInterval: swarm.snapshotInterval,
+    ...(inFlight > 0 ? { entriesInFlightMax: inFlight } : {}),
     localProbeFailureP: 0.01,
     trace: opts.trace ?? false,
   });
   const safetyMs = opts.safetyMs ?? 6000;
   const livenessMs = opts.livenessMs ?? 20_000;
-  world.note(`seed=${seed} swarm=${JSON.stringify(swarm)}`);
+  world.note(`seed=${seed} swarm=${JSON.stringify(swarm)} window=${inFlight || "default"}`);
   let healedAtMs = Infinity;
   let freshAcked = false;
   const freshIds = new Set<string>();

@@ -52,6 +52,8 @@ export interface WorldConfig {
   fsyncMsMin: number;
   fsyncMsMax: number;
   snapshotInterval: number;
+  /** The primaries' catch-up window (entries past a peer's ack); the core's default if unset. */
+  entriesInFlightMax?: number;
   localProbeFailureP: number;
   /** Keep a full step trace (events and actions) in `lines`. */
   trace: boolean;
@@ -181,6 +183,7 @@ export class World {
         exclusion: this.cfg.exclusion,
         random: () => n.coreRng.next(),
         snapshotIntervalEntries: this.cfg.snapshotInterval,
+        ...(this.cfg.entriesInFlightMax !== undefined ? { entriesInFlightMax: this.cfg.entriesInFlightMax } : {}),
       },
       {
         storageId: n.storageId,
