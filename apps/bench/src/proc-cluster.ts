@@ -295,6 +295,20 @@ export class ProcCluster {
     }
   }
 
+  /**
+   * Until node `id` says it is in the view as backup or primary: a restarted node is back.
+   * (Under load `waitConverged`'s one last index on all three holds only by chance.)
+   */
+  async waitInView(id: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.self(id);
+      if (s && s.inView && (s.role === "backup" || s.role === "primary")) return;
+      if (Date.now() > deadline) throw new Error(`node ${id} not in the view after ${timeoutMs} ms: ${JSON.stringify(s)}`);
+      await sleep(pollMs);
+    }
+  }
+
   /** Until every node answers that its chat state is loaded (restored and caught up). */
   async waitLoaded(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
