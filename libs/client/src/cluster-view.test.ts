@@ -100,3 +100,29 @@ test("addresses learned from the cluster are added, up to the bound", () => {
   for (let i = 0; i < 40; i++) view.noteRedirect("h:1", `x:${i + 1}`, undefined);
   assert.equal(view.addresses().length, 16);
 });
+
+test("our primary listed down: a member of the view's report rebinds, a restarting node's does not", () => {
+  const view = new ClusterView(seeds);
+  view.adoptStatus(report(1, 0), "h:1");
+  assert.deepEqual(view.state().connection, { kind: "connected", nodeId: 0, address: "h:1" });
+  // Node 2 just restarted: not in the view yet, it calls every peer down until it hears them.
+  const restarting: StatusReport = {
+    ...report(1, undefined, [0, 1]), reporterId: 2,
+    nodes: report(1, undefined, [0, 1]).nodes.map((n) => (n.id === 2 ? { ...n, role: "recovering", inView: false } : n)),
+  };
+  view.adoptStatus(restarting, "h:3");
+  assert.equal(view.state().primaryId, 0, "kept");
+  assert.equal(view.state().connection.kind, "connected");
+  // Backup 1, in the view, saw node 0 die (same epoch, no primary named yet).
+  view.adoptStatus({ ...report(1, undefined, [0]), reporterId: 1 }, "h:2");
+  assert.equal(view.state().primaryId, undefined);
+  assert.equal(view.state().connection.kind, "rebinding");
+});
+
+test("a report that names a primary it lists as down names none", () => {
+  const view = new ClusterView(seeds);
+  view.adoptStatus(report(1, 0), "h:1");
+  view.adoptStatus({ ...report(1, 0, [0]), reporterId: 1 }, "h:2");
+  assert.equal(view.state().primaryId, undefined);
+  assert.equal(view.state().connection.kind, "rebinding");
+});
