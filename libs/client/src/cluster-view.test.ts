@@ -106,9 +106,10 @@ test("our primary listed down: a member of the view's report rebinds, a restarti
   view.adoptStatus(report(1, 0), "h:1");
   assert.deepEqual(view.state().connection, { kind: "connected", nodeId: 0, address: "h:1" });
   // Node 2 just restarted: not in the view yet, it calls every peer down until it hears them.
+  const allDown = report(1, undefined, [0, 1]);
   const restarting: StatusReport = {
-    ...report(1, undefined, [0, 1]), reporterId: 2,
-    nodes: report(1, undefined, [0, 1]).nodes.map((n) => (n.id === 2 ? { ...n, role: "recovering", inView: false } : n)),
+    ...allDown, reporterId: 2,
+    nodes: allDown.nodes.map((n) => (n.id === 2 ? { ...n, role: "recovering", inView: false } : n)),
   };
   view.adoptStatus(restarting, "h:3");
   assert.equal(view.state().primaryId, 0, "kept");
