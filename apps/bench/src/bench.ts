@@ -7,7 +7,7 @@ import {
 } from "./load.js";
 import { cpuPerSend, sampleCpu } from "./cpu.js";
 import { measureReplicationFloorAt, type ReplicationFloor } from "./replication-floor.js";
-import { ProcCluster, type SnapshotTaken } from "./proc-cluster.js";
+import { pollUntil, ProcCluster, type SnapshotTaken } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
 
 export interface BenchOptions {
@@ -336,10 +336,8 @@ async function restartFigures(c: ProcCluster, o: BenchOptions, fill: { sent: num
   c.startNode(victim);
   const serveAt = await until(`node ${victim} answering after its restart`,
     async () => (await c.self(victim, 500)) !== undefined, 60_000);
-  const rejoinAt = await until(`node ${victim} back in the view`, async () => {
-    const s = await c.self(victim, 500);
-    return s !== undefined && s.inView && s.role === "backup";
-  }, 60_000);
+  await c.waitInView(victim, 60_000);
+  const rejoinAt = performance.now();
   o.log(`restart: node ${victim} with ${logEntries} log entries answers in ${(serveAt - t0).toFixed(0)} ms, ` +
     `back in the view in ${(rejoinAt - t0).toFixed(0)} ms`);
   await c.waitConverged(60_000);
@@ -358,13 +356,11 @@ async function restartFigures(c: ProcCluster, o: BenchOptions, fill: { sent: num
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return performance.now();
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
+/** When `check` first holds (performance.now(), polled every 10 ms). */
+function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const probe = async (): Promise<{ value: number | undefined; seen: undefined }> =>
+    ({ value: (await check()) ? performance.now() : undefined, seen: undefined });
+  return pollUntil(timeoutMs, 10, probe, () => `${what}: not within ${timeoutMs} ms`);
 }
 
 /** The streamed level the targets are about: 64 in flight, else the highest measured. */

@@ -39,6 +39,21 @@ export interface NodeSelf {
   loading: boolean;
 }
 
+/**
+ * Runs `probe` every `intervalMs` until it yields a value; after `timeoutMs` throws with
+ * `failure(what it saw last)`.
+ */
+export async function pollUntil<T>(timeoutMs: number, intervalMs: number,
+  probe: () => Promise<{ value: T | undefined; seen: unknown }>, failure: (seen: unknown) => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { value, seen } = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(failure(seen));
+    await sleep(intervalMs);
+  }
+}
+
 /** Ports the OS says are free now (bound to port 0 on 127.0.0.1, read, released). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: count }, () =>
@@ -269,55 +284,45 @@ export class ProcCluster {
   }
 
   async waitForPrimary(timeoutMs = 20_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const id = await this.findPrimary();
-      if (id !== undefined) return id;
-      if (Date.now() > deadline) throw new Error(`no primary after ${timeoutMs} ms\n${this.logs()}`);
-      await sleep(pollMs);
-    }
+    return pollUntil(timeoutMs, pollMs, async () => ({ value: await this.findPrimary(), seen: "" }),
+      () => `no primary after ${timeoutMs} ms\n${this.logs()}`);
   }
 
   /** Until every node answers, is in the view as primary or backup, with one last index. */
-  async waitConverged(timeoutMs = 30_000): Promise<NodeSelf[]> {
-    const deadline = Date.now() + timeoutMs;
-    let seen = "";
-    for (;;) {
-      const selves = await Promise.all(this.ids.map((id) => this.self(id)));
-      seen = JSON.stringify(selves);
+  waitConverged(timeoutMs = 30_000): Promise<NodeSelf[]> {
+    return pollUntil(timeoutMs, pollMs * 2, async () => {
+      const selves = await this.selves();
       const ok = selves.every((s) => s && s.inView && (s.role === "primary" || s.role === "backup"))
         && new Set(selves.map((s) => s!.lastIndex)).size === 1
         && new Set(selves.map((s) => s!.commitIndex)).size === 1
         && selves.filter((s) => s!.role === "primary").length === 1;
-      if (ok) return selves as NodeSelf[];
-      if (Date.now() > deadline) throw new Error(`no convergence after ${timeoutMs} ms: ${seen}`);
-      await sleep(pollMs * 2);
-    }
+      return { value: ok ? selves as NodeSelf[] : undefined, seen: selves };
+    }, (seen) => `no convergence after ${timeoutMs} ms: ${JSON.stringify(seen)}`);
   }
 
   /**
    * Until node `id` says it is in the view as backup or primary: a restarted node is back.
-   * (Under load `waitConverged`'s one last index on all three holds only by chance.)
+   * (Under load `waitConverged`'s one last index on all three holds only by chance.) Polled
+   * every 10 ms: the bench reports how long this took.
    */
   async waitInView(id: number, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    await pollUntil(timeoutMs, 10, async () => {
       const s = await this.self(id);
-      if (s && s.inView && (s.role === "backup" || s.role === "primary")) return;
-      if (Date.now() > deadline) throw new Error(`node ${id} not in the view after ${timeoutMs} ms: ${JSON.stringify(s)}`);
-      await sleep(pollMs);
-    }
+      return { value: s && s.inView && (s.role === "backup" || s.role === "primary") ? true : undefined, seen: s };
+    }, (seen) => `node ${id} not in the view after ${timeoutMs} ms: ${JSON.stringify(seen)}`);
   }
 
   /** Until every node answers that its chat state is loaded (restored and caught up). */
   async waitLoaded(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const selves = await Promise.all(this.ids.map((id) => this.self(id)));
-      if (selves.every((s) => s && !s.loading)) return;
-      if (Date.now() > deadline) throw new Error(`still loading after ${timeoutMs} ms: ${JSON.stringify(selves)}`);
-      await sleep(pollMs * 2);
-    }
+    await pollUntil(timeoutMs, pollMs * 2, async () => {
+      const selves = await this.selves();
+      return { value: selves.every((s) => s && !s.loading) ? true : undefined, seen: selves };
+    }, (seen) => `still loading after ${timeoutMs} ms: ${JSON.stringify(seen)}`);
+  }
+
+  /** What every node says of itself (undefined for one that does not answer). */
+  private selves(): Promise<(NodeSelf | undefined)[]> {
+    return Promise.all(this.ids.map((id) => this.self(id)));
   }
 
   logs(lines = 15): string {
