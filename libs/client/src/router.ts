@@ -212,19 +212,15 @@ export class Router {
    * probe timed out (up to `watchProbeIntervalMs` + an attempt later).
    */
   private watchTarget(addresses: readonly string[]): number {
-    return this.watchIndex + this.watchOffset(addresses);
-  }
-
-  private watchOffset(addresses: readonly string[]): number {
     const primary = this.view.primary();
     const down = new Set(this.view.state().nodes.filter((n) => n.role === "down").map((n) => n.address));
     let primaryAt: number | undefined;
-    for (let i = 0; i < addresses.length; i++) {
-      const address = addresses[(this.watchIndex + i) % addresses.length]!;
+    for (let i = this.watchIndex; i < this.watchIndex + addresses.length; i++) {
+      const address = addresses[i % addresses.length]!;
       if (address === primary) primaryAt = i;
       else if (!down.has(address)) return i;
     }
-    return primaryAt !== undefined && !down.has(primary!) ? primaryAt : 0;
+    return primaryAt !== undefined && !down.has(primary!) ? primaryAt : this.watchIndex;
   }
 
   /** One WatchCluster stream on `address`, until it ends, fails, its node stops answering or
