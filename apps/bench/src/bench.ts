@@ -9,6 +9,7 @@ import { cpuPerSend, sampleCpu } from "./cpu.js";
 import { measureReplicationFloorAt, type ReplicationFloor } from "./replication-floor.js";
 import { pollUntil, ProcCluster, type SnapshotTaken } from "./proc-cluster.js";
 import { sleep, spread, type Spread } from "./stats.js";
+import { belowFloorsNote, targets, topLevel, type Target } from "./targets.js";
 
 export interface BenchOptions {
   cluster: string[] | undefined;
@@ -66,13 +67,6 @@ export interface BenchReport {
   restart: RestartResult | undefined;
   targets: Target[];
   notes: string[];
-}
-
-export interface Target {
-  name: string;
-  measured: string;
-  target: string;
-  pass: boolean | undefined;
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -178,6 +172,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       levels, halfLoad, ...(sustained ? { sustained } : {}), failover, restart, targets: [], notes,
     };
     report.targets = targets(report);
+    notes.push(...belowFloorsNote(report));
     return report;
   } finally {
     if (cluster) await stop(cluster);
@@ -363,50 +358,3 @@ function until(what: string, check: () => Promise<boolean>, timeoutMs: number): 
   return pollUntil(timeoutMs, 10, probe, () => `${what}: not within ${timeoutMs} ms`);
 }
 
-/** The streamed level the targets are about: 64 in flight, else the highest measured. */
-function topLevel(levels: LevelResult[]): LevelResult | undefined {
-  const streamed = levels.filter((l) => l.path === "stream");
-  return streamed.find((l) => l.inFlight === 64) ?? streamed.at(-1);
-}
-
-function targets(r: BenchReport): Target[] {
-  const out: Target[] = [];
-  const top = topLevel(r.levels);
-  if (top) {
-    const ratio = top.sendsPerSec / r.floors.grpcEcho.reqPerSec;
-    out.push({ name: `sends/s at ${top.inFlight} in flight ÷ gRPC echo floor`, measured: ratio.toFixed(2), target: "≥ 0.60",
-      pass: ratio >= 0.6 });
-  }
-  if (r.halfLoad) {
-    const floor = r.floors.replicationAtHalfLoad;
-    const beside = floor ? ` (the replication floor at that rate: ${floor.p99Ms.toFixed(1)} ms)` : "";
-    out.push({ name: "p99 at half load", measured: `${r.halfLoad.p99Ms.toFixed(1)} ms${beside}`, target: "≤ 10 ms",
-      pass: r.halfLoad.p99Ms <= 10 });
-  }
-  if (r.sustained) {
-    const { p99Ms, durationMs, snapshots } = r.sustained;
-    const taken = snapshots ? `, ${snapshots.length} snapshot(s) taken meanwhile` : "";
-    out.push({ name: `p99 at half load over ${(durationMs / 1000).toFixed(0)} s`,
-      measured: `${p99Ms.toFixed(1)} ms${taken}`, target: "≤ 10 ms", pass: p99Ms <= 10 });
-  }
-  if (r.failover) {
-    const { kill } = r.failover;
-    out.push({ name: "failover gap after kill -9, median", measured: `${kill.median.toFixed(0)} ms`,
-      target: "≤ 150 ms", pass: kill.median <= 150 });
-    out.push({ name: `failover gap after kill -9, max of ${kill.n} (p99 proxy)`, measured: `${kill.max.toFixed(0)} ms`,
-      target: "≤ 500 ms", pass: kill.max <= 500 });
-    const s = r.failover.sigstopGapMs;
-    out.push({ name: "failover gap after SIGSTOP", measured: s === undefined ? "none" : `${s.toFixed(0)} ms`,
-      target: "≤ 1500 ms", pass: s !== undefined && s <= 1500 });
-  }
-  if (r.restart) {
-    const full = r.restart.messages >= 1_000_000;
-    out.push({ name: `restart of one node with ${r.restart.messages} messages`,
-      measured: `${r.restart.nodeServeMs.toFixed(0)} ms`, target: "< 3000 ms (at 1M)",
-      pass: full || r.restart.nodeServeMs >= 3000 ? r.restart.nodeServeMs < 3000 : undefined });
-    out.push({ name: `cold start of the cluster with ${r.restart.messages} messages`,
-      measured: `${r.restart.coldStartMs.toFixed(0)} ms`, target: "< 5000 ms (at 1M, REPLICATION.md §7.3)",
-      pass: full || r.restart.coldStartMs >= 5000 ? r.restart.coldStartMs < 5000 : undefined });
-  }
-  return out;
-}
