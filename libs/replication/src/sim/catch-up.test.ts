@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ENTRIES_IN_FLIGHT_MAX } from "../limits.js";
-import type { Message, NodeId } from "../types.js";
+import type { NodeId } from "../types.js";
 import { NET_CALM, World } from "./world.js";
 
 const lag = 12_000;
@@ -45,9 +45,7 @@ function catchUp(trickle: number): CatchUp {
   let sentThrough = 0;
   let ackedThrough = 0;
   let unackedMax = 0;
-  const world = w as unknown as { send(from: NodeId, to: NodeId, msg: Message): void };
-  const send = world.send.bind(w);
-  world.send = (from, to, msg) => {
+  w.onSend = (from, to, msg) => {
     if (from === primary && to === behind && msg.kind === "append" && msg.entries.length > 0) {
       entriesSent += msg.entries.length;
       sentThrough = Math.max(sentThrough, msg.entries.at(-1)!.index);
@@ -56,7 +54,6 @@ function catchUp(trickle: number): CatchUp {
     if (from === behind && to === primary && msg.kind === "append-reply" && msg.success) {
       ackedThrough = Math.max(ackedThrough, msg.matchIndex);
     }
-    send(from, to, msg);
   };
 
   const startMs = w.nowMs;

@@ -113,6 +113,8 @@ export class World {
   readonly lines: string[] = [];
   /** Receives the notable lines (roles, replies, faults) — scenario output. */
   onNote: ((line: string) => void) | null = null;
+  /** Sees every message a core sends, before the network decides its fate (tests' tap). */
+  onSend: ((from: NodeId, to: NodeId, msg: Message) => void) | null = null;
   readonly blocked = new Set<string>();
   readonly replyHandlers = new Map<string, ReplyHandler>();
   readonly cfg: WorldConfig;
@@ -537,6 +539,7 @@ export class World {
   }
 
   private send(from: NodeId, to: NodeId, msg: Message): void {
+    this.onSend?.(from, to, msg);
     const key = `${from}>${to}`;
     const dest = this.nodes[to];
     if (dest === undefined || this.blocked.has(key)) return;
