@@ -31,6 +31,27 @@ test("--help prints the usage; bad flags are usage errors (exit 2)", async () =>
   assert.equal((await capture(["--duration-ms", "abc"])).code, 2);
   assert.equal((await capture(["frobnicate"])).code, 2);
   assert.equal((await capture(["nemesis", "--clients", "1"])).code, 2);
+  assert.equal((await capture(["check", "--help"])).code, 0);
+  assert.match((await capture(["--version"])).out, /^\d+\.\d+\.\d+$/);
+  const badCluster = await capture(["--cluster", "garbage"]);
+  assert.equal(badCluster.code, 2);
+  assert.equal(badCluster.err, 'chat-bench: bad cluster address "garbage" (want host:port) (try --help)');
+});
+
+test("a history file check cannot read is one line and exit 1, naming the file (and the line)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chat-bench-check-"));
+  try {
+    const missing = await capture(["check", join(dir, "none.jsonl")]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /^chat-bench: ENOENT: no such file or directory, open '.*none\.jsonl'$/);
+    const file = join(dir, "history.jsonl");
+    writeFileSync(file, '{"kind":"invoke"}\nnot json\n');
+    const bad = await capture(["check", file]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^chat-bench: .*history\.jsonl line 2 is not JSON \([^\n]*\)$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a tiny bench run prints a JSON report with every section it ran", async () => {

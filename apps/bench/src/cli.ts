@@ -39,10 +39,17 @@ Usage:
 
 Options:
   -h, --help    show this help
+  -v, --version print the version
 
-Exit codes: 0 ok, 1 failure (nemesis: a violation), 2 usage error.`;
+Exit codes: 0 ok, 1 failure (nemesis: a violation), 2 usage error. A failure is one line;
+CHAT_DEBUG=1 adds its stack.`;
 
 class UsageError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -61,6 +68,8 @@ const runOptions = {
   "json": { type: "boolean" }, "help": { type: "boolean", short: "h" },
 } as const;
 
+const checkOptions = { "json": { type: "boolean" }, "help": { type: "boolean", short: "h" } } as const;
+
 const nemesisOptions = {
   "duration": { type: "string" }, "clients": { type: "string" }, "seed": { type: "string" },
   "keep": { type: "string" }, "json": { type: "boolean" }, "help": { type: "boolean", short: "h" },
@@ -71,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
   const command = first === undefined || first.startsWith("-") ? "run" : first;
   const args = command === first ? rest : argv;
   try {
+    if (command === "run" && (first === "-v" || first === "--version")) {
+      console.log(version());
+      return 0;
+    }
     if (command === "run") return await bench(args);
     if (command === "nemesis") return await nemesis(args);
     if (command === "check") return check(args);
@@ -84,8 +97,19 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`chat-bench: ${(err as Error).message} (try --help)`);
       return 2;
     }
-    console.error(`chat-bench: ${(err as Error).stack ?? String(err)}`);
+    // One line (a failed run's message may carry the node logs it quotes); the stack on demand.
+    const debug = process.env.CHAT_DEBUG !== undefined && process.env.CHAT_DEBUG !== "";
+    console.error(`chat-bench: ${debug ? (err as Error).stack ?? String(err) : (err as Error).message ?? String(err)}`);
     return 1;
+  }
+}
+
+/** `--cluster host:port,…`, checked: a bad address is a usage error. */
+function clusterOption(list: string): string[] {
+  try {
+    return parseClusterList(list);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 
@@ -103,7 +127,7 @@ async function bench(args: string[]): Promise<number> {
   const levels = (v.levels ?? "1,16,64").split(",").map((s) => integer(s.trim(), "levels", 1, 1, 1024));
   const json = v.json === true;
   const report = await runBench({
-    cluster: v.cluster === undefined ? undefined : parseClusterList(v.cluster),
+    cluster: v.cluster === undefined ? undefined : clusterOption(v.cluster),
     durationMs: integer(v["duration-ms"], "duration-ms", 5_000, 100, 600_000),
     levels,
     failoverTrials: integer(v["failover-trials"], "failover-trials", 5, 1, 100),
@@ -121,10 +145,13 @@ async function bench(args: string[]): Promise<number> {
 }
 
 function check(args: string[]): number {
-  const { values: v, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, strict: true,
-    allowPositionals: true });
+  const { values: v, positionals } = parseArgs({ args, options: checkOptions, strict: true, allowPositionals: true });
+  if (v.help) {
+    console.log(usage);
+    return 0;
+  }
   if (positionals.length !== 1) throw new UsageError("check needs one history file");
-  const result = checkHistory(parseJsonl(readFileSync(positionals[0]!, "utf8")));
+  const result = checkHistory(parseJsonl(readFileSync(positionals[0]!, "utf8"), positionals[0]!));
   console.log(v.json ? JSON.stringify(result, null, 2) : JSON.stringify({ ...result, violations: undefined }) + "\n" +
     Object.entries(result.violations).flatMap(([k, list]) => (list as string[]).map((e) => `  ${k}: ${e}`)).join("\n"));
   return result.ok ? 0 : 1;

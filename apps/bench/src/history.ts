@@ -40,6 +40,16 @@ export function toJsonl(records: readonly HistoryRecord[]): string {
   return records.map((r) => JSON.stringify(r)).join("\n") + "\n";
 }
 
-export function parseJsonl(text: string): HistoryRecord[] {
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as HistoryRecord);
+/** The records of a history file's text; a line that is not JSON is named (`source` line N). */
+export function parseJsonl(text: string, source = "history"): HistoryRecord[] {
+  const records: HistoryRecord[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    try {
+      records.push(JSON.parse(line) as HistoryRecord);
+    } catch (err) {
+      throw new Error(`${source} line ${i + 1} is not JSON (${(err as Error).message})`);
+    }
+  }
+  return records;
 }

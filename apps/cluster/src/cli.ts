@@ -68,6 +68,11 @@ function version(): string {
   return pkg.version;
 }
 
+/** An error from the operating system (it names a syscall), as Node raises it. */
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -79,9 +84,13 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
+  if (first === undefined) {
+    console.error(usage); // no command: a usage error
+    return 2;
+  }
+  if (first === "-h" || first === "--help" || first === "help") {
     console.log(usage);
-    return first === undefined ? 2 : 0;
+    return 0;
   }
   if (first === "-v" || first === "--version") {
     console.log(version());
@@ -104,8 +113,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`chat-cluster ${command}: ${(err as Error).message} (try --help)`);
       return 2;
     }
-    if (err instanceof ConfigError) {
-      console.error(`chat-cluster ${command}: ${err.message}`);
+    // Bad configuration, or a file or directory the command cannot use (ENOENT, ENOTDIR,
+    // EACCES…): one line. Anything else is a bug and keeps its stack.
+    if (err instanceof ConfigError || isSystemError(err)) {
+      console.error(`chat-cluster ${command}: ${(err as Error).message}`);
       return 1;
     }
     throw err;
@@ -131,8 +142,16 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
     }
     case "status": {
       const { status } = await import("./launcher/status.js");
+      const { parseClusterList } = await import("@chat-tui/client");
+      const list = (v.cluster as string | undefined) ?? (process.env.CHAT_CLUSTER?.trim() || undefined);
+      let cluster: string[] | undefined;
+      try {
+        cluster = list === undefined ? undefined : parseClusterList(list);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
       return status({
-        cluster: (v.cluster as string | undefined) ?? process.env.CHAT_CLUSTER,
+        cluster,
         dataDir,
         watch: v.watch === true,
         tlsCa: (v["tls-ca"] as string | undefined) ?? process.env.CHAT_TLS_CA,

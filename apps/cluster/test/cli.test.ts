@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
@@ -43,6 +43,38 @@ test("usage errors are one line on stderr and exit 2", () => {
   const badConfig = run("chat-cluster", ["node", "--id", "0", "--config", "/nonexistent.json"]);
   assert.equal(badConfig.status, 1);
   assert.match(badConfig.stderr, /cannot read .*\/nonexistent\.json/);
+});
+
+test("a file or directory a command cannot use is one line on stderr and exit 1, never a stack", () => {
+  const dir = mkdtempSync(join(tmpdir(), "chat-cli-"));
+  try {
+    const file = join(dir, "file");
+    writeFileSync(file, "");
+    const oneLine = (r: ReturnType<typeof run>, pattern: RegExp): void => {
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    };
+    oneLine(run("chat-cluster", ["down", "--data-dir", file]), /^chat-cluster down: ENOTDIR: not a directory/);
+    oneLine(run("chat-cluster", ["up", "--data-dir", join(file, "x")]), /^chat-cluster up: ENOTDIR/);
+    oneLine(run("chat-cluster", ["status", "--tls-ca", join(dir, "none.pem"), "--cluster", "127.0.0.1:1"]),
+      /^chat-cluster status: ENOENT: no such file or directory, open '.*none\.pem'/);
+    // A data dir holding another cluster's config and node data: the launcher's own reason.
+    const other = join(dir, "other");
+    mkdirSync(join(other, "node-0"), { recursive: true });
+    writeFileSync(join(other, "cluster.json"), JSON.stringify({ clusterId: "x", secret: "s".repeat(24),
+      nodes: [0, 1, 2].map((id) => ({ id, address: `127.0.0.1:${50061 + id}` })) }), { mode: 0o600 });
+    oneLine(run("chat-cluster", ["up", "--nodes", "2", "--base-port", "50071", "--data-dir", other]),
+      /describes another cluster .*; use it as it is, or remove .* to start over/);
+    const badAddress = run("chat-cluster", ["status", "--cluster", "garbage"]);
+    assert.equal(badAddress.status, 2);
+    assert.match(badAddress.stderr, /^chat-cluster status: bad cluster address "garbage" \(want host:port\)/);
+    const tui = run("chat-tui", ["--cluster", "garbage"]);
+    assert.equal(tui.status, 2);
+    assert.match(tui.stderr, /^chat-tui: bad cluster address "garbage"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 async function portFree(port: number): Promise<boolean> {

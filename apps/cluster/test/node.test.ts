@@ -167,6 +167,7 @@ test("health checking and server reflection answer (grpcurl works)", async () =>
     stream.end();
     assert.ok(listed.includes("chat.v1.ChatService"), listed.join(","));
     assert.ok(listed.includes("chat.v1.ClusterService"), listed.join(","));
+    assert.ok(listed.includes("grpc.health.v1.Health"), listed.join(","));
   } finally {
     health.close();
     reflection.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applyNoColor, clusterAddresses, defaultCluster, main } from "./cli.js";
+import { applyNoColor, main } from "./cli.js";
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -51,8 +51,23 @@ test("NO_COLOR (non-empty) or --no-color set FORCE_COLOR=0 before Ink loads", ()
   assert.equal(flag.FORCE_COLOR, "0");
 });
 
-test("cluster addresses: flag, then CHAT_CLUSTER, then the local default", () => {
-  assert.deepEqual(clusterAddresses("a:1, b:2,", {}), ["a:1", "b:2"]);
-  assert.deepEqual(clusterAddresses(undefined, { CHAT_CLUSTER: "c:3" }), ["c:3"]);
-  assert.deepEqual(clusterAddresses(undefined, {}), defaultCluster.split(","));
+test("a bad cluster address is a usage error (2) naming it, from --cluster or CHAT_CLUSTER", async () => {
+  const flag = await capture(["--cluster", "garbage"]);
+  assert.equal(flag.code, 2);
+  assert.match(flag.err, /^chat-tui: bad cluster address "garbage" \(want host:port\) \(try --help\)$/);
+  const saved = process.env.CHAT_CLUSTER;
+  try {
+    process.env.CHAT_CLUSTER = "a:1,b";
+    const env = await capture([]);
+    assert.equal(env.code, 2);
+    assert.match(env.err, /bad cluster address "b"/);
+    // Set but empty means unset, as in the SDK: the local cluster, so no address error.
+    if (process.stdin.isTTY && process.stdout.isTTY) return; // it would start the app
+    process.env.CHAT_CLUSTER = "";
+    const empty = await capture([]);
+    assert.match(empty.err, /interactive terminal/);
+  } finally {
+    if (saved === undefined) delete process.env.CHAT_CLUSTER;
+    else process.env.CHAT_CLUSTER = saved;
+  }
 });

@@ -2,6 +2,7 @@
 // the bootstrap: it must not import Ink (statically), so NO_COLOR can take effect first.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { resolveClusterList } from "@chat-tui/client";
 import { createClient } from "./connect.js";
 
 export const usage = `chat-tui — a replicated chat in your terminal
@@ -28,8 +29,6 @@ Keys: press ? in the app for the full list (q quits, / filters users, Tab moves)
 
 Start a local cluster first with \`npx chat-cluster up\` (or run \`npm start\`).
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
-
-export const defaultCluster = "127.0.0.1:50051,127.0.0.1:50052,127.0.0.1:50053";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -65,6 +64,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
+  let clusterList: string[];
+  try {
+    clusterList = resolveClusterList(values.cluster); // --cluster, else CHAT_CLUSTER, else local
+  } catch (err) {
+    console.error(`chat-tui: ${(err as Error).message} (try --help)`);
+    return 2;
+  }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     console.error("chat-tui: needs an interactive terminal (stdin and stdout must be a TTY)");
     return 2;
@@ -77,7 +83,6 @@ export async function main(argv: string[]): Promise<number> {
   // React's development build (the default without NODE_ENV) records every render's props for
   // its profiler tracks: measurably slow with long threads. The app runs the production build.
   process.env.NODE_ENV ??= "production";
-  const clusterList = clusterAddresses(values.cluster);
   let client: Awaited<ReturnType<typeof createClient>>;
   try {
     client = await createClient(clusterList, values["tls-ca"]); // the SDK falls back on CHAT_TLS_CA
@@ -100,15 +105,4 @@ export async function main(argv: string[]): Promise<number> {
 /** no-color.org: NO_COLOR set and non-empty (or --no-color) turns colour off, via chalk's FORCE_COLOR=0. */
 export function applyNoColor(flag: boolean, env: NodeJS.ProcessEnv = process.env): void {
   if (flag || (env.NO_COLOR !== undefined && env.NO_COLOR !== "")) env.FORCE_COLOR = "0";
-}
-
-export function clusterAddresses(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env
-): string[] {
-  const list = flag ?? env.CHAT_CLUSTER ?? defaultCluster;
-  return list
-    .split(",")
-    .map((a) => a.trim())
-    .filter((a) => a !== "");
 }

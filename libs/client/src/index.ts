@@ -4,4 +4,4 @@ export { connect, type ChatClient, type ConnectOptions } from "./client.js";
 export type { Message, Session, UserEntry, NodeRole } from "./codec.js";
 export type { ClusterState, ConnectionState, NodeState } from "./cluster-view.js";
 export { ChatError, describeError, type ChatErrorKind } from "./errors.js";
-export { parseClusterList } from "./cluster-list.js";
+export { parseClusterList, resolveClusterList } from "./cluster-list.js";

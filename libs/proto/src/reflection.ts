@@ -18,8 +18,11 @@ function withDependencies(files: DescFile[]): DescFile[] {
   return [...seen.values()];
 }
 
-/** Adds grpc.reflection (v1 and v1alpha) describing the public chat.v1 services. */
-export function addReflection(server: grpc.Server): void {
+/**
+ * Adds grpc.reflection (v1 and v1alpha) describing the public chat.v1 services, plus the
+ * serialized `FileDescriptorProto`s of other services the server carries (its health service).
+ */
+export function addReflection(server: grpc.Server, otherFileDescriptorProtos: readonly Buffer[] = []): void {
   const files = withDependencies([file_chat_v1_chat, file_chat_v1_cluster]);
   const pkg: ConstructorParameters<typeof ReflectionService>[0] = {
     "chat.v1": {
@@ -27,6 +30,9 @@ export function addReflection(server: grpc.Server): void {
       type: {},
       fileDescriptorProtos: files.map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto))),
     },
+    ...(otherFileDescriptorProtos.length > 0
+      ? { other: { format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos: [...otherFileDescriptorProtos] } }
+      : {}),
   } as unknown as ConstructorParameters<typeof ReflectionService>[0];
   new ReflectionService(pkg).addToServer(server);
 }

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
-import { loadClusterConfig, nodeAddress, renderClusterConfig, type ClusterConfig } from "../config.js";
+import { ConfigError, loadClusterConfig, nodeAddress, renderClusterConfig, type ClusterConfig } from "../config.js";
 import { issueCertificates } from "./certs.js";
 
 export const paths = (dataDir: string) => ({
@@ -34,7 +34,7 @@ export function localConfig(dataDir: string, nodes: number, basePort: number, tl
     if (same && existing.tls === tls) return existing;
     if (same) identity = { clusterId: existing.clusterId, secret: existing.secret };
     else if (existing.nodes.some((n) => existsSync(p.nodeDir(n.id)))) {
-      throw new Error(`${p.config} describes another cluster (${existing.nodes.map((n) => n.address).join(", ")}); `
+      throw new ConfigError(`${p.config} describes another cluster (${existing.nodes.map((n) => n.address).join(", ")}); `
         + `use it as it is, or remove ${p.root} to start over`);
     }
   }

@@ -5,7 +5,8 @@ import { alive, paths, readPid } from "./local.js";
 import { credentialsFor, plainCredentials, renderTable, surveyCluster, type Credentials } from "./status-client.js";
 
 export interface StatusOptions {
-  cluster: string | undefined;
+  /** Checked node addresses (`--cluster` or CHAT_CLUSTER); else the local cluster's. */
+  cluster: string[] | undefined;
   dataDir: string;
   watch: boolean;
   /** PEM CA to trust (TLS); default: the local cluster's own CA when its config names one. */
@@ -22,9 +23,7 @@ function targetOf(options: StatusOptions): Target {
   const p = paths(options.dataDir);
   const config = existsSync(p.config) ? loadClusterConfig(p.config) : undefined;
   const credentials = credentialsFor(options.tlsCa ?? (options.cluster ? undefined : config?.nodes[0]?.tls?.ca));
-  if (options.cluster) {
-    return { addresses: options.cluster.split(",").map((s) => s.trim()).filter(Boolean), credentials };
-  }
+  if (options.cluster) return { addresses: options.cluster, credentials };
   if (!config) return { addresses: ["127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053"], credentials };
   return {
     addresses: config.nodes.map((n) => n.address),

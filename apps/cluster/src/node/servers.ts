@@ -4,7 +4,7 @@
 // process exits, so a refused connect can never come from a live node.
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
+import { HealthImplementation, service as healthService } from "grpc-health-check";
 import { addReflection, addService, ChatService, ClusterService } from "@chat-tui/proto";
 import { clientMessageBytesMax, livenessConnectionsMax } from "../limits.js";
 import type { Logger } from "../logger.js";
@@ -41,9 +41,15 @@ export async function startClientServer(
     "chat.v1.ClusterService": "SERVING",
   });
   health.addToServer(server);
-  addReflection(server);
+  addReflection(server, healthDescriptors());
   const bound = await bind(server, `${host}:${port}`, credentials);
   return { server, health, port: bound };
+}
+
+/** grpc.health.v1's file descriptors, as grpc-health-check loaded them (for reflection). */
+function healthDescriptors(): Buffer[] {
+  const check = healthService.Check as unknown as { requestType?: { fileDescriptorProtos?: Buffer[] } };
+  return check.requestType?.fileDescriptorProtos ?? [];
 }
 
 export function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
