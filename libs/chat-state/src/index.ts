@@ -46,7 +46,7 @@ export {
   type ListUsersPage,
   type ListUsersRequest,
 } from "./queries.js";
-export type { MessageRow } from "./message-log.js";
+export { SealedPage, type MessageRow } from "./message-log.js";
 export {
   chunkedHeader,
   isChunkedHeader,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, type MessageRow,
+  MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, SealedPage, type MessageRow,
 } from "./message-log.js";
 
 function row(seq: number): MessageRow {
@@ -85,4 +85,35 @@ describe("MessageLog", () => {
     log.pushUnparsed(1, 2, () => [row(1)]);
     assert.throws(() => log.at(1), /holds 1 rows, not 2/);
   });
+
+  it("seals a page that fills a chunk of the grid into that chunk's record, once the next message comes", () => {
+    const log = new MessageLog(4);
+    const texts = ["plain", "héllo 👋", "a \"quote\" and a \\", "line\nbreak\ttab", "lone \ud800 surrogate"];
+    const message = (seq: number) =>
+      messageOfRow(seq, [`id-${seq}`, "alice", "bob", texts[seq % texts.length]!, 1_000 + seq, `c-${seq}`]);
+    for (let seq = 1; seq <= 8; seq++) log.push(message(seq));
+    assert.equal(log.sourceOf(1, 4) instanceof SealedPage, true, "1-4 sealed when 5 came");
+    assert.equal(log.sourceOf(5, 4), undefined, "5-8 still open: nothing came after it");
+    log.push(message(9));
+    const sealed = log.sourceOf(5, 4);
+    assert.ok(sealed instanceof SealedPage);
+    // The bytes are the record a snapshot writes for the chunk (snapshot-chunks.ts).
+    const chunk = { t: "messages", from: 5, n: 4, rows: [5, 6, 7, 8].map((seq) => rowOfMessage(message(seq))) };
+    assert.equal(new TextDecoder().decode(sealed.bytes), JSON.stringify(chunk));
+    for (let seq = 1; seq <= 9; seq++) assert.deepEqual(log.at(seq), message(seq), `seq ${seq}`);
+    assert.deepEqual([...log].map((m) => m.text), Array.from({ length: 9 }, (_, i) => message(i + 1).text));
+    assert.deepEqual([...log.rows(2, 8)], [2, 3, 4, 5, 6, 7].map((seq) => rowOfMessage(message(seq))));
+    assert.deepEqual(sealed.rows(), chunk.rows);
+  });
+
+  it("after a restored partial page, appended pages end on the grid; only whole chunks are sealed", () => {
+    const log = new MessageLog(4);
+    log.pushUnparsed(1, 6, () => [1, 2, 3, 4, 5, 6].map(row), "restored");
+    for (let seq = 7; seq <= 13; seq++) log.push(messageOfRow(seq, row(seq)));
+    assert.equal(log.sourceOf(1, 6), "restored");
+    assert.equal(log.sourceOf(7, 2), undefined, "7-8 ends on the grid but is no whole chunk");
+    assert.ok(log.sourceOf(9, 4) instanceof SealedPage);
+    assert.deepEqual([...log.rows(1, 14)], Array.from({ length: 13 }, (_, i) => row(i + 1)));
+  });
 });
+

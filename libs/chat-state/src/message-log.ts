@@ -4,6 +4,14 @@
 // pages keep their parsed messages, the oldest parsed dropped first. So a 1M-message restore
 // costs neither a million objects nor their parse, and memory stays bounded after reads of
 // old history. Every read gives the same messages whichever pages are parsed.
+//
+// Pages appended in memory end on the snapshot's chunk grid (seq k·pageSize, where
+// `snapshotChunks` cuts the messages), and a page that fills a whole chunk is *sealed* once the
+// next message arrives: its messages become the bytes of that chunk's snapshot record
+// (`SealedPage`). A node that ran long without a restart held every message it took as
+// objects (≈ 670 B each, against ≈ 220 B of record bytes), and every snapshot serialised all of
+// them again; a sealed page is serialised once, written by each snapshot as its bytes, and a
+// read parses only the rows it needs.
 
 import { invariant } from "./errors.js";
 import type { Message } from "./types.js";
@@ -15,7 +23,7 @@ export type MessageRow = [id: string, from: string, to: string, text: string, se
 /** Parses the rows of one unparsed page; called again after the page was dropped. */
 export type RowsLoader = () => readonly MessageRow[];
 
-/** Messages a page appended to in memory holds before a new one starts. */
+/** Messages a page appended to in memory holds at most: the snapshot's rows per messages chunk. */
 export const pageMessagesMax = 2_000;
 /** Unparsed pages kept parsed at once (2,000 messages each). */
 export const parsedPagesMax = 64;
@@ -27,14 +35,15 @@ interface Page {
   /** Parsed messages: always for appended pages, for unparsed ones only while cached. */
   messages: Message[] | undefined;
   readonly load: RowsLoader | undefined;
-  /** What the restore handed over with an unparsed page, to write it again as is (opaque). */
+  /** What an unparsed page was read from (a restore's record) or sealed into, to write it again as is. */
   readonly source?: unknown;
 }
 
 interface PageView {
   readonly page: Page;
   readonly messages: readonly Message[] | undefined;
-  readonly rows: readonly MessageRow[] | undefined;
+  /** Row i of a page without parsed messages. */
+  readonly row: ((i: number) => MessageRow) | undefined;
 }
 
 export function messageOfRow(seq: number, row: MessageRow): Message {
@@ -47,11 +56,63 @@ export function rowOfMessage(m: Message): MessageRow {
   return [m.id, m.from, m.to, m.text, m.sentAtMs, m.clientMsgId];
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A sealed page: the UTF-8 bytes of its snapshot record, `{"t":"messages","from","n","rows"}`
+ * (format 3, snapshot-chunks.ts), which a snapshot writes as they are, and where each row's
+ * JSON lies in them, so a read parses the one row it needs.
+ */
+export class SealedPage {
+  private constructor(
+    readonly bytes: Uint8Array,
+    /** Where row 0's JSON starts; row i's ends at ends[i], and row i + 1's starts after a comma. */
+    private readonly start: number,
+    private readonly ends: Uint32Array,
+  ) {}
+
+  /** Seals `messages` (seq `from` on) into the record a snapshot would write for them. */
+  static of(from: number, messages: readonly Message[]): SealedPage {
+    const head = encoder.encode(`{"t":"messages","from":${from},"n":${messages.length},"rows":[`);
+    const rows = messages.map((m) => JSON.stringify(rowOfMessage(m)));
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: write the rows once, then keep what was used.
+    const room = head.length + rows.reduce((n, r) => n + r.length * 3 + 1, 0) + 2;
+    const out = new Uint8Array(room);
+    out.set(head);
+    let at = head.length;
+    const ends = new Uint32Array(rows.length);
+    rows.forEach((json, i) => {
+      if (i > 0) out[at++] = 0x2c; // ,
+      at += encoder.encodeInto(json, out.subarray(at)).written;
+      ends[i] = at;
+    });
+    out[at++] = 0x5d; // ]
+    out[at++] = 0x7d; // }
+    return new SealedPage(out.slice(0, at), head.length, ends);
+  }
+
+  row(i: number): MessageRow {
+    invariant(Number.isSafeInteger(i) && i >= 0 && i < this.ends.length, `row ${i} of a sealed page`);
+    const start = i === 0 ? this.start : this.ends[i - 1]! + 1;
+    return JSON.parse(decoder.decode(this.bytes.subarray(start, this.ends[i]))) as MessageRow;
+  }
+
+  rows(): MessageRow[] {
+    return (JSON.parse(decoder.decode(this.bytes)) as { rows: MessageRow[] }).rows;
+  }
+}
+
 export class MessageLog implements Iterable<Message> {
   private readonly pages: Page[] = [];
   private count = 0;
   /** Unparsed pages now holding parsed messages, oldest parsed first. */
   private readonly parsed: Page[] = [];
+
+  /** `pageSize`: the snapshot's rows per messages chunk (tests use small ones). */
+  constructor(private readonly pageSize = pageMessagesMax) {
+    invariant(Number.isSafeInteger(pageSize) && pageSize > 0, `page size ${pageSize}`);
+  }
 
   get length(): number {
     return this.count;
@@ -60,6 +121,10 @@ export class MessageLog implements Iterable<Message> {
   at(seq: number): Message | undefined {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.count) return undefined;
     const page = this.pageOf(seq);
+    // A sealed page parses the one row asked for, so random reads of old history stay cheap.
+    if (page.messages === undefined && page.source instanceof SealedPage) {
+      return messageOfRow(seq, page.source.row(seq - page.from));
+    }
     return this.messagesOf(page)[seq - page.from];
   }
 
@@ -67,8 +132,8 @@ export class MessageLog implements Iterable<Message> {
     invariant(message.seq === this.count + 1,
       `message ${message.seq} appended after ${this.count}`);
     let last = this.pages.at(-1);
-    if (last === undefined || last.messages === undefined || last.load !== undefined
-      || last.count >= pageMessagesMax) {
+    if (last === undefined || last.load !== undefined || (message.seq - 1) % this.pageSize === 0) {
+      if (last !== undefined && last.load === undefined) this.sealLast();
       last = { from: message.seq, count: 0, messages: [], load: undefined };
       this.pages.push(last);
     }
@@ -101,24 +166,37 @@ export class MessageLog implements Iterable<Message> {
 
   /** Messages with seq in [from, to), in order; unparsed pages are parsed, not kept. */
   *range(from: number, to: number): Generator<Message> {
-    for (const { page, messages, rows } of this.pagesIn(from, to)) {
+    for (const { page, messages, row } of this.pagesIn(from, to)) {
       const end = Math.min(to, page.from + page.count);
       for (let seq = Math.max(from, page.from); seq < end; seq++) {
         const i = seq - page.from;
-        yield messages?.[i] ?? messageOfRow(seq, rows![i]!);
+        yield messages?.[i] ?? messageOfRow(seq, row!(i));
       }
     }
   }
 
   /** Rows of the messages with seq in [from, to), in order (snapshot writes). */
   *rows(from: number, to: number): Generator<MessageRow> {
-    for (const { page, messages, rows } of this.pagesIn(from, to)) {
+    for (const { page, messages, row } of this.pagesIn(from, to)) {
       const end = Math.min(to, page.from + page.count);
       for (let seq = Math.max(from, page.from); seq < end; seq++) {
         const i = seq - page.from;
-        yield rows?.[i] ?? rowOfMessage(messages![i]!);
+        yield row ? row(i) : rowOfMessage(messages![i]!);
       }
     }
+  }
+
+  /**
+   * Seals the last page if it fills exactly one chunk of the grid (a page begun after a restored
+   * partial page holds less and stays as it is). A reader holding the old page object (a range
+   * under way) keeps its messages.
+   */
+  private sealLast(): void {
+    const i = this.pages.length - 1;
+    const page = this.pages[i]!;
+    if ((page.from - 1) % this.pageSize !== 0 || page.count !== this.pageSize) return;
+    const source = SealedPage.of(page.from, page.messages!);
+    this.pages[i] = { from: page.from, count: page.count, messages: undefined, load: () => source.rows(), source };
   }
 
   /**
@@ -131,8 +209,16 @@ export class MessageLog implements Iterable<Message> {
       const page = this.pages[p]!;
       if (page.from >= to) return;
       const messages = page.messages;
-      yield { page, messages, rows: messages === undefined ? this.rowsOf(page) : undefined };
+      yield { page, messages, row: messages === undefined ? this.rowReader(page) : undefined };
     }
+  }
+
+  /** Reads the rows of an unparsed page: a sealed one row by row, a restored one parsed whole. */
+  private rowReader(page: Page): (i: number) => MessageRow {
+    const source = page.source;
+    if (source instanceof SealedPage) return (i) => source.row(i);
+    const rows = this.rowsOf(page);
+    return (i) => rows[i]!;
   }
 
   private rowsOf(page: Page): readonly MessageRow[] {

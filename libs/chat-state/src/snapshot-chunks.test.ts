@@ -4,7 +4,7 @@ import { applyCommand } from "./apply.js";
 import { stateDigest } from "./digest.js";
 import type { ChatState } from "./state.js";
 import { conversationRows, restoreConversationRow, runsOf, runsPerRowMax } from "./conversation-rows.js";
-import type { MessageRow } from "./message-log.js";
+import { SealedPage, type MessageRow } from "./message-log.js";
 import { captureSnapshot } from "./snapshot.js";
 import {
   chunkedHeader,
@@ -12,6 +12,7 @@ import {
   snapshotChunks,
   snapshotChunksReusingPages,
   SnapshotRestorer,
+  snapshotRowsPerChunk,
   type ChunkedSnapshotHeader,
   type SnapshotChunk,
 } from "./snapshot-chunks.js";
@@ -109,6 +110,34 @@ describe("chunked snapshots (formats 2 and 3)", () => {
     loadsBefore = loads();
     assert.ok([...snapshotChunks(captureSnapshot(state), 4)].every((c) => (c.t as string) !== "verbatim"));
     assert.equal(loads() - loadsBefore, messages.length);
+  });
+
+  it("whole chunks appended in memory are written as their sealed bytes, and restore equal", () => {
+    const w = new World();
+    const alice = w.register("alice");
+    w.register("bob");
+    // Two whole chunks and one message of a third (sealing waits for the next message), applied
+    // without World's invariant checks, which read every message after every step.
+    let [index, ts] = [w.index, w.ts];
+    for (let i = 0; i < 2 * snapshotRowsPerChunk + 1; i++) {
+      const sent = applyCommand(w.state, w.sendCmd(alice, "bob", `m${i} ✓ "q"`), { index: ++index, ts: ++ts });
+      assert.ok(sent.ok);
+    }
+    const capture = captureSnapshot(w.state);
+    const plain = [...snapshotChunks(capture)].filter((c) => c.t === "messages");
+    const reused = [...snapshotChunksReusingPages(capture)];
+    const sealed = reused.flatMap((c) => (c.t === "verbatim" ? [c.source] : []));
+    assert.equal(sealed.length, 2);
+    const text = (source: unknown): string => {
+      assert.ok(source instanceof SealedPage);
+      return new TextDecoder().decode(source.bytes);
+    };
+    sealed.forEach((source, k) => assert.equal(text(source), JSON.stringify(plain[k])));
+    // Written as a node writes them (sealed bytes as they are) and restored unparsed: the same state.
+    const lines = reused.map((c) => (c.t === "verbatim" ? text(c.source) : JSON.stringify(c)));
+    const { state } = restoreUnparsed(JSON.parse(JSON.stringify(chunkedHeader(capture))) as ChunkedSnapshotHeader,
+      lines.map((l) => JSON.parse(l) as unknown));
+    assert.equal(stateDigest(state), stateDigest(w.state));
   });
 
   it("a conversation of more runs than a row holds spans rows, and restores equal", () => {

@@ -26,7 +26,7 @@ import {
 import { rememberOutcome, rememberSend } from "./dedup.js";
 import { invariant } from "./errors.js";
 import { deepFreeze } from "./freeze.js";
-import { messageOfRow, type MessageRow, type RowsLoader } from "./message-log.js";
+import { messageOfRow, pageMessagesMax, type MessageRow, type RowsLoader } from "./message-log.js";
 import {
   appendRestored,
   applyReadMarks,
@@ -50,8 +50,11 @@ export type ChunkTable = (typeof chunkTables)[number];
 /** The format `snapshotChunks` writes. */
 export const chunkedFormat = 3;
 
-/** Rows per chunk: a chunk is one snapshot line of well under 1 MB, restored in a few ms. */
-export const snapshotRowsPerChunk = 2_000;
+/**
+ * Rows per chunk: a chunk is one snapshot line of well under 1 MB, restored in a few ms. The
+ * message log's pages are the same size, so a sealed page is exactly one messages chunk.
+ */
+export const snapshotRowsPerChunk = pageMessagesMax;
 
 export interface ChunkedSnapshotHeader {
   readonly format: 2 | 3;

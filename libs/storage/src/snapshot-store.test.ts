@@ -61,6 +61,19 @@ describe("SnapshotStore", () => {
       assert.equal(manifest.crc, trailer.crc);
     }));
 
+  it("writes a record given as bytes as they are (JSON serialised once by the caller)", () =>
+    withTempDir(async (dir) => {
+      const store = await SnapshotStore.open(dir, noSyncIo);
+      const json = JSON.stringify({ t: "messages", from: 1, n: 1, rows: [["m", "ünï 🚀"]] });
+      const bytes = new TextEncoder().encode(`pad${json}`).subarray(3); // a view inside a larger buffer
+      const manifest = await store.write({ index: 9, epoch: 1, header: null }, [[{ a: 1 }, bytes, "s"]]);
+      const lines = (await fs.readFile(path.join(dir, "snap", manifest.current))).toString("utf8").split("\n");
+      assert.deepEqual(lines.slice(1, 4), ['{"a":1}', json, '"s"']);
+      const read: unknown[] = [];
+      await (await store.openLatest())!.load((record) => read.push(record));
+      assert.deepEqual(read[1], JSON.parse(json));
+    }));
+
   it("refuses a record that is not JSON, leaving no temp file", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);

@@ -315,8 +315,10 @@ export class SnapshotStore {
       for await (const chunk of chunks) {
         for (const record of chunk) {
           // A record of an earlier snapshot, unchanged, goes as its bytes (checked against their
-          // CRC); any other is serialised (jsonPieces refuses what is not JSON).
+          // CRC), and a record given as bytes (JSON the caller serialised once) as they are; any
+          // other is serialised (jsonPieces refuses what is not JSON).
           if (record instanceof RawRecord) await out.addBytes(record.bytes());
+          else if (record instanceof Uint8Array) await out.addBytes(Buffer.from(record.buffer, record.byteOffset, record.byteLength));
           else await out.addPieces(jsonPieces(record, recordElementsPerPiece));
           await out.add("\n");
           count++;

@@ -13,6 +13,7 @@ import {
   createState,
   isChunkedHeader,
   restoreSnapshot,
+  SealedPage,
   snapshotChunksReusingPages,
   SnapshotRestorer,
   type ChatState,
@@ -345,13 +346,15 @@ export class NodeStorage {
 
 /**
  * The snapshot records of a capture, one chunk each so the writer yields between them; a page
- * restored unparsed goes as the RawRecord it was read from, which the writer copies as bytes.
+ * restored unparsed goes as the RawRecord it was read from, a sealed page as its record's
+ * bytes: the writer copies both as they are.
  */
 function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<readonly unknown[]> {
   for (const chunk of snapshotChunksReusingPages(capture)) {
     if (chunk.t !== "verbatim") yield [chunk];
     else if (chunk.source instanceof RawRecord) yield [chunk.source];
-    else throw new Error("a restored page's source is not a snapshot record");
+    else if (chunk.source instanceof SealedPage) yield [chunk.source.bytes];
+    else throw new Error("an unparsed page's source is neither a snapshot record nor a sealed page");
   }
 }
 
