@@ -14,7 +14,8 @@ const level = (inFlight: number, sendsPerSec: number, p99Ms: number): LevelResul
 /** A run at 8,000 sends/s at 64 in flight whose half-load p99 is `p99Ms`, with floors at that rate. */
 function report(p99Ms: number, floorsP99Ms: { replication?: number; echo?: number }): BenchReport {
   const echo = { inFlight: 64, requests: 5000, reqPerSec: 5000, p50Ms: 9, p99Ms: 40 };
-  const atRate = (p99: number) => ({ ratePerSec: 4000, requests: 4000, reqPerSec: 4000, p50Ms: 2, p99Ms: p99, p999Ms: p99 * 2 });
+  const atRate = (p99: number) =>
+    ({ ratePerSec: 4000, requests: 4000, reqPerSec: 4000, p50Ms: 2, p99Ms: p99, p999Ms: p99 * 2 });
   return {
     machine: { cores: 2, cpu: "test", node: "v20", platform: "linux", loadAverage: [0, 0, 0] },
     floors: {

@@ -22,6 +22,10 @@ function halfLoadFloors(r: BenchReport): { name: string; p99Ms: number }[] {
   ];
 }
 
+function listed(floors: { name: string; p99Ms: number }[]): string {
+  return floors.map((f) => `${f.name} ${f.p99Ms.toFixed(1)} ms`).join(", ");
+}
+
 /**
  * A latency target can only be judged where the machine can meet it: when every floor
  * measured at the half-load rate is above the p99 target, the report says so beside the miss.
@@ -29,8 +33,8 @@ function halfLoadFloors(r: BenchReport): { name: string; p99Ms: number }[] {
 export function belowFloorsNote(r: BenchReport): string[] {
   const floors = halfLoadFloors(r);
   if (!r.halfLoad || floors.length === 0 || floors.some((f) => f.p99Ms <= p99TargetMs)) return [];
-  return [`p99 at half load: the target (≤ ${p99TargetMs} ms) is below every floor measured at that rate in this run (${
-    floors.map((f) => `${f.name} ${f.p99Ms.toFixed(1)} ms`).join(", ")}): this machine cannot show it`];
+  return [`p99 at half load: the target (≤ ${p99TargetMs} ms) is below every floor measured at that rate `
+    + `in this run (${listed(floors)}): this machine cannot show it`];
 }
 
 /** The streamed level the targets are about: 64 in flight, else the highest measured. */
@@ -44,15 +48,14 @@ export function targets(r: BenchReport): Target[] {
   const top = topLevel(r.levels);
   if (top) {
     const ratio = top.sendsPerSec / r.floors.grpcEcho.reqPerSec;
-    out.push({ name: `sends/s at ${top.inFlight} in flight ÷ gRPC echo floor`, measured: ratio.toFixed(2), target: "≥ 0.60",
-      pass: ratio >= 0.6 });
+    out.push({ name: `sends/s at ${top.inFlight} in flight ÷ gRPC echo floor`, measured: ratio.toFixed(2),
+      target: "≥ 0.60", pass: ratio >= 0.6 });
   }
   if (r.halfLoad) {
     const floors = halfLoadFloors(r);
-    const beside = floors.length > 0
-      ? ` (floors at that rate: ${floors.map((f) => `${f.name} ${f.p99Ms.toFixed(1)} ms`).join(", ")})` : "";
-    out.push({ name: "p99 at half load", measured: `${r.halfLoad.p99Ms.toFixed(1)} ms${beside}`, target: `≤ ${p99TargetMs} ms`,
-      pass: r.halfLoad.p99Ms <= p99TargetMs });
+    const beside = floors.length > 0 ? ` (floors at that rate: ${listed(floors)})` : "";
+    out.push({ name: "p99 at half load", measured: `${r.halfLoad.p99Ms.toFixed(1)} ms${beside}`,
+      target: `≤ ${p99TargetMs} ms`, pass: r.halfLoad.p99Ms <= p99TargetMs });
   }
   if (r.sustained) {
     const { p99Ms, durationMs, snapshots } = r.sustained;

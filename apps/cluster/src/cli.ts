@@ -2,7 +2,7 @@
 import "./node/young-generation.js"; // first: before any module allocates (see there)
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { readFileSync } from "node:fs";
-import { ConfigError } from "./config.js";
+import { ConfigError, splitAddress } from "./config.js";
 
 export const usage = `chat-cluster — the replicated chat cluster
 
@@ -71,6 +71,20 @@ function version(): string {
 /** An error from the operating system (it names a syscall), as Node raises it. */
 function isSystemError(err: unknown): boolean {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+/** `--cluster host:port,…`, each checked: a bad one is a usage error. */
+function addresses(list: string): string[] {
+  const all = list.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  if (all.length === 0) throw new UsageError("--cluster names no address (want host:port,…)");
+  for (const address of all) {
+    try {
+      splitAddress(address);
+    } catch (err) {
+      throw new UsageError(`bad cluster address: ${(err as Error).message}`);
+    }
+  }
+  return all;
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -142,16 +156,9 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
     }
     case "status": {
       const { status } = await import("./launcher/status.js");
-      const { parseClusterList } = await import("@chat-tui/client");
       const list = (v.cluster as string | undefined) ?? (process.env.CHAT_CLUSTER?.trim() || undefined);
-      let cluster: string[] | undefined;
-      try {
-        cluster = list === undefined ? undefined : parseClusterList(list);
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
       return status({
-        cluster,
+        cluster: list === undefined ? undefined : addresses(list),
         dataDir,
         watch: v.watch === true,
         tlsCa: (v["tls-ca"] as string | undefined) ?? process.env.CHAT_TLS_CA,

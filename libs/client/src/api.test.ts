@@ -16,7 +16,8 @@ import type {
 } from "./index.js";
 
 test("the package exports exactly its API", () => {
-  assert.deepEqual(Object.keys(api).sort(), ["ChatError", "connect", "describeError", "parseClusterList", "resolveClusterList"]);
+  assert.deepEqual(Object.keys(api).sort(),
+    ["ChatError", "connect", "describeError", "parseClusterList", "resolveClusterList"]);
 });
 
 test("the exported types keep their shapes", () => {

@@ -30,9 +30,11 @@ export function addReflection(server: grpc.Server, otherFileDescriptorProtos: re
       type: {},
       fileDescriptorProtos: files.map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto))),
     },
-    ...(otherFileDescriptorProtos.length > 0
-      ? { other: { format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos: [...otherFileDescriptorProtos] } }
-      : {}),
+    ...(otherFileDescriptorProtos.length > 0 ? {
+      other: {
+        format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos: [...otherFileDescriptorProtos],
+      },
+    } : {}),
   } as unknown as ConstructorParameters<typeof ReflectionService>[0];
   new ReflectionService(pkg).addToServer(server);
 }

@@ -318,7 +318,7 @@ export class SnapshotStore {
           // CRC), and a record given as bytes (JSON the caller serialised once) as they are; any
           // other is serialised (jsonPieces refuses what is not JSON).
           if (record instanceof RawRecord) await out.addBytes(record.bytes());
-          else if (record instanceof Uint8Array) await out.addBytes(Buffer.from(record.buffer, record.byteOffset, record.byteLength));
+          else if (record instanceof Uint8Array) await out.addBytes(bufferOf(record));
           else await out.addPieces(jsonPieces(record, recordElementsPerPiece));
           await out.add("\n");
           count++;
@@ -366,4 +366,9 @@ function isIoError(error: unknown): boolean {
 
 function isPosition(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The same bytes as a Buffer, not copied. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }

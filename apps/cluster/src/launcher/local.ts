@@ -34,7 +34,8 @@ export function localConfig(dataDir: string, nodes: number, basePort: number, tl
     if (same && existing.tls === tls) return existing;
     if (same) identity = { clusterId: existing.clusterId, secret: existing.secret };
     else if (existing.nodes.some((n) => existsSync(p.nodeDir(n.id)))) {
-      throw new ConfigError(`${p.config} describes another cluster (${existing.nodes.map((n) => n.address).join(", ")}); `
+      const addresses = existing.nodes.map((n) => n.address).join(", ");
+      throw new ConfigError(`${p.config} describes another cluster (${addresses}); `
         + `use it as it is, or remove ${p.root} to start over`);
     }
   }
