@@ -8,10 +8,11 @@
 // Pages appended in memory end on the snapshot's chunk grid (seq k·pageSize, where
 // `snapshotChunks` cuts the messages), and a page that fills a whole chunk is *sealed* once the
 // next message arrives: its messages become the bytes of that chunk's snapshot record
-// (`SealedPage`). A node that ran long without a restart held every message it took as
-// objects (≈ 670 B each, against ≈ 220 B of record bytes), and every snapshot serialised all of
-// them again; a sealed page is serialised once, written by each snapshot as its bytes, and a
-// read parses only the rows it needs.
+// (`SealedPage`). A node that ran long without a restart held every message it took as an
+// object and strings on the heap, which every full GC marks, and every snapshot serialised all
+// of them again. A sealed page is one block of bytes outside the heap (≈ 220 B a message, about
+// what it frees on the heap), serialised once, written by each snapshot as its bytes; a read
+// parses only the rows it needs.
 
 import { invariant } from "./errors.js";
 import type { Message } from "./types.js";
