@@ -33,6 +33,7 @@ test("--help prints the usage; bad flags are usage errors (exit 2)", async () =>
   assert.equal((await capture(["nemesis", "--clients", "1"])).code, 2);
   assert.equal((await capture(["check", "--help"])).code, 0);
   assert.match((await capture(["--version"])).out, /^\d+\.\d+\.\d+$/);
+  assert.match((await capture(["run", "-v"])).out, /^\d+\.\d+\.\d+$/);
   const badCluster = await capture(["--cluster", "garbage"]);
   assert.equal(badCluster.code, 2);
   assert.equal(badCluster.err, 'chat-bench: bad cluster address "garbage" (want host:port) (try --help)');

@@ -65,7 +65,7 @@ const runOptions = {
   "failover-trials": { type: "string" }, "skip-failover": { type: "boolean" }, "skip-restart": { type: "boolean" },
   "restart-messages": { type: "string" }, "restart-fill-ms": { type: "string" }, "restart-fill": { type: "string" },
   "sustained-ms": { type: "string" }, "cpu-prof": { type: "string" },
-  "json": { type: "boolean" }, "help": { type: "boolean", short: "h" },
+  "json": { type: "boolean" }, "help": { type: "boolean", short: "h" }, "version": { type: "boolean", short: "v" },
 } as const;
 
 const checkOptions = { "json": { type: "boolean" }, "help": { type: "boolean", short: "h" } } as const;
@@ -80,10 +80,6 @@ export async function main(argv: string[]): Promise<number> {
   const command = first === undefined || first.startsWith("-") ? "run" : first;
   const args = command === first ? rest : argv;
   try {
-    if (command === "run" && (first === "-v" || first === "--version")) {
-      console.log(version());
-      return 0;
-    }
     if (command === "run") return await bench(args);
     if (command === "nemesis") return await nemesis(args);
     if (command === "check") return check(args);
@@ -98,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // One line (a failed run's message may carry the node logs it quotes); the stack on demand.
-    const debug = process.env.CHAT_DEBUG !== undefined && process.env.CHAT_DEBUG !== "";
+    const debug = process.env.CHAT_DEBUG === "1";
     console.error(`chat-bench: ${debug ? (err as Error).stack ?? String(err) : (err as Error).message ?? String(err)}`);
     return 1;
   }
@@ -122,6 +118,10 @@ async function bench(args: string[]): Promise<number> {
   const { values: v } = parseArgs({ args, options: runOptions, strict: true, allowPositionals: false });
   if (v.help) {
     console.log(usage);
+    return 0;
+  }
+  if (v.version) {
+    console.log(version());
     return 0;
   }
   const levels = (v.levels ?? "1,16,64").split(",").map((s) => integer(s.trim(), "levels", 1, 1, 1024));

@@ -58,4 +58,5 @@ test("a note says when the p99 target is below every floor at that rate, and onl
   ]);
   assert.deepEqual(belowFloorsNote(report(52.7, { replication: 9.5, echo: 37.5 })), [], "one floor meets it");
   assert.deepEqual(belowFloorsNote(report(52.7, {})), [], "no floor measured");
+  assert.deepEqual(belowFloorsNote(report(9.5, { replication: 13.6, echo: 37.5 })), [], "the target met");
 });

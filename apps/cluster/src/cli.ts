@@ -68,20 +68,25 @@ function version(): string {
   return pkg.version;
 }
 
-/** An error from the operating system (it names a syscall), as Node raises it. */
+/** What the operating system says of a path or port the command was given (not a bug). */
+const userFacingCodes: ReadonlySet<string> = new Set([
+  "ENOENT", "ENOTDIR", "EISDIR", "EACCES", "EPERM", "EEXIST", "EROFS", "ENOSPC", "EADDRINUSE", "EADDRNOTAVAIL",
+]);
+
 function isSystemError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return err instanceof Error && typeof code === "string" && userFacingCodes.has(code);
 }
 
-/** `--cluster host:port,…`, each checked: a bad one is a usage error. */
-function addresses(list: string): string[] {
-  const all = list.split(",").map((a) => a.trim()).filter((a) => a !== "");
-  if (all.length === 0) throw new UsageError("--cluster names no address (want host:port,…)");
+/** `host:port` addresses separated by commas or spaces (`source` names where they came from), checked. */
+function addresses(list: string, source: string): string[] {
+  const all = [...new Set(list.split(/[\s,]+/).filter((a) => a !== ""))];
+  if (all.length === 0) throw new UsageError(`${source} names no address (want host:port,…)`);
   for (const address of all) {
     try {
       splitAddress(address);
     } catch (err) {
-      throw new UsageError(`bad cluster address: ${(err as Error).message}`);
+      throw new UsageError(`bad cluster address in ${source}: ${(err as Error).message}`);
     }
   }
   return all;
@@ -156,9 +161,12 @@ async function run(command: Command, v: Record<string, string | boolean | undefi
     }
     case "status": {
       const { status } = await import("./launcher/status.js");
-      const list = (v.cluster as string | undefined) ?? (process.env.CHAT_CLUSTER?.trim() || undefined);
+      const flag = v.cluster as string | undefined;
+      const env = process.env.CHAT_CLUSTER?.trim() || undefined;
+      const cluster = flag !== undefined ? addresses(flag, "--cluster")
+        : env !== undefined ? addresses(env, "CHAT_CLUSTER") : undefined;
       return status({
-        cluster: list === undefined ? undefined : addresses(list),
+        cluster,
         dataDir,
         watch: v.watch === true,
         tlsCa: (v["tls-ca"] as string | undefined) ?? process.env.CHAT_TLS_CA,

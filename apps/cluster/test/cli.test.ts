@@ -68,7 +68,8 @@ test("a file or directory a command cannot use is one line on stderr and exit 1,
       /describes another cluster .*; use it as it is, or remove .* to start over/);
     const badAddress = run("chat-cluster", ["status", "--cluster", "garbage"]);
     assert.equal(badAddress.status, 2);
-    assert.match(badAddress.stderr, /^chat-cluster status: bad cluster address: "garbage" is not host:port/);
+    assert.match(badAddress.stderr,
+      /^chat-cluster status: bad cluster address in --cluster: "garbage" is not host:port/);
     const tui = run("chat-tui", ["--cluster", "garbage"]);
     assert.equal(tui.status, 2);
     assert.match(tui.stderr, /^chat-tui: bad cluster address "garbage"/);

@@ -2,7 +2,7 @@
 // marks only move forward; the unread count is recomputed from the new mark).
 
 import type { MarkReadCommand, MarkReadResult, SendCommand, SendResult } from "./commands.js";
-import { appendMessage, countUnread } from "./conversations.js";
+import { appendMessage, countTo } from "./conversations.js";
 import { rememberSend, sendKeyOf } from "./dedup.js";
 import { chatError, errors, type ChatError } from "./errors.js";
 import { sessionAccount } from "./sessions.js";
@@ -75,8 +75,10 @@ export function applyMarkRead(
   // Clamped to the last seq, so a message appended later is never born read.
   const target = Math.min(command.upToSeq, state.messages.length);
   if (target > view.readUpToSeq) {
+    // The marks only move forward, so each message is counted once as it is read: a reader that
+    // moves its mark by one at a time never makes every replica walk the rest of its backlog.
+    view.unread -= countTo(state, reader, view, view.readUpToSeq, target);
     view.readUpToSeq = target;
-    view.unread = countUnread(state, reader, view);
   }
   return ok({ peer: peerName, readUpToSeq: view.readUpToSeq, unread: view.unread });
 }

@@ -115,5 +115,23 @@ describe("MessageLog", () => {
     assert.ok(log.sourceOf(9, 4) instanceof SealedPage);
     assert.deepEqual([...log.rows(1, 14)], Array.from({ length: 13 }, (_, i) => row(i + 1)));
   });
+
+  it("the push that seals a page serialises only its own message (R9: a push costs its own size)", () => {
+    const log = new MessageLog(50);
+    for (let seq = 1; seq <= 50; seq++) log.push(messageOfRow(seq, row(seq)));
+    const stringify = JSON.stringify;
+    let calls = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+      calls += 1;
+      return stringify(...args);
+    }) as typeof stringify;
+    try {
+      log.push(messageOfRow(51, row(51)));
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.ok(log.sourceOf(1, 50) instanceof SealedPage, "page 1-50 sealed by the push of 51");
+    assert.equal(calls, 1, "one row serialised: 51's, not the 50 of the page it sealed");
+  });
 });
 

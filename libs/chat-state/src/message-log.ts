@@ -6,13 +6,14 @@
 // old history. Every read gives the same messages whichever pages are parsed.
 //
 // Pages appended in memory end on the snapshot's chunk grid (seq k·pageSize, where
-// `snapshotChunks` cuts the messages), and a page that fills a whole chunk is *sealed* once the
-// next message arrives: its messages become the bytes of that chunk's snapshot record
-// (`SealedPage`). A node that ran long without a restart held every message it took as an
-// object and strings on the heap, which every full GC marks, and every snapshot serialised all
-// of them again. A sealed page is one block of bytes outside the heap (≈ 220 B a message, about
-// what it frees on the heap), serialised once, written by each snapshot as its bytes; a read
-// parses only the rows it needs.
+// `snapshotChunks` cuts the messages). A page that starts on the grid also writes each message,
+// as it is appended, into the bytes of that chunk's snapshot record (`PageWriter`: a push costs
+// what its own message costs, R9), and once the next message arrives the full page is *sealed*:
+// its messages give way to those bytes (`SealedPage`). A node that ran long without a restart
+// held every message it took as an object and strings on the heap, which every full GC marks,
+// and every snapshot serialised all of them again. A sealed page is one block of bytes outside
+// the heap (≈ 220 B a message, about what it frees on the heap), serialised once and written by
+// each snapshot as its bytes; a read parses only the rows it needs.
 
 import { invariant } from "./errors.js";
 import type { Message } from "./types.js";
@@ -33,11 +34,13 @@ interface Page {
   /** Seq of its first message. */
   readonly from: number;
   count: number;
-  /** Parsed messages: always for appended pages, for unparsed ones only while cached. */
+  /** Parsed messages: for pages being appended to, and for unparsed ones while cached. */
   messages: Message[] | undefined;
   readonly load: RowsLoader | undefined;
   /** What an unparsed page was read from (a restore's record) or sealed into, to write it again as is. */
   readonly source?: unknown;
+  /** A page being appended to that started on the grid: its record's bytes so far. */
+  readonly writer?: PageWriter;
 }
 
 interface PageView {
@@ -66,32 +69,12 @@ const decoder = new TextDecoder();
  * JSON lies in them, so a read parses the one row it needs.
  */
 export class SealedPage {
-  private constructor(
+  constructor(
     readonly bytes: Uint8Array,
     /** Where row 0's JSON starts; row i's ends at ends[i], and row i + 1's starts after a comma. */
     private readonly start: number,
     private readonly ends: Uint32Array,
   ) {}
-
-  /** Seals `messages` (seq `from` on) into the record a snapshot would write for them. */
-  static of(from: number, messages: readonly Message[]): SealedPage {
-    const head = encoder.encode(`{"t":"messages","from":${from},"n":${messages.length},"rows":[`);
-    const rows = messages.map((m) => JSON.stringify(rowOfMessage(m)));
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: write the rows once, then keep what was used.
-    const room = head.length + rows.reduce((n, r) => n + r.length * 3 + 1, 0) + 2;
-    const out = new Uint8Array(room);
-    out.set(head);
-    let at = head.length;
-    const ends = new Uint32Array(rows.length);
-    rows.forEach((json, i) => {
-      if (i > 0) out[at++] = 0x2c; // ,
-      at += encoder.encodeInto(json, out.subarray(at)).written;
-      ends[i] = at;
-    });
-    out[at++] = 0x5d; // ]
-    out[at++] = 0x7d; // }
-    return new SealedPage(out.slice(0, at), head.length, ends);
-  }
 
   row(i: number): MessageRow {
     invariant(Number.isSafeInteger(i) && i >= 0 && i < this.ends.length, `row ${i} of a sealed page`);
@@ -101,6 +84,42 @@ export class SealedPage {
 
   rows(): MessageRow[] {
     return (JSON.parse(decoder.decode(this.bytes)) as { rows: MessageRow[] }).rows;
+  }
+}
+
+/** Writes a page's snapshot record, `{"t":"messages","from","n","rows":[…]}`, a row at a time. */
+class PageWriter {
+  private bytes = new Uint8Array(64 * 1024);
+  private at = 0;
+  private readonly start: number;
+  private readonly ends: number[] = [];
+
+  constructor(from: number, count: number) {
+    this.write(`{"t":"messages","from":${from},"n":${count},"rows":[`);
+    this.start = this.at;
+  }
+
+  add(message: Message): void {
+    if (this.ends.length > 0) this.write(",");
+    this.write(JSON.stringify(rowOfMessage(message)));
+    this.ends.push(this.at);
+  }
+
+  /** The record, closed; the writer is done with. */
+  seal(): SealedPage {
+    this.write("]}");
+    return new SealedPage(this.bytes.slice(0, this.at), this.start, Uint32Array.from(this.ends));
+  }
+
+  private write(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the buffer doubles when that may not fit.
+    const need = this.at + text.length * 3;
+    if (need > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.at));
+      this.bytes = grown;
+    }
+    this.at += encoder.encodeInto(text, this.bytes.subarray(this.at)).written;
   }
 }
 
@@ -133,12 +152,15 @@ export class MessageLog implements Iterable<Message> {
     invariant(message.seq === this.count + 1,
       `message ${message.seq} appended after ${this.count}`);
     let last = this.pages.at(-1);
-    if (last === undefined || last.load !== undefined || (message.seq - 1) % this.pageSize === 0) {
+    const onGrid = (message.seq - 1) % this.pageSize === 0;
+    if (last === undefined || last.load !== undefined || onGrid) {
       if (last !== undefined && last.load === undefined) this.sealLast();
-      last = { from: message.seq, count: 0, messages: [], load: undefined };
+      const writer = onGrid ? new PageWriter(message.seq, this.pageSize) : undefined;
+      last = { from: message.seq, count: 0, messages: [], load: undefined, ...(writer ? { writer } : {}) };
       this.pages.push(last);
     }
     last.messages!.push(message);
+    last.writer?.add(message);
     last.count += 1;
     this.count += 1;
   }
@@ -189,15 +211,16 @@ export class MessageLog implements Iterable<Message> {
 
   /**
    * Seals the last page if it fills exactly one chunk of the grid (a page begun after a restored
-   * partial page holds less and stays as it is). A reader holding the old page object (a range
-   * under way) keeps its messages.
+   * partial page holds less, has no writer and stays as it is). A reader holding the old page
+   * object (a range under way) keeps its messages.
    */
   private sealLast(): void {
     const i = this.pages.length - 1;
     const page = this.pages[i]!;
-    if ((page.from - 1) % this.pageSize !== 0 || page.count !== this.pageSize) return;
-    const source = SealedPage.of(page.from, page.messages!);
-    this.pages[i] = { from: page.from, count: page.count, messages: undefined, load: () => source.rows(), source };
+    if (page.writer === undefined || page.count !== this.pageSize) return;
+    const source = page.writer.seal();
+    const load = (): MessageRow[] => source.rows();
+    this.pages[i] = { from: page.from, count: page.count, messages: undefined, load, source };
   }
 
   /**

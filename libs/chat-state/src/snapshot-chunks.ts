@@ -139,11 +139,12 @@ function* conversationRuns(
 }
 
 /**
- * A messages chunk that is exactly one page restored unparsed: the source the restore handed
- * over with it (the snapshot record it was read from), to be written again byte for byte
- * instead of parsed and serialised anew. A node restored with a million messages otherwise
- * parsed and rewrote all of them at every snapshot. The record's rows are not parsed, so their
- * count is checked only when the page is read (its bytes are checked against their CRC).
+ * A messages chunk that is exactly one unparsed page, as its source: the snapshot record a
+ * restore read it from (its bytes are checked against their CRC when copied), or the
+ * `SealedPage` a full appended page became (the bytes of its record). Either is written again
+ * byte for byte instead of parsed and serialised anew: a node otherwise rewrote every message
+ * it held at every snapshot. A restored record's rows are not parsed, so their count is
+ * checked only when the page is read.
  */
 export interface VerbatimChunk {
   readonly t: "verbatim";
@@ -157,8 +158,8 @@ export function snapshotChunks(capture: SnapshotCapture, rowsPerChunk = snapshot
 }
 
 /**
- * `snapshotChunks`, except that a messages chunk that is exactly one page restored unparsed
- * comes as a VerbatimChunk (what a node writes: those pages go as the bytes they were read as).
+ * `snapshotChunks`, except that a messages chunk that is exactly one unparsed page (restored or
+ * sealed) comes as a VerbatimChunk: what a node writes, those pages going as their bytes.
  */
 export function snapshotChunksReusingPages(capture: SnapshotCapture, rowsPerChunk = snapshotRowsPerChunk):
   Generator<SnapshotChunk | VerbatimChunk> {

@@ -42,7 +42,7 @@ export function splitHostPort(address: string): { host: string; port: number } {
 
 /** The seed list: the option, else CHAT_CLUSTER, else the local cluster on 50051–50053. */
 export function resolveClusterList(
-  option: string | readonly string[] | undefined,
+  option?: string | readonly string[],
   env: Record<string, string | undefined> = process.env,
 ): string[] {
   if (option !== undefined) return parseClusterList(option);
