@@ -70,7 +70,8 @@ function version(): string {
 
 /** What the operating system says of a path or port the command was given (not a bug). */
 const userFacingCodes: ReadonlySet<string> = new Set([
-  "ENOENT", "ENOTDIR", "EISDIR", "EACCES", "EPERM", "EEXIST", "EROFS", "ENOSPC", "EADDRINUSE", "EADDRNOTAVAIL",
+  "ENOENT", "ENOTDIR", "EISDIR", "EACCES", "EPERM", "EEXIST", "EROFS", "ENOSPC", "ELOOP", "ENAMETOOLONG", "EIO",
+  "EADDRINUSE", "EADDRNOTAVAIL",
 ]);
 
 function isSystemError(err: unknown): boolean {
@@ -80,7 +81,7 @@ function isSystemError(err: unknown): boolean {
 
 /** `host:port` addresses separated by commas or spaces (`source` names where they came from), checked. */
 function addresses(list: string, source: string): string[] {
-  const all = [...new Set(list.split(/[\s,]+/).filter((a) => a !== ""))];
+  const all = [...new Set(list.split(/[\s,]+/).filter((a) => a !== "").map((a) => a.toLowerCase()))];
   if (all.length === 0) throw new UsageError(`${source} names no address (want host:port,…)`);
   for (const address of all) {
     try {

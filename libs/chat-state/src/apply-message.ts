@@ -1,5 +1,5 @@
 // Message commands: send (exactly once per (sender, client_msg_id)) and mark-read (read
-// marks only move forward; the unread count is recomputed from the new mark).
+// marks only move forward; the unread count drops by the messages newly marked read).
 
 import type { MarkReadCommand, MarkReadResult, SendCommand, SendResult } from "./commands.js";
 import { appendMessage, countTo } from "./conversations.js";

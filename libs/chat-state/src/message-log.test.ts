@@ -4,6 +4,11 @@ import {
   MessageLog, messageOfRow, parsedPagesMax, rowOfMessage, SealedPage, type MessageRow,
 } from "./message-log.js";
 
+/** A sealed page's record, its blocks joined. */
+function textOf(sealed: SealedPage): string {
+  return Buffer.concat(sealed.blocks).toString("utf8");
+}
+
 function row(seq: number): MessageRow {
   return [`id-${seq}`, "alice", "bob", `text ${seq}`, 1_000 + seq, `c-${seq}`];
 }
@@ -99,7 +104,7 @@ describe("MessageLog", () => {
     assert.ok(sealed instanceof SealedPage);
     // The bytes are the record a snapshot writes for the chunk (snapshot-chunks.ts).
     const chunk = { t: "messages", from: 5, n: 4, rows: [5, 6, 7, 8].map((seq) => rowOfMessage(message(seq))) };
-    assert.equal(new TextDecoder().decode(sealed.bytes), JSON.stringify(chunk));
+    assert.equal(textOf(sealed), JSON.stringify(chunk));
     for (let seq = 1; seq <= 9; seq++) assert.deepEqual(log.at(seq), message(seq), `seq ${seq}`);
     assert.deepEqual([...log].map((m) => m.text), Array.from({ length: 9 }, (_, i) => message(i + 1).text));
     assert.deepEqual([...log.rows(2, 8)], [2, 3, 4, 5, 6, 7].map((seq) => rowOfMessage(message(seq))));
@@ -116,7 +121,7 @@ describe("MessageLog", () => {
     assert.deepEqual([...log.rows(1, 14)], Array.from({ length: 13 }, (_, i) => row(i + 1)));
   });
 
-  it("the push that seals a page serialises only its own message (R9: a push costs its own size)", () => {
+  it("the push that seals a page serialises only its own message (R9)", () => {
     const log = new MessageLog(50);
     for (let seq = 1; seq <= 50; seq++) log.push(messageOfRow(seq, row(seq)));
     const stringify = JSON.stringify;
@@ -132,6 +137,24 @@ describe("MessageLog", () => {
     }
     assert.ok(log.sourceOf(1, 50) instanceof SealedPage, "page 1-50 sealed by the push of 51");
     assert.equal(calls, 1, "one row serialised: 51's, not the 50 of the page it sealed");
+  });
+
+  it("a sealed page's bytes come in blocks no row spans, none longer than a block but for one long row", () => {
+    const log = new MessageLog(40, 256);
+    const texts = ["short", "ü".repeat(90), "x".repeat(300), "🚀".repeat(20)];
+    const message = (seq: number) =>
+      messageOfRow(seq, [`id-${seq}`, "alice", "bob", texts[seq % texts.length]!, seq, `c-${seq}`]);
+    for (let seq = 1; seq <= 41; seq++) log.push(message(seq));
+    const sealed = log.sourceOf(1, 40);
+    assert.ok(sealed instanceof SealedPage);
+    const rows = Array.from({ length: 40 }, (_, i) => rowOfMessage(message(i + 1)));
+    assert.equal(textOf(sealed), JSON.stringify({ t: "messages", from: 1, n: 40, rows }));
+    assert.ok(sealed.blocks.length > 10, `${sealed.blocks.length} blocks`);
+    // No block is ever regrown: each holds at most a block, or the room one longer row needed.
+    const longest = Math.max(...rows.map((r) => JSON.stringify(r).length));
+    for (const block of sealed.blocks) assert.ok(block.length <= Math.max(256, 3 * longest), `${block.length}`);
+    for (let i = 0; i < 40; i++) assert.deepEqual(sealed.row(i), rows[i]);
+    assert.deepEqual(sealed.rows(), rows);
   });
 });
 

@@ -7,13 +7,14 @@
 //
 // Pages appended in memory end on the snapshot's chunk grid (seq k·pageSize, where
 // `snapshotChunks` cuts the messages). A page that starts on the grid also writes each message,
-// as it is appended, into the bytes of that chunk's snapshot record (`PageWriter`: a push costs
-// what its own message costs, R9), and once the next message arrives the full page is *sealed*:
-// its messages give way to those bytes (`SealedPage`). A node that ran long without a restart
-// held every message it took as an object and strings on the heap, which every full GC marks,
-// and every snapshot serialised all of them again. A sealed page is one block of bytes outside
-// the heap (≈ 220 B a message, about what it frees on the heap), serialised once and written by
-// each snapshot as its bytes; a read parses only the rows it needs.
+// as it is appended, into the bytes of that chunk's snapshot record, in fixed blocks
+// (`PageWriter`: a push costs what its own row costs, never a copy of the page, R9), and once
+// the next message arrives the full page is *sealed*: its messages give way to those bytes
+// (`SealedPage`). A node that ran long without a restart held every message it took as an
+// object and strings on the heap, which every full GC marks, and every snapshot serialised all
+// of them again. A sealed page is bytes outside the heap (≈ 220 B a message, about what it
+// frees on the heap), serialised once and written by each snapshot as they are; a read parses
+// only the rows it needs.
 
 import { invariant } from "./errors.js";
 import type { Message } from "./types.js";
@@ -65,60 +66,91 @@ const decoder = new TextDecoder();
 
 /**
  * A sealed page: the UTF-8 bytes of its snapshot record, `{"t":"messages","from","n","rows"}`
- * (format 3, snapshot-chunks.ts), which a snapshot writes as they are, and where each row's
- * JSON lies in them, so a read parses the one row it needs.
+ * (format 3, snapshot-chunks.ts), in blocks that a snapshot writes one after the other as they
+ * are, and where each row's JSON lies in them (a row never spans two blocks), so a read parses
+ * the one row it needs.
  */
 export class SealedPage {
-  constructor(
-    readonly bytes: Uint8Array,
-    /** Where row 0's JSON starts; row i's ends at ends[i], and row i + 1's starts after a comma. */
-    private readonly start: number,
-    private readonly ends: Uint32Array,
+  private constructor(
+    readonly blocks: readonly Uint8Array[],
+    /** Row i's JSON is blocks[block[i]] from start[i] to end[i]. */
+    private readonly block: Uint32Array,
+    private readonly start: Uint32Array,
+    private readonly end: Uint32Array,
   ) {}
 
+  /** For PageWriter only (the offsets must describe the blocks). */
+  static of(blocks: readonly Uint8Array[], block: Uint32Array, start: Uint32Array, end: Uint32Array): SealedPage {
+    return new SealedPage(blocks, block, start, end);
+  }
+
+  get count(): number {
+    return this.block.length;
+  }
+
   row(i: number): MessageRow {
-    invariant(Number.isSafeInteger(i) && i >= 0 && i < this.ends.length, `row ${i} of a sealed page`);
-    const start = i === 0 ? this.start : this.ends[i - 1]! + 1;
-    return JSON.parse(decoder.decode(this.bytes.subarray(start, this.ends[i]))) as MessageRow;
+    invariant(Number.isSafeInteger(i) && i >= 0 && i < this.block.length, `row ${i} of a sealed page`);
+    const bytes = this.blocks[this.block[i]!]!.subarray(this.start[i], this.end[i]);
+    return JSON.parse(decoder.decode(bytes)) as MessageRow;
   }
 
   rows(): MessageRow[] {
-    return (JSON.parse(decoder.decode(this.bytes)) as { rows: MessageRow[] }).rows;
+    return Array.from({ length: this.count }, (_, i) => this.row(i));
   }
 }
 
-/** Writes a page's snapshot record, `{"t":"messages","from","n","rows":[…]}`, a row at a time. */
-class PageWriter {
-  private bytes = new Uint8Array(64 * 1024);
-  private at = 0;
-  private readonly start: number;
-  private readonly ends: number[] = [];
+/** A sealed page's blocks hold this much (or one row, if longer): no copy of a page is ever made. */
+export const sealedBlockBytes = 1024 * 1024;
 
-  constructor(from: number, count: number) {
+/**
+ * Writes a page's snapshot record, `{"t":"messages","from","n","rows":[…]}`, a row at a time,
+ * into fixed blocks: a push costs what its own row costs, never a copy of the page (R9).
+ */
+class PageWriter {
+  private readonly blocks: Uint8Array[] = [];
+  private bytes: Uint8Array;
+  private at = 0;
+  private readonly block: Uint32Array;
+  private readonly start: Uint32Array;
+  private readonly end: Uint32Array;
+  private rows = 0;
+
+  constructor(from: number, count: number, private readonly blockBytes: number) {
+    this.bytes = new Uint8Array(blockBytes);
+    [this.block, this.start, this.end] = [new Uint32Array(count), new Uint32Array(count), new Uint32Array(count)];
     this.write(`{"t":"messages","from":${from},"n":${count},"rows":[`);
-    this.start = this.at;
   }
 
   add(message: Message): void {
-    if (this.ends.length > 0) this.write(",");
-    this.write(JSON.stringify(rowOfMessage(message)));
-    this.ends.push(this.at);
+    invariant(this.rows < this.block.length, "a page writer got more rows than its page holds");
+    if (this.rows > 0) this.write(",");
+    const json = JSON.stringify(rowOfMessage(message));
+    this.room(json.length * 3);
+    const i = this.rows++;
+    this.block[i] = this.blocks.length;
+    this.start[i] = this.at;
+    this.write(json);
+    this.end[i] = this.at;
   }
 
-  /** The record, closed; the writer is done with. */
+  /** The record, closed. Only its last block is copied, to its length (at most a block). */
   seal(): SealedPage {
     this.write("]}");
-    return new SealedPage(this.bytes.slice(0, this.at), this.start, Uint32Array.from(this.ends));
+    const blocks = [...this.blocks, this.bytes.slice(0, this.at)];
+    return SealedPage.of(blocks, this.block, this.start, this.end);
+  }
+
+  /** Starts a new block unless `bytes` more fit in this one. */
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.bytes.length) return;
+    this.blocks.push(this.bytes.subarray(0, this.at));
+    this.bytes = new Uint8Array(Math.max(this.blockBytes, bytes));
+    this.at = 0;
   }
 
   private write(text: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; the buffer doubles when that may not fit.
-    const need = this.at + text.length * 3;
-    if (need > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.at));
-      this.bytes = grown;
-    }
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.room(text.length * 3);
     this.at += encoder.encodeInto(text, this.bytes.subarray(this.at)).written;
   }
 }
@@ -129,9 +161,13 @@ export class MessageLog implements Iterable<Message> {
   /** Unparsed pages now holding parsed messages, oldest parsed first. */
   private readonly parsed: Page[] = [];
 
-  /** `pageSize`: the snapshot's rows per messages chunk (tests use small ones). */
-  constructor(private readonly pageSize = pageMessagesMax) {
+  /**
+   * `pageSize`: the snapshot's rows per messages chunk; `blockBytes`: the blocks a sealed page's
+   * bytes come in (tests use small ones of both).
+   */
+  constructor(private readonly pageSize = pageMessagesMax, private readonly blockBytes = sealedBlockBytes) {
     invariant(Number.isSafeInteger(pageSize) && pageSize > 0, `page size ${pageSize}`);
+    invariant(Number.isSafeInteger(blockBytes) && blockBytes >= 64, `block size ${blockBytes}`);
   }
 
   get length(): number {
@@ -155,7 +191,7 @@ export class MessageLog implements Iterable<Message> {
     const onGrid = (message.seq - 1) % this.pageSize === 0;
     if (last === undefined || last.load !== undefined || onGrid) {
       if (last !== undefined && last.load === undefined) this.sealLast();
-      const writer = onGrid ? new PageWriter(message.seq, this.pageSize) : undefined;
+      const writer = onGrid ? new PageWriter(message.seq, this.pageSize, this.blockBytes) : undefined;
       last = { from: message.seq, count: 0, messages: [], load: undefined, ...(writer ? { writer } : {}) };
       this.pages.push(last);
     }

@@ -155,6 +155,9 @@ export function applyReadMarks(state: ChatState, marks: readonly ReadMark[]): vo
   for (const mark of marks) {
     const view = state.indexes.get(mark.accountId)?.conversations.get(mark.peerId);
     corrupt(view, `read mark for unknown conversation ${mark.accountId}/${mark.peerId}`);
+    // MarkRead adjusts `unread` by what it marks read, so a wrong count would stay: refuse one.
+    corrupt(Number.isSafeInteger(mark.unread) && mark.unread >= 0 && mark.unread <= view.seqs.length,
+      `unread ${String(mark.unread)} for conversation ${mark.accountId}/${mark.peerId}`);
     view.readUpToSeq = mark.readUpToSeq;
     view.unread = mark.unread;
   }

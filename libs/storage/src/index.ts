@@ -15,7 +15,7 @@ export { StorageFatalError, StorageFaultedError } from "./errors.js";
 export { DurableJsonFile } from "./durable-file.js";
 export { MetaStore } from "./meta-store.js";
 export type { MetaInit, MetaPatch, NodeMeta } from "./meta-store.js";
-export { SnapshotStore } from "./snapshot-store.js";
+export { RecordBytes, SnapshotStore } from "./snapshot-store.js";
 export { RawRecord } from "./snapshot-format.js";
 export { Pacer } from "./pacer.js";
 export type { StreamOptions } from "./snapshot-format.js";

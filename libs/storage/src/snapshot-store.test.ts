@@ -9,7 +9,7 @@ import { CommitLog } from "./commit-log.js";
 import { crc32 } from "./crc.js";
 import { StorageFaultedError } from "./errors.js";
 import { RawRecord } from "./snapshot-format.js";
-import { SnapshotStore } from "./snapshot-store.js";
+import { RecordBytes, SnapshotStore } from "./snapshot-store.js";
 import { flipBit, makeEntries, noSyncIo, withTempDir, type TestEntry } from "./testing/fixtures.js";
 
 const records = (from: number, count: number) =>
@@ -61,12 +61,14 @@ describe("SnapshotStore", () => {
       assert.equal(manifest.crc, trailer.crc);
     }));
 
-  it("writes a record given as bytes as they are (JSON serialised once by the caller)", () =>
+  it("writes a record given as bytes as they are, its pieces one after the other", () =>
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, noSyncIo);
       const json = JSON.stringify({ t: "messages", from: 1, n: 1, rows: [["m", "ünï 🚀"]] });
       const bytes = new TextEncoder().encode(`pad${json}`).subarray(3); // a view inside a larger buffer
-      const manifest = await store.write({ index: 9, epoch: 1, header: null }, [[{ a: 1 }, bytes, "s"]]);
+      const cut = 20;
+      const record = new RecordBytes([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      const manifest = await store.write({ index: 9, epoch: 1, header: null }, [[{ a: 1 }, record, "s"]]);
       const lines = (await fs.readFile(path.join(dir, "snap", manifest.current))).toString("utf8").split("\n");
       assert.deepEqual(lines.slice(1, 4), ['{"a":1}', json, '"s"']);
       const read: unknown[] = [];

@@ -318,8 +318,9 @@ export class SnapshotStore {
           // CRC), and a record given as bytes (JSON the caller serialised once) as they are; any
           // other is serialised (jsonPieces refuses what is not JSON).
           if (record instanceof RawRecord) await out.addBytes(record.bytes());
-          else if (record instanceof Uint8Array) await out.addBytes(bufferOf(record));
-          else await out.addPieces(jsonPieces(record, recordElementsPerPiece));
+          else if (record instanceof RecordBytes) {
+            for (const piece of record.pieces) await out.addBytes(bufferOf(piece));
+          } else await out.addPieces(jsonPieces(record, recordElementsPerPiece));
           await out.add("\n");
           count++;
         }
@@ -366,6 +367,14 @@ function isIoError(error: unknown): boolean {
 
 function isPosition(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * A snapshot record its caller already serialised: the UTF-8 bytes of one JSON value, in
+ * pieces written one after the other (a sealed message page's blocks), without a newline.
+ */
+export class RecordBytes {
+  constructor(readonly pieces: readonly Uint8Array[]) {}
 }
 
 /** The same bytes as a Buffer, not copied. */

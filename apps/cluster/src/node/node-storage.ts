@@ -29,6 +29,7 @@ import {
   MetaStore,
   Pacer,
   RawRecord,
+  RecordBytes,
   SnapshotStore,
   lockDataDir,
   type DataDirLock,
@@ -353,7 +354,7 @@ function* recordsOf(capture: ReturnType<typeof captureSnapshot>): Generator<read
   for (const chunk of snapshotChunksReusingPages(capture)) {
     if (chunk.t !== "verbatim") yield [chunk];
     else if (chunk.source instanceof RawRecord) yield [chunk.source];
-    else if (chunk.source instanceof SealedPage) yield [chunk.source.bytes];
+    else if (chunk.source instanceof SealedPage) yield [new RecordBytes(chunk.source.blocks)];
     else throw new Error("an unparsed page's source is neither a snapshot record nor a sealed page");
   }
 }
