@@ -77,7 +77,7 @@ export function applyMarkRead(
   if (target > view.readUpToSeq) {
     // The marks only move forward, so each message is counted once as it is read: a reader that
     // moves its mark by one at a time never makes every replica walk the rest of its backlog.
-    view.unread -= countTo(state, reader, view, view.readUpToSeq, target);
+    view.unread -= countTo(state, reader, view, target);
     view.readUpToSeq = target;
   }
   return ok({ peer: peerName, readUpToSeq: view.readUpToSeq, unread: view.unread });

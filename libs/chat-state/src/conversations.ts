@@ -64,16 +64,16 @@ export function appendMessage(
 
 /** Messages to `owner` in the view with seq > view.readUpToSeq. */
 export function countUnread(state: ChatState, owner: Account, view: ConversationView): number {
-  return countTo(state, owner, view, view.readUpToSeq, Infinity);
+  return countTo(state, owner, view, Infinity);
 }
 
 /**
- * Messages to `owner` in the view with `after` < seq ≤ `upTo`. It reads each one's recipient,
- * which for a sealed or restored page means parsing its row: callers count a range once.
+ * Messages to `owner` in the view with view.readUpToSeq < seq ≤ `upTo`. It reads each one's
+ * recipient, which for a sealed or restored page means parsing its row: callers count a range once.
  */
-export function countTo(state: ChatState, owner: Account, view: ConversationView, after: number, upTo: number): number {
+export function countTo(state: ChatState, owner: Account, view: ConversationView, upTo: number): number {
   let count = 0;
-  for (let i = firstIndexAbove(view.seqs, after); i < view.seqs.length; i++) {
+  for (let i = firstIndexAbove(view.seqs, view.readUpToSeq); i < view.seqs.length; i++) {
     const seq = view.seqs[i] as number;
     if (seq > upTo) break;
     if (messageAt(state, seq).to === owner.username) count += 1;

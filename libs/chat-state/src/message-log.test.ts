@@ -108,7 +108,7 @@ describe("MessageLog", () => {
     for (let seq = 1; seq <= 9; seq++) assert.deepEqual(log.at(seq), message(seq), `seq ${seq}`);
     assert.deepEqual([...log].map((m) => m.text), Array.from({ length: 9 }, (_, i) => message(i + 1).text));
     assert.deepEqual([...log.rows(2, 8)], [2, 3, 4, 5, 6, 7].map((seq) => rowOfMessage(message(seq))));
-    assert.deepEqual(sealed.rows(), chunk.rows);
+    assert.deepEqual([...log.rows(5, 9)], chunk.rows);
   });
 
   it("after a restored partial page, appended pages end on the grid; only whole chunks are sealed", () => {
@@ -154,7 +154,6 @@ describe("MessageLog", () => {
     const longest = Math.max(...rows.map((r) => JSON.stringify(r).length));
     for (const block of sealed.blocks) assert.ok(block.length <= Math.max(256, 3 * longest), `${block.length}`);
     for (let i = 0; i < 40; i++) assert.deepEqual(sealed.row(i), rows[i]);
-    assert.deepEqual(sealed.rows(), rows);
   });
 });
 

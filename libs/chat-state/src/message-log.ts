@@ -40,6 +40,8 @@ interface Page {
   readonly load: RowsLoader | undefined;
   /** What an unparsed page was read from (a restore's record) or sealed into, to write it again as is. */
   readonly source?: unknown;
+  /** A sealed page's rows, read one at a time (it has no `load`: it is never parsed whole). */
+  readonly read?: (i: number) => MessageRow;
   /** A page being appended to that started on the grid: its record's bytes so far. */
   readonly writer?: PageWriter;
 }
@@ -71,31 +73,18 @@ const decoder = new TextDecoder();
  * the one row it needs.
  */
 export class SealedPage {
-  private constructor(
+  /** Made by PageWriter: row i's JSON is blocks[block[i]] from start[i] to end[i]. */
+  constructor(
     readonly blocks: readonly Uint8Array[],
-    /** Row i's JSON is blocks[block[i]] from start[i] to end[i]. */
     private readonly block: Uint32Array,
     private readonly start: Uint32Array,
     private readonly end: Uint32Array,
   ) {}
 
-  /** For PageWriter only (the offsets must describe the blocks). */
-  static of(blocks: readonly Uint8Array[], block: Uint32Array, start: Uint32Array, end: Uint32Array): SealedPage {
-    return new SealedPage(blocks, block, start, end);
-  }
-
-  get count(): number {
-    return this.block.length;
-  }
-
   row(i: number): MessageRow {
     invariant(Number.isSafeInteger(i) && i >= 0 && i < this.block.length, `row ${i} of a sealed page`);
     const bytes = this.blocks[this.block[i]!]!.subarray(this.start[i], this.end[i]);
     return JSON.parse(decoder.decode(bytes)) as MessageRow;
-  }
-
-  rows(): MessageRow[] {
-    return Array.from({ length: this.count }, (_, i) => this.row(i));
   }
 }
 
@@ -137,7 +126,7 @@ class PageWriter {
   seal(): SealedPage {
     this.write("]}");
     const blocks = [...this.blocks, this.bytes.slice(0, this.at)];
-    return SealedPage.of(blocks, this.block, this.start, this.end);
+    return new SealedPage(blocks, this.block, this.start, this.end);
   }
 
   /** Starts a new block unless `bytes` more fit in this one. */
@@ -178,9 +167,7 @@ export class MessageLog implements Iterable<Message> {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.count) return undefined;
     const page = this.pageOf(seq);
     // A sealed page parses the one row asked for, so random reads of old history stay cheap.
-    if (page.messages === undefined && page.source instanceof SealedPage) {
-      return messageOfRow(seq, page.source.row(seq - page.from));
-    }
+    if (page.read !== undefined) return messageOfRow(seq, page.read(seq - page.from));
     return this.messagesOf(page)[seq - page.from];
   }
 
@@ -189,8 +176,9 @@ export class MessageLog implements Iterable<Message> {
       `message ${message.seq} appended after ${this.count}`);
     let last = this.pages.at(-1);
     const onGrid = (message.seq - 1) % this.pageSize === 0;
-    if (last === undefined || last.load !== undefined || onGrid) {
-      if (last !== undefined && last.load === undefined) this.sealLast();
+    const open = last !== undefined && last.load === undefined && last.read === undefined;
+    if (last === undefined || !open || onGrid) {
+      if (open) this.sealLast();
       const writer = onGrid ? new PageWriter(message.seq, this.pageSize, this.blockBytes) : undefined;
       last = { from: message.seq, count: 0, messages: [], load: undefined, ...(writer ? { writer } : {}) };
       this.pages.push(last);
@@ -255,8 +243,8 @@ export class MessageLog implements Iterable<Message> {
     const page = this.pages[i]!;
     if (page.writer === undefined || page.count !== this.pageSize) return;
     const source = page.writer.seal();
-    const load = (): MessageRow[] => source.rows();
-    this.pages[i] = { from: page.from, count: page.count, messages: undefined, load, source };
+    this.pages[i] = { from: page.from, count: page.count, messages: undefined, load: undefined,
+      read: (row) => source.row(row), source };
   }
 
   /**
@@ -275,8 +263,7 @@ export class MessageLog implements Iterable<Message> {
 
   /** Reads the rows of an unparsed page: a sealed one row by row, a restored one parsed whole. */
   private rowReader(page: Page): (i: number) => MessageRow {
-    const source = page.source;
-    if (source instanceof SealedPage) return (i) => source.row(i);
+    if (page.read !== undefined) return page.read;
     const rows = this.rowsOf(page);
     return (i) => rows[i]!;
   }
