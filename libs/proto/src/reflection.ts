@@ -22,7 +22,7 @@ function withDependencies(files: DescFile[]): DescFile[] {
  * Adds grpc.reflection (v1 and v1alpha) describing the public chat.v1 services, plus the
  * serialized `FileDescriptorProto`s of other services the server carries (its health service).
  */
-export function addReflection(server: grpc.Server, otherFileDescriptorProtos: readonly Buffer[] = []): void {
+export function addReflection(server: grpc.Server, otherFileDescriptorProtos: readonly Buffer[]): void {
   const files = withDependencies([file_chat_v1_chat, file_chat_v1_cluster]);
   const pkg: ConstructorParameters<typeof ReflectionService>[0] = {
     "chat.v1": {
@@ -30,11 +30,9 @@ export function addReflection(server: grpc.Server, otherFileDescriptorProtos: re
       type: {},
       fileDescriptorProtos: files.map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto))),
     },
-    ...(otherFileDescriptorProtos.length > 0 ? {
-      other: {
-        format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos: [...otherFileDescriptorProtos],
-      },
-    } : {}),
+    other: {
+      format: "Protocol Buffer 3 DescriptorProto", type: {}, fileDescriptorProtos: [...otherFileDescriptorProtos],
+    },
   } as unknown as ConstructorParameters<typeof ReflectionService>[0];
   new ReflectionService(pkg).addToServer(server);
 }

@@ -413,7 +413,7 @@ export class ReplicatedPipeline implements Pipeline {
         // Entries after the snapshot may commit and apply before the install is done: they
         // wait for the restored state (withState), or the restore would overwrite them.
         this.installsPending++;
-        queueMicrotask(() => this.reportLoading()); // not from inside this step
+        this.checkLoading(); // reported after this step
         this.serialOp(async () => {
           await this.storage.install(received, retainLog);
           this.installsPending--;

@@ -46,10 +46,15 @@ export async function startClientServer(
   return { server, health, port: bound };
 }
 
-/** grpc.health.v1's file descriptors, as grpc-health-check loaded them (for reflection). */
+/**
+ * grpc.health.v1's file descriptors, as grpc-health-check loaded them (for reflection). A
+ * version that stopped exposing them fails the node's start, not reflection silently.
+ */
 function healthDescriptors(): Buffer[] {
   const check = healthService.Check as unknown as { requestType?: { fileDescriptorProtos?: Buffer[] } };
-  return check.requestType?.fileDescriptorProtos ?? [];
+  const descriptors = check.requestType?.fileDescriptorProtos ?? [];
+  if (descriptors.length === 0) throw new Error("grpc-health-check gives no file descriptors for reflection");
+  return descriptors;
 }
 
 export function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
