@@ -2,7 +2,6 @@
 // the bootstrap: it must not import Ink (statically), so NO_COLOR can take effect first.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveClusterList } from "@chat-tui/client";
 import { createClient } from "./connect.js";
 
 export const usage = `chat-tui — a replicated chat in your terminal
@@ -66,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   let clusterList: string[];
   try {
+    // Loaded only now (it brings grpc-js): --help and --version stay quick.
+    const { resolveClusterList } = await import("@chat-tui/client");
     clusterList = resolveClusterList(values.cluster); // --cluster, else CHAT_CLUSTER, else local
   } catch (err) {
     console.error(`chat-tui: ${(err as Error).message} (try --help)`);
