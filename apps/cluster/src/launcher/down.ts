@@ -1,7 +1,7 @@
 // `chat-cluster down`: stop the nodes `up` started, gracefully, then by force.
 import { readdirSync, rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { paths, readPid, alive } from "./local.js";
+import { paths, readPid, alive, aliveNodeOf } from "./local.js";
 import { downGraceMs } from "../limits.js";
 
 export async function down({ dataDir }: { dataDir: string }): Promise<number> {
@@ -13,7 +13,7 @@ export async function down({ dataDir }: { dataDir: string }): Promise<number> {
   const pidFiles = readdirSync(root).filter((f) => /^node-\d+\.pid$/.test(f)).map((f) => join(root, f));
   const running = pidFiles
     .map((file) => ({ file, pid: readPid(file) }))
-    .filter((p): p is { file: string; pid: number } => p.pid !== undefined && alive(p.pid));
+    .filter((p): p is { file: string; pid: number } => p.pid !== undefined && aliveNodeOf(p.pid, root));
   for (const { pid } of running) signal(pid, "SIGTERM");
   const deadline = Date.now() + downGraceMs;
   while (running.some((p) => alive(p.pid)) && Date.now() < deadline) {

@@ -63,6 +63,21 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A live process that is a node of the cluster in `root`: a pid file outlives a node killed
+ * with -9, and the system may give its pid to another process since. Checked on Linux, where
+ * the command line (which names the data dir) is in /proc.
+ */
+export function aliveNodeOf(pid: number, root: string): boolean {
+  if (!alive(pid)) return false;
+  if (process.platform !== "linux") return true;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(root);
+  } catch {
+    return false; // gone since
+  }
+}
+
 export function writePid(file: string, pid: number): void {
   writeFileSync(file, `${pid}\n`, { mode: 0o600 });
 }
